@@ -1,0 +1,1039 @@
+//! The mail-aware backup of a mox installation.
+//!
+//! First run: the coverage of `mox backup` (config directory, every database copied consistently,
+//! every live message file and queue file, other files with a warning). Later runs: per account,
+//! compare `SyncState.LastModSeq` and each mailbox's modseq with the parent snapshot's manifest,
+//! reuse what did not move, and read only message files that have no blob yet.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs;
+use std::io::Read;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::backup::BackupSummary;
+use crate::chunk::{Chunking, chunking_for, store_file};
+use crate::manifest::{AccountManifest, MailboxEntry, MessageEntry, MessageList};
+use crate::mox::{self, AccountDb, MoxError, Source};
+use crate::repo::{BlobKind, Repository};
+use crate::snapshot::{AccountRef, Notice, Snapshot, SourceKind};
+use crate::tree::{Entry, Tree, entry_from_metadata};
+use crate::{BlobId, Error, Event, IoContext, Progress, Result, SnapshotId};
+
+/// Database files are split into fixed chunks of this size (a multiple of bbolt's 4 KiB page),
+/// so a night that touches a few pages stores a few chunks.
+pub const DB_CHUNK_SIZE: usize = 64 * 1024;
+
+/// What to do, beyond the defaults.
+#[derive(Debug, Clone)]
+pub struct MoxBackupOptions {
+    /// Hardlink message files into the repository when it shares their filesystem.
+    pub link: bool,
+    /// Ask the running server for a consistent copy through its control socket.
+    pub via_ctl: bool,
+    /// Compare against this snapshot instead of the latest mox snapshot of the same source.
+    pub parent: Option<SnapshotId>,
+}
+
+impl Default for MoxBackupOptions {
+    fn default() -> Self {
+        Self {
+            link: true,
+            via_ctl: false,
+            parent: None,
+        }
+    }
+}
+
+/// Backs up the mox installation at `source` (a `mox.conf`, a directory holding
+/// `config/mox.conf`, or a data directory) into `repo` and commits a snapshot.
+///
+/// A server that is running (a database is locked) is an error unless `via_ctl` is set. Anything
+/// that could not be saved is listed in the snapshot's problems, and the snapshot is incomplete.
+pub fn backup_mox(
+    repo: &Repository,
+    source: &Path,
+    opts: &MoxBackupOptions,
+    progress: &dyn Progress,
+) -> Result<BackupSummary> {
+    let located = Source::locate(source)?;
+    let label = fs::canonicalize(source)
+        .unwrap_or_else(|_| source.to_path_buf())
+        .display()
+        .to_string();
+    if !opts.via_ctl {
+        return Run::new(repo, &located, label, opts, progress)?.execute();
+    }
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    // The server writes the copy itself, with hardlinked message files: it must be on the data
+    // directory's filesystem. mox never backs up its own tmp/, so the copy is invisible to it.
+    let staging = located
+        .data_dir
+        .join("tmp")
+        .join(format!("mailvault-{}-{stamp}", std::process::id()));
+    progress.event(Event::Phase {
+        name: "server copy".into(),
+        total: None,
+    });
+    let ctl_result = mox::backup_via_ctl(&located.data_dir.join("ctl"), &staging, false, progress);
+    let result = ctl_result.map_err(Error::from).and_then(|()| {
+        let staged = Source::locate(&staging)?;
+        Run::new(repo, &staged, label, opts, progress)?.execute()
+    });
+    if staging.exists()
+        && let Err(e) = fs::remove_dir_all(&staging)
+    {
+        progress.event(Event::Warning {
+            path: Some(staging.clone()),
+            message: format!("could not remove the server's staging copy: {e}"),
+        });
+    }
+    result
+}
+
+/// The previous state of one account: its manifest blob and decoded manifest.
+struct PrevAccount {
+    blob: BlobId,
+    manifest: AccountManifest,
+}
+
+/// One backup run: shared state for the worker threads.
+struct Run<'a> {
+    repo: &'a Repository,
+    source: &'a Source,
+    label: String,
+    opts: &'a MoxBackupOptions,
+    progress: &'a dyn Progress,
+    started: Instant,
+    parent: Option<SnapshotId>,
+    prev: HashMap<String, PrevAccount>,
+    staging: tempfile::TempDir,
+    entries: Mutex<Vec<Entry>>,
+    dirs_seen: Mutex<HashSet<String>>,
+    problems: Mutex<Vec<Notice>>,
+    warnings: Mutex<Vec<Notice>>,
+    /// Blob of each source inode already read in this run: hardlinked files are read once.
+    inodes: Mutex<HashMap<(u64, u64), BlobId>>,
+    link_groups: Mutex<HashMap<(u64, u64), u64>>,
+    counters: Counters,
+}
+
+#[derive(Default)]
+struct Counters {
+    files_total: AtomicU64,
+    files_read: AtomicU64,
+    bytes_read: AtomicU64,
+    bytes_added: AtomicU64,
+    accounts_total: AtomicU64,
+    accounts_skipped: AtomicU64,
+    mailboxes_total: AtomicU64,
+    mailboxes_skipped: AtomicU64,
+    messages_total: AtomicU64,
+    messages_read: AtomicU64,
+    databases: AtomicU64,
+}
+
+fn add(counter: &AtomicU64, n: u64) {
+    counter.fetch_add(n, Ordering::Relaxed);
+}
+
+/// A message that needs its file read: it has no blob from the parent snapshot.
+struct Pending {
+    mailbox_id: i64,
+    id: i64,
+    uid: u32,
+    modseq: i64,
+    size: u64,
+    prefix_len: u64,
+}
+
+impl<'a> Run<'a> {
+    fn new(
+        repo: &'a Repository,
+        source: &'a Source,
+        label: String,
+        opts: &'a MoxBackupOptions,
+        progress: &'a dyn Progress,
+    ) -> Result<Self> {
+        let staging = tempfile::Builder::new()
+            .prefix("mox-dbcopy-")
+            .tempdir_in(repo.tmp_dir())
+            .at(repo.tmp_dir())?;
+        let mut run = Run {
+            repo,
+            source,
+            label,
+            opts,
+            progress,
+            started: Instant::now(),
+            parent: None,
+            prev: HashMap::new(),
+            staging,
+            entries: Mutex::new(Vec::new()),
+            dirs_seen: Mutex::new(HashSet::new()),
+            problems: Mutex::new(Vec::new()),
+            warnings: Mutex::new(Vec::new()),
+            inodes: Mutex::new(HashMap::new()),
+            link_groups: Mutex::new(HashMap::new()),
+            counters: Counters::default(),
+        };
+        run.load_parent()?;
+        Ok(run)
+    }
+
+    /// Finds the parent snapshot (explicit, or the latest mox snapshot of the same source) and
+    /// decodes its account manifests. Message lists are loaded later, only for changed mailboxes.
+    fn load_parent(&mut self) -> Result<()> {
+        let parent = match self.opts.parent {
+            Some(id) => Some((id, self.repo.load_snapshot(&id)?)),
+            None => self
+                .repo
+                .snapshots()?
+                .into_iter()
+                .rev()
+                .find(|(_, s)| s.kind == SourceKind::Mox && s.source == self.label),
+        };
+        let Some((id, snapshot)) = parent else {
+            return Ok(());
+        };
+        self.parent = Some(id);
+        for account in &snapshot.accounts {
+            let bytes = self.repo.get_blob(&account.manifest)?;
+            let manifest = AccountManifest::decode(&bytes).map_err(|e| {
+                Error::corrupt(
+                    format!("manifest {} of account {}", account.manifest, account.name),
+                    e.to_string(),
+                )
+            })?;
+            self.prev.insert(
+                account.name.clone(),
+                PrevAccount {
+                    blob: account.manifest,
+                    manifest,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    fn problem(&self, path: Option<&Path>, message: impl Into<String>) {
+        let message = message.into();
+        self.progress.event(Event::Problem {
+            path: path.map(Path::to_path_buf),
+            message: message.clone(),
+        });
+        self.problems.lock().expect("poisoned").push(Notice {
+            path: path.map(|p| p.display().to_string()),
+            message,
+        });
+    }
+
+    fn warning(&self, path: Option<&Path>, message: impl Into<String>) {
+        let message = message.into();
+        self.progress.event(Event::Warning {
+            path: path.map(Path::to_path_buf),
+            message: message.clone(),
+        });
+        self.warnings.lock().expect("poisoned").push(Notice {
+            path: path.map(|p| p.display().to_string()),
+            message,
+        });
+    }
+
+    fn data(&self, rel: &str) -> PathBuf {
+        self.source.data_dir.join(rel)
+    }
+
+    /// Records the directories above `rel` (a tree path like `data/accounts/alice/index.db`) with
+    /// their modes, once each.
+    fn add_parents(&self, rel: &str) {
+        let mut prefix = String::new();
+        let parts: Vec<&str> = rel.split('/').collect();
+        for part in &parts[..parts.len().saturating_sub(1)] {
+            if !prefix.is_empty() {
+                prefix.push('/');
+            }
+            prefix.push_str(part);
+            if !self.dirs_seen.lock().expect("poisoned").insert(prefix.clone()) {
+                continue;
+            }
+            let abs = self.tree_path_to_source(&prefix);
+            if let Ok(meta) = fs::symlink_metadata(&abs)
+                && meta.is_dir()
+            {
+                self.entries
+                    .lock()
+                    .expect("poisoned")
+                    .push(entry_from_metadata(&prefix, &meta));
+            }
+        }
+    }
+
+    /// Where a tree path (`config/...` or `data/...`) lives in the source.
+    fn tree_path_to_source(&self, rel: &str) -> PathBuf {
+        if let Some(rest) = rel.strip_prefix("data") {
+            return self.source.data_dir.join(rest.trim_start_matches('/'));
+        }
+        match (&self.source.config_dir, rel.strip_prefix("config")) {
+            (Some(config), Some(rest)) => config.join(rest.trim_start_matches('/')),
+            _ => PathBuf::from(rel),
+        }
+    }
+
+    fn push_entry(&self, entry: Entry) {
+        self.add_parents(&entry.path);
+        self.entries.lock().expect("poisoned").push(entry);
+    }
+
+    /// The hardlink group of a source inode: equal for every path of the same inode.
+    fn link_group(&self, meta: &fs::Metadata) -> u64 {
+        if meta.nlink() < 2 {
+            return 0;
+        }
+        let mut groups = self.link_groups.lock().expect("poisoned");
+        let next = groups.len() as u64 + 1;
+        *groups.entry((meta.dev(), meta.ino())).or_insert(next)
+    }
+
+    /// Stores a regular file, symlink or directory as a plain tree entry.
+    fn add_plain(&self, abs: &Path, rel: &str, chunking: Option<Chunking>) {
+        let meta = match fs::symlink_metadata(abs) {
+            Ok(m) => m,
+            Err(e) => return self.problem(Some(abs), format!("cannot read: {e}")),
+        };
+        let mut entry = entry_from_metadata(rel, &meta);
+        if meta.is_file() {
+            add(&self.counters.files_total, 1);
+            let chunking = chunking.unwrap_or_else(|| chunking_for(abs, meta.len()));
+            match store_file(self.repo, abs, chunking) {
+                Ok(stored) => {
+                    add(&self.counters.files_read, 1);
+                    add(&self.counters.bytes_read, stored.bytes_read);
+                    add(&self.counters.bytes_added, stored.bytes_added);
+                    self.progress.event(Event::Advance {
+                        items: 1,
+                        bytes: stored.bytes_read,
+                    });
+                    entry.size = stored.size;
+                    entry.chunks = stored.chunks;
+                    entry.link_group = self.link_group(&meta);
+                }
+                Err(e) => return self.problem(Some(abs), format!("not saved: {e}")),
+            }
+        }
+        self.push_entry(entry);
+    }
+
+    /// Walks a directory and stores everything in it as plain entries; `warn` marks each file
+    /// as unknown to the reference backup.
+    fn add_plain_tree(&self, abs: &Path, rel: &str, warn: Option<&str>) {
+        for item in walkdir::WalkDir::new(abs).sort_by_file_name() {
+            let item = match item {
+                Ok(item) => item,
+                Err(e) => {
+                    let path = e.path().unwrap_or(abs).to_path_buf();
+                    self.problem(Some(&path), format!("cannot read: {e}"));
+                    continue;
+                }
+            };
+            let sub = item
+                .path()
+                .strip_prefix(abs)
+                .expect("walkdir stays below its root");
+            let item_rel = if sub.as_os_str().is_empty() {
+                rel.to_string()
+            } else {
+                format!("{rel}/{}", sub.display())
+            };
+            if let (Some(msg), false) = (warn, item.file_type().is_dir()) {
+                self.warning(Some(item.path()), msg);
+            }
+            self.add_plain(item.path(), &item_rel, None);
+        }
+    }
+
+    /// Copies a database consistently (shared flock, copy, release) and stores the copy in
+    /// page-aligned chunks. Returns the copy's path, for reading. A locked database is fatal:
+    /// the server is running.
+    fn add_db(&self, abs: &Path, rel: &str) -> Result<Option<PathBuf>> {
+        let live_meta = match fs::symlink_metadata(abs) {
+            Ok(m) => m,
+            Err(e) => {
+                self.problem(Some(abs), format!("database not readable: {e}"));
+                return Ok(None);
+            }
+        };
+        let n = self.counters.databases.fetch_add(1, Ordering::Relaxed);
+        let copy = self.staging.path().join(format!("{n}.db"));
+        match mox::copy_database(abs, &copy) {
+            Ok(_) => {}
+            Err(e @ MoxError::ServerRunning { .. }) => return Err(e.into()),
+            Err(e) => {
+                self.problem(Some(abs), format!("database not copied: {e}"));
+                return Ok(None);
+            }
+        }
+        add(&self.counters.files_total, 1);
+        match store_file(
+            self.repo,
+            &copy,
+            Chunking::Fixed {
+                size: DB_CHUNK_SIZE,
+            },
+        ) {
+            Ok(stored) => {
+                add(&self.counters.files_read, 1);
+                add(&self.counters.bytes_read, stored.bytes_read);
+                add(&self.counters.bytes_added, stored.bytes_added);
+                let mut entry = entry_from_metadata(rel, &live_meta);
+                entry.size = stored.size;
+                entry.chunks = stored.chunks;
+                entry.link_group = 0;
+                self.push_entry(entry);
+                Ok(Some(copy))
+            }
+            Err(e) => {
+                self.problem(Some(abs), format!("database copy not stored: {e}"));
+                Ok(None)
+            }
+        }
+    }
+
+    /// Hashes an immutable file (once per inode) and stores it, linked when possible.
+    /// Returns the blob, the file's metadata and whether it was read.
+    fn store_immutable(&self, abs: &Path) -> Result<(BlobId, fs::Metadata)> {
+        let meta = fs::metadata(abs).at(abs)?;
+        let key = (meta.dev(), meta.ino());
+        if let Some(id) = self.inodes.lock().expect("poisoned").get(&key).copied() {
+            return Ok((id, meta));
+        }
+        let mut file = fs::File::open(abs).at(abs)?;
+        let mut hasher = blake3::Hasher::new();
+        let mut buf = vec![0u8; 256 * 1024];
+        let mut read = 0u64;
+        loop {
+            let n = file.read(&mut buf).at(abs)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            read += n as u64;
+        }
+        let id = BlobId::from_hash(hasher.finalize());
+        add(&self.counters.files_read, 1);
+        add(&self.counters.bytes_read, read);
+        let outcome = self.repo.put_file(abs, id, self.opts.link, self.progress)?;
+        add(&self.counters.bytes_added, outcome.stored_bytes);
+        self.progress.event(Event::Advance {
+            items: 1,
+            bytes: read,
+        });
+        self.inodes.lock().expect("poisoned").insert(key, id);
+        Ok((id, meta))
+    }
+
+    fn execute(self) -> Result<BackupSummary> {
+        self.progress.event(Event::Phase {
+            name: "configuration and databases".into(),
+            total: None,
+        });
+        if let Some(config) = &self.source.config_dir {
+            self.add_plain_tree(config, "config", None);
+        }
+        self.add_global_files()?;
+        self.add_queue()?;
+
+        let mut accounts = Vec::new();
+        for name in &self.source.accounts {
+            if let Some(account) = self.add_account(name)? {
+                accounts.push(account);
+            }
+        }
+        self.add_rest()?;
+        self.commit(accounts)
+    }
+
+    /// The global databases, `receivedid.key` and `acme/`.
+    fn add_global_files(&self) -> Result<()> {
+        for name in mox::GLOBAL_DBS {
+            let abs = self.data(name);
+            if abs.exists() {
+                self.add_db(&abs, &format!("data/{name}"))?;
+            }
+        }
+        let key = self.data("receivedid.key");
+        if key.exists() {
+            self.add_plain(&key, "data/receivedid.key", Some(Chunking::Whole));
+        }
+        let acme = self.data("acme");
+        if acme.is_dir() {
+            self.add_plain_tree(&acme, "data/acme", None);
+        }
+        Ok(())
+    }
+
+    /// `queue/index.db` and the file of every queued message; other files with a warning.
+    fn add_queue(&self) -> Result<()> {
+        let queue_dir = self.data("queue");
+        let db = queue_dir.join("index.db");
+        if !db.exists() {
+            if queue_dir.exists() {
+                self.warning(Some(&db), "queue database missing");
+            }
+            return Ok(());
+        }
+        let Some(copy) = self.add_db(&db, "data/queue/index.db")? else {
+            return Ok(());
+        };
+        let msgs = match mox::read_queue(&copy) {
+            Ok(m) => m,
+            Err(e) => {
+                self.problem(Some(&db), format!("queue database unreadable: {e}"));
+                return Ok(());
+            }
+        };
+        let max_id = msgs.iter().map(|m| m.id).max().unwrap_or(0);
+        let mut known = HashSet::new();
+        for msg in &msgs {
+            let rel = format!("queue/{}", mox::message_path(msg.id));
+            known.insert(rel.clone());
+            let abs = self.data(&rel);
+            add(&self.counters.files_total, 1);
+            match self.store_immutable(&abs) {
+                Ok((id, meta)) => {
+                    let mut entry = entry_from_metadata(&format!("data/{rel}"), &meta);
+                    entry.chunks = vec![id];
+                    entry.link_group = self.link_group(&meta);
+                    self.push_entry(entry);
+                }
+                Err(e) => self.problem(Some(&abs), format!("queued message not saved: {e}")),
+            }
+        }
+        // Anything else below queue/: a message delivered after the copy (higher id) is skipped;
+        // the rest is unknown to mox and kept with a warning, as the reference backup does.
+        for item in walkdir::WalkDir::new(&queue_dir).sort_by_file_name() {
+            let Ok(item) = item else { continue };
+            if item.file_type().is_dir() {
+                continue;
+            }
+            let rel = match item.path().strip_prefix(&self.source.data_dir) {
+                Ok(r) => r.display().to_string(),
+                Err(_) => continue,
+            };
+            if rel == "queue/index.db" || known.contains(&rel) {
+                continue;
+            }
+            let name = item.file_name().to_string_lossy();
+            if name.parse::<i64>().is_ok_and(|id| id > max_id) {
+                continue;
+            }
+            self.warning(Some(item.path()), "unknown file in queue directory, copied");
+            self.add_plain(item.path(), &format!("data/{rel}"), None);
+        }
+        Ok(())
+    }
+
+    /// Everything in the data directory that no other step covers.
+    fn add_rest(&self) -> Result<()> {
+        let configured: HashSet<&str> = self.source.accounts.iter().map(String::as_str).collect();
+        let mut top: Vec<_> = match fs::read_dir(&self.source.data_dir) {
+            Ok(rd) => rd.filter_map(|e| e.ok()).collect(),
+            Err(e) => {
+                self.problem(Some(&self.source.data_dir), format!("cannot list: {e}"));
+                return Ok(());
+            }
+        };
+        top.sort_by_key(|e| e.file_name());
+        for item in top {
+            let name = item.file_name().to_string_lossy().to_string();
+            let handled = mox::GLOBAL_DBS.contains(&name.as_str())
+                || matches!(
+                    name.as_str(),
+                    "queue" | "acme" | "tmp" | "ctl" | "receivedid.key"
+                );
+            if handled {
+                continue;
+            }
+            let abs = item.path();
+            let rel = format!("data/{name}");
+            if name == "accounts" && abs.is_dir() {
+                let mut accounts: Vec<_> = fs::read_dir(&abs)
+                    .map(|rd| rd.filter_map(|e| e.ok()).collect())
+                    .unwrap_or_default();
+                accounts.sort_by_key(|e| e.file_name());
+                for acc in accounts {
+                    let acc_name = acc.file_name().to_string_lossy().to_string();
+                    if configured.contains(acc_name.as_str()) {
+                        continue;
+                    }
+                    self.add_plain_tree(
+                        &acc.path(),
+                        &format!("data/accounts/{acc_name}"),
+                        Some("not a configured account, copied as plain files"),
+                    );
+                }
+                continue;
+            }
+            let warn = match name.as_str() {
+                "lastknownversion" | "moxversion" => None,
+                _ => Some("unknown file in data directory, copied"),
+            };
+            self.add_plain_tree(&abs, &rel, warn);
+        }
+        Ok(())
+    }
+
+    /// One configured account: its databases, its manifest, and its message files.
+    fn add_account(&self, name: &str) -> Result<Option<AccountRef>> {
+        add(&self.counters.accounts_total, 1);
+        let dir = self.data(&format!("accounts/{name}"));
+        let rel_dir = format!("data/accounts/{name}");
+        let db_path = dir.join("index.db");
+        if !db_path.exists() {
+            // mox creates an account's directory on first use.
+            self.warning(Some(&dir), "account has no database yet (never used)");
+            return Ok(None);
+        }
+        let Some(copy) = self.add_db(&db_path, &format!("{rel_dir}/index.db"))? else {
+            return Ok(None);
+        };
+        for junk in ["junkfilter.db", "junkfilter.bloom"] {
+            let abs = dir.join(junk);
+            if !abs.exists() {
+                continue;
+            }
+            let rel = format!("{rel_dir}/{junk}");
+            if junk.ends_with(".db") {
+                self.add_db(&abs, &rel)?;
+            } else {
+                // Rewritten in place by mox: fixed chunks store only what changed.
+                self.add_plain(
+                    &abs,
+                    &rel,
+                    Some(Chunking::Fixed {
+                        size: DB_CHUNK_SIZE,
+                    }),
+                );
+            }
+        }
+        let db = match AccountDb::open(&copy) {
+            Ok(db) => db,
+            Err(e) => {
+                self.problem(
+                    Some(&db_path),
+                    format!("account database unreadable, messages not saved: {e}"),
+                );
+                return Ok(None);
+            }
+        };
+        match self.plan_account(name, &dir, &db) {
+            Ok(account) => Ok(Some(account)),
+            Err(Error::Mox(e)) => {
+                self.problem(
+                    Some(&db_path),
+                    format!("account database unreadable, messages not saved: {e}"),
+                );
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn plan_account(&self, name: &str, dir: &Path, db: &AccountDb) -> Result<AccountRef> {
+        let sync = db.sync_state()?;
+        let mailboxes = db.mailboxes()?;
+        let sequence = db.message_sequence()?;
+        add(&self.counters.mailboxes_total, mailboxes.len() as u64);
+        let prev = self
+            .prev
+            .get(name)
+            .filter(|p| p.manifest.message_sequence <= sequence);
+
+        // Nothing IMAP-visible changed: the previous manifest is this account's state.
+        if let Some(p) = prev
+            && p.manifest.last_modseq == sync.last_modseq
+            && p.manifest.highest_deleted_modseq == sync.highest_deleted_modseq
+            && p.manifest.message_sequence == sequence
+            && p.manifest.mailboxes.len() == mailboxes.len()
+            && p.manifest.mailboxes.iter().all(|m| m.complete)
+            && mailboxes.iter().all(|mb| {
+                p.manifest
+                    .mailbox(mb.id)
+                    .is_some_and(|m| m.modseq == mb.modseq && m.uidvalidity == mb.uidvalidity)
+            })
+        {
+            add(&self.counters.accounts_skipped, 1);
+            add(&self.counters.mailboxes_skipped, mailboxes.len() as u64);
+            add(&self.counters.messages_total, p.manifest.message_count());
+            return Ok(AccountRef {
+                name: name.to_string(),
+                manifest: p.blob,
+            });
+        }
+
+        // Incremental only while no tombstone can have been removed since the parent.
+        let incremental =
+            prev.filter(|p| p.manifest.highest_deleted_modseq == sync.highest_deleted_modseq);
+        let unchanged = |mb: &mox::Mailbox| -> Option<&MailboxEntry> {
+            incremental?.manifest.mailbox(mb.id).filter(|m| {
+                m.complete && m.modseq == mb.modseq && m.uidvalidity == mb.uidvalidity
+            })
+        };
+
+        // Known blobs by message id: message files never change, and a moved message keeps its
+        // id, so a record with a known id needs no file read. Only lists of changed mailboxes are
+        // loaded (a message can only leave a mailbox whose modseq moved).
+        let mut known: HashMap<i64, MessageEntry> = HashMap::new();
+        let mut lists: BTreeMap<i64, Vec<MessageEntry>> = BTreeMap::new();
+        let changed: Vec<&mox::Mailbox> = mailboxes
+            .iter()
+            .filter(|mb| unchanged(mb).is_none())
+            .collect();
+        if let Some(p) = prev {
+            let wanted: HashSet<i64> = if incremental.is_some() {
+                changed.iter().map(|mb| mb.id).collect()
+            } else {
+                p.manifest.mailboxes.iter().map(|m| m.id).collect()
+            };
+            for m in p.manifest.mailboxes.iter().filter(|m| wanted.contains(&m.id)) {
+                let list = self.load_list(name, &m.list)?;
+                for e in &list.messages {
+                    known.insert(e.id, e.clone());
+                }
+                lists.insert(m.id, list.messages);
+            }
+        }
+
+        // The new state of each changed mailbox as (id → record) of its live messages.
+        let mut live: BTreeMap<i64, BTreeMap<i64, Pending>> = BTreeMap::new();
+        match incremental {
+            Some(p) => {
+                let after = p.manifest.last_modseq;
+                let mut records = HashMap::new();
+                for mb in &changed {
+                    for (_, id) in db.changed_since(mb.id, after)? {
+                        if let Some(msg) = db.message(id)? {
+                            records.insert(id, msg);
+                        }
+                    }
+                }
+                for mb in &changed {
+                    let mut state: BTreeMap<i64, Pending> = BTreeMap::new();
+                    for e in lists.get(&mb.id).into_iter().flatten() {
+                        if !records.contains_key(&e.id) {
+                            state.insert(e.id, pending_from_entry(mb.id, e));
+                        }
+                    }
+                    for msg in records.values() {
+                        if msg.mailbox_id == mb.id && !msg.expunged {
+                            state.insert(msg.id, pending_from_record(msg));
+                        }
+                    }
+                    // The counts mox keeps must agree, and a mailbox that missed a file last
+                    // time is rebuilt from all its records.
+                    let was_incomplete = p.manifest.mailbox(mb.id).is_some_and(|m| !m.complete);
+                    if was_incomplete || state.len() as i64 != mb.total {
+                        state.clear();
+                        for (_, id) in db.changed_since(mb.id, i64::MIN)? {
+                            if let Some(msg) = db.message(id)?
+                                && msg.mailbox_id == mb.id
+                                && !msg.expunged
+                            {
+                                state.insert(msg.id, pending_from_record(&msg));
+                            }
+                        }
+                    }
+                    live.insert(mb.id, state);
+                }
+            }
+            None => {
+                for mb in &changed {
+                    live.insert(mb.id, BTreeMap::new());
+                }
+                for msg in db.messages()? {
+                    if msg.expunged {
+                        continue;
+                    }
+                    match live.get_mut(&msg.mailbox_id) {
+                        Some(state) => {
+                            state.insert(msg.id, pending_from_record(&msg));
+                        }
+                        None => self.warning(
+                            Some(&dir.join("index.db")),
+                            format!(
+                                "message {} refers to mailbox {} that does not exist",
+                                msg.id, msg.mailbox_id
+                            ),
+                        ),
+                    }
+                }
+            }
+        }
+
+        // Read the files of messages without a known blob, in parallel.
+        let to_read: Vec<&Pending> = live
+            .values()
+            .flat_map(|s| s.values())
+            .filter(|p| !known.contains_key(&p.id))
+            .collect();
+        self.progress.event(Event::Phase {
+            name: format!("account {name}: {} new message files", to_read.len()),
+            total: Some(to_read.len() as u64),
+        });
+        let read: Vec<(i64, std::result::Result<MessageEntry, String>)> = to_read
+            .par_iter()
+            .map(|p| (p.id, self.read_message(dir, p)))
+            .collect();
+        add(&self.counters.messages_read, read.len() as u64);
+        let mut failed_boxes = HashSet::new();
+        for (id, outcome) in read {
+            match outcome {
+                Ok(entry) => {
+                    known.insert(id, entry);
+                }
+                Err(message) => {
+                    let p = to_read.iter().find(|p| p.id == id).expect("pending message");
+                    failed_boxes.insert(p.mailbox_id);
+                    self.problem(
+                        Some(&dir.join("msg").join(mox::message_path(id))),
+                        format!("message {id} of account {name} not saved: {message}"),
+                    );
+                }
+            }
+        }
+
+        let mut entries = Vec::with_capacity(mailboxes.len());
+        for mb in &mailboxes {
+            if let Some(prev_entry) = unchanged(mb) {
+                add(&self.counters.mailboxes_skipped, 1);
+                add(&self.counters.messages_total, prev_entry.messages);
+                entries.push(MailboxEntry {
+                    name: mb.name.clone(),
+                    parent_id: mb.parent_id,
+                    expunged: mb.expunged,
+                    uidnext: mb.uidnext,
+                    ..prev_entry.clone()
+                });
+                continue;
+            }
+            let state = live.remove(&mb.id).unwrap_or_default();
+            let mut messages = Vec::with_capacity(state.len());
+            for p in state.values() {
+                if let Some(known) = known.get(&p.id) {
+                    if known.file_size + p.prefix_len != p.size {
+                        self.warning(
+                            Some(&dir.join("msg").join(mox::message_path(p.id))),
+                            format!(
+                                "message {}: database size {} is not prefix {} + file {}",
+                                p.id, p.size, p.prefix_len, known.file_size
+                            ),
+                        );
+                    }
+                    messages.push(MessageEntry {
+                        uid: p.uid,
+                        modseq: p.modseq,
+                        size: p.size,
+                        ..known.clone()
+                    });
+                }
+            }
+            add(&self.counters.messages_total, messages.len() as u64);
+            let list = MessageList {
+                mailbox_id: mb.id,
+                messages,
+            };
+            let put = self.repo.put_blob(BlobKind::Manifest, &list.encode())?;
+            add(&self.counters.bytes_added, put.stored_bytes);
+            entries.push(MailboxEntry {
+                id: mb.id,
+                name: mb.name.clone(),
+                parent_id: mb.parent_id,
+                expunged: mb.expunged,
+                modseq: mb.modseq,
+                uidvalidity: mb.uidvalidity,
+                uidnext: mb.uidnext,
+                messages: list.messages.len() as u64,
+                size: list.messages.iter().map(|m| m.size).sum(),
+                complete: !failed_boxes.contains(&mb.id),
+                list: put.id,
+            });
+        }
+        entries.sort_by_key(|m| m.id);
+
+        if incremental.is_none() {
+            self.add_account_strays(name, dir, db, &known, sequence)?;
+        }
+
+        let manifest = AccountManifest {
+            account: name.to_string(),
+            last_modseq: sync.last_modseq,
+            highest_deleted_modseq: sync.highest_deleted_modseq,
+            message_sequence: sequence,
+            mailboxes: entries,
+        };
+        let put = self.repo.put_blob(BlobKind::Manifest, &manifest.encode())?;
+        add(&self.counters.bytes_added, put.stored_bytes);
+        Ok(AccountRef {
+            name: name.to_string(),
+            manifest: put.id,
+        })
+    }
+
+    fn load_list(&self, account: &str, id: &BlobId) -> Result<MessageList> {
+        let bytes = self.repo.get_blob(id)?;
+        MessageList::decode(&bytes).map_err(|e| {
+            Error::corrupt(
+                format!("message list {id} of account {account}"),
+                e.to_string(),
+            )
+        })
+    }
+
+    fn read_message(&self, dir: &Path, p: &Pending) -> std::result::Result<MessageEntry, String> {
+        let abs = dir.join("msg").join(mox::message_path(p.id));
+        let (blob, meta) = self.store_immutable(&abs).map_err(|e| match e {
+            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+                "file is missing".to_string()
+            }
+            other => other.to_string(),
+        })?;
+        Ok(MessageEntry {
+            id: p.id,
+            uid: p.uid,
+            modseq: p.modseq,
+            size: p.size,
+            file_size: meta.len(),
+            blob,
+            mode: meta.mode(),
+            mtime_ns: meta.mtime() * 1_000_000_000 + meta.mtime_nsec(),
+        })
+    }
+
+    /// Files in the account directory that mox does not know: copied with a warning, as the
+    /// reference backup does. Messages delivered after the copy (id above the sequence) and
+    /// files of messages being erased are skipped.
+    fn add_account_strays(
+        &self,
+        name: &str,
+        dir: &Path,
+        db: &AccountDb,
+        live: &HashMap<i64, MessageEntry>,
+        sequence: u64,
+    ) -> Result<()> {
+        let erasing: HashSet<i64> = db.message_erase_ids()?.into_iter().collect();
+        let rel_dir = format!("data/accounts/{name}");
+        for item in walkdir::WalkDir::new(dir).min_depth(1).sort_by_file_name() {
+            let item = match item {
+                Ok(i) => i,
+                Err(e) => {
+                    let path = e.path().unwrap_or(dir).to_path_buf();
+                    self.problem(Some(&path), format!("cannot read: {e}"));
+                    continue;
+                }
+            };
+            if item.file_type().is_dir() {
+                continue;
+            }
+            let sub = item.path().strip_prefix(dir).expect("below the account dir");
+            let sub_str = sub.display().to_string();
+            if matches!(
+                sub_str.as_str(),
+                "index.db" | "junkfilter.db" | "junkfilter.bloom"
+            ) {
+                continue;
+            }
+            if sub.starts_with("msg")
+                && let Ok(id) = item.file_name().to_string_lossy().parse::<i64>()
+                && sub_str == format!("msg/{}", mox::message_path(id))
+            {
+                if live.contains_key(&id) || erasing.contains(&id) || id as u64 > sequence {
+                    continue;
+                }
+            }
+            self.warning(Some(item.path()), "unknown file in account directory, copied");
+            self.add_plain(item.path(), &format!("{rel_dir}/{sub_str}"), None);
+        }
+        Ok(())
+    }
+
+    fn commit(self, accounts: Vec<AccountRef>) -> Result<BackupSummary> {
+        let mut entries = self.entries.into_inner().expect("poisoned");
+        entries.sort_by(|a, b| a.path.cmp(&b.path));
+        entries.dedup_by(|a, b| a.path == b.path);
+        let tree = Tree { entries }.store(self.repo)?;
+        let problems = self.problems.into_inner().expect("poisoned");
+        let warnings = self.warnings.into_inner().expect("poisoned");
+        let c = &self.counters;
+        let mut stats = BTreeMap::new();
+        for (key, counter) in [
+            ("files_total", &c.files_total),
+            ("files_read", &c.files_read),
+            ("bytes_read", &c.bytes_read),
+            ("bytes_added", &c.bytes_added),
+            ("accounts_total", &c.accounts_total),
+            ("accounts_skipped", &c.accounts_skipped),
+            ("mailboxes_total", &c.mailboxes_total),
+            ("mailboxes_skipped", &c.mailboxes_skipped),
+            ("messages_total", &c.messages_total),
+            ("messages_read", &c.messages_read),
+        ] {
+            stats.insert(key.to_string(), counter.load(Ordering::Relaxed));
+        }
+        stats.insert(
+            "duration_ms".to_string(),
+            self.started.elapsed().as_millis() as u64,
+        );
+        let snapshot = Snapshot {
+            time_ns: crate::snapshot::now_ns(),
+            host: crate::snapshot::hostname(),
+            source: self.label.clone(),
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            kind: SourceKind::Mox,
+            parent: self.parent,
+            tree,
+            accounts,
+            complete: problems.is_empty(),
+            problems: problems.clone(),
+            warnings: warnings.clone(),
+            stats: stats.clone(),
+        };
+        let id = self.repo.commit_snapshot(&snapshot)?;
+        Ok(BackupSummary {
+            snapshot: id,
+            complete: snapshot.complete,
+            stats,
+            problems,
+            warnings,
+        })
+    }
+}
+
+fn pending_from_record(msg: &mox::Message) -> Pending {
+    Pending {
+        mailbox_id: msg.mailbox_id,
+        id: msg.id,
+        uid: msg.uid,
+        modseq: msg.modseq,
+        size: msg.size.max(0) as u64,
+        prefix_len: msg.msgprefix.len() as u64,
+    }
+}
+
+fn pending_from_entry(mailbox_id: i64, e: &MessageEntry) -> Pending {
+    Pending {
+        mailbox_id,
+        id: e.id,
+        uid: e.uid,
+        modseq: e.modseq,
+        size: e.size,
+        prefix_len: e.size.saturating_sub(e.file_size),
+    }
+}

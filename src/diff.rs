@@ -1,0 +1,211 @@
+//! The mail-aware difference between two snapshots: per account and mailbox, which messages were
+//! added, removed, moved, or changed (flags, keywords: anything that moved their modseq).
+//!
+//! Only manifests are read. Mailboxes whose list blob is the same in both snapshots are equal
+//! without loading the list.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use crate::manifest::{AccountManifest, MailboxEntry, MessageEntry};
+use crate::repo::Repository;
+use crate::restore::mox::{load_list, load_manifest};
+use crate::snapshot::{Snapshot, SourceKind};
+use crate::{Error, Result};
+
+/// The difference between two snapshots of the same installation.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SnapshotDiff {
+    pub accounts: Vec<AccountDiff>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AccountDiff {
+    pub account: String,
+    /// `added`, `removed` or `changed`/`unchanged`.
+    pub status: &'static str,
+    pub last_modseq_before: Option<i64>,
+    pub last_modseq_after: Option<i64>,
+    pub mailboxes: Vec<MailboxDiff>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MailboxDiff {
+    pub id: i64,
+    pub name: String,
+    pub changed: bool,
+    pub modseq_before: Option<i64>,
+    pub modseq_after: Option<i64>,
+    pub messages_before: u64,
+    pub messages_after: u64,
+    /// Message ids new in the account and in this mailbox.
+    pub added: Vec<i64>,
+    /// Message ids gone from the account that were in this mailbox.
+    pub removed: Vec<i64>,
+    /// Message ids that came from another mailbox of the account.
+    pub moved_in: Vec<i64>,
+    /// Message ids that went to another mailbox of the account.
+    pub moved_out: Vec<i64>,
+    /// Message ids that stayed but whose modseq moved (flags, keywords).
+    pub changed_messages: Vec<i64>,
+    pub bytes_added: u64,
+    pub bytes_removed: u64,
+}
+
+/// Where each message of an account was, with its entry.
+type Placement = HashMap<i64, (i64, MessageEntry)>;
+
+fn placements(
+    repo: &Repository,
+    manifest: &AccountManifest,
+    skip: &dyn Fn(&MailboxEntry) -> bool,
+) -> Result<Placement> {
+    let mut out = HashMap::new();
+    for mb in &manifest.mailboxes {
+        if skip(mb) {
+            continue;
+        }
+        for e in load_list(repo, &mb.list)?.messages {
+            out.insert(e.id, (mb.id, e));
+        }
+    }
+    Ok(out)
+}
+
+/// Compares snapshot `a` (before) with `b` (after).
+pub fn diff(repo: &Repository, a: &Snapshot, b: &Snapshot) -> Result<SnapshotDiff> {
+    if a.kind != SourceKind::Mox || b.kind != SourceKind::Mox {
+        return Err(Error::Invalid(
+            "diff compares snapshots of mox installations".into(),
+        ));
+    }
+    let mut names: Vec<&str> = a
+        .accounts
+        .iter()
+        .chain(&b.accounts)
+        .map(|r| r.name.as_str())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut out = SnapshotDiff::default();
+    for name in names {
+        let ma = match a.accounts.iter().find(|r| r.name == name) {
+            Some(r) => Some((r.manifest, load_manifest(repo, r)?)),
+            None => None,
+        };
+        let mb = match b.accounts.iter().find(|r| r.name == name) {
+            Some(r) => Some((r.manifest, load_manifest(repo, r)?)),
+            None => None,
+        };
+        let empty = AccountManifest {
+            account: name.to_string(),
+            last_modseq: 0,
+            highest_deleted_modseq: 0,
+            message_sequence: 0,
+            mailboxes: Vec::new(),
+        };
+        let status = match (&ma, &mb) {
+            (None, Some(_)) => "added",
+            (Some(_), None) => "removed",
+            (Some((x, _)), Some((y, _))) if x == y => "unchanged",
+            _ => "changed",
+        };
+        let before = ma.as_ref().map(|(_, m)| m).unwrap_or(&empty);
+        let after = mb.as_ref().map(|(_, m)| m).unwrap_or(&empty);
+        out.accounts.push(AccountDiff {
+            account: name.to_string(),
+            status,
+            last_modseq_before: ma.as_ref().map(|(_, m)| m.last_modseq),
+            last_modseq_after: mb.as_ref().map(|(_, m)| m.last_modseq),
+            mailboxes: diff_account(repo, before, after)?,
+        });
+    }
+    Ok(out)
+}
+
+fn diff_account(
+    repo: &Repository,
+    before: &AccountManifest,
+    after: &AccountManifest,
+) -> Result<Vec<MailboxDiff>> {
+    // A mailbox with the same list blob on both sides holds the same messages: its messages
+    // cannot have moved in or out (that would have changed its list), so it needs no loading.
+    let same = |m: &MailboxEntry, other: &AccountManifest| {
+        other.mailbox(m.id).is_some_and(|o| o.list == m.list)
+    };
+    let old = placements(repo, before, &|m| same(m, after))?;
+    let new = placements(repo, after, &|m| same(m, before))?;
+
+    let mut boxes: BTreeMap<i64, MailboxDiff> = BTreeMap::new();
+    for (side, manifest) in [(0, before), (1, after)] {
+        for m in &manifest.mailboxes {
+            let d = boxes.entry(m.id).or_insert_with(|| MailboxDiff {
+                id: m.id,
+                name: m.name.clone(),
+                ..Default::default()
+            });
+            if side == 0 {
+                d.modseq_before = Some(m.modseq);
+                d.messages_before = m.messages;
+            } else {
+                d.name = m.name.clone();
+                d.modseq_after = Some(m.modseq);
+                d.messages_after = m.messages;
+            }
+        }
+    }
+    for (id, (mailbox, entry)) in &new {
+        match old.get(id) {
+            None => {
+                let d = boxes.get_mut(mailbox).expect("mailbox of the manifest");
+                d.added.push(*id);
+                d.bytes_added += entry.size;
+            }
+            Some((old_mailbox, old_entry)) if old_mailbox != mailbox => {
+                boxes.get_mut(mailbox).expect("mailbox").moved_in.push(*id);
+                boxes
+                    .get_mut(old_mailbox)
+                    .expect("mailbox")
+                    .moved_out
+                    .push(*id);
+                let _ = old_entry;
+            }
+            Some((_, old_entry)) if old_entry.modseq != entry.modseq => {
+                boxes
+                    .get_mut(mailbox)
+                    .expect("mailbox")
+                    .changed_messages
+                    .push(*id);
+            }
+            Some(_) => {}
+        }
+    }
+    for (id, (mailbox, entry)) in &old {
+        if !new.contains_key(id) {
+            let d = boxes.get_mut(mailbox).expect("mailbox of the manifest");
+            d.removed.push(*id);
+            d.bytes_removed += entry.size;
+        }
+    }
+    let mut out: Vec<MailboxDiff> = boxes.into_values().collect();
+    for d in &mut out {
+        for v in [
+            &mut d.added,
+            &mut d.removed,
+            &mut d.moved_in,
+            &mut d.moved_out,
+            &mut d.changed_messages,
+        ] {
+            v.sort_unstable();
+        }
+        d.changed = d.modseq_before != d.modseq_after
+            || d.messages_before != d.messages_after
+            || !d.added.is_empty()
+            || !d.removed.is_empty()
+            || !d.moved_in.is_empty()
+            || !d.moved_out.is_empty()
+            || !d.changed_messages.is_empty();
+    }
+    Ok(out)
+}
