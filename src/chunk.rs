@@ -147,7 +147,7 @@ fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
 
@@ -182,7 +182,28 @@ mod tests {
         assert_eq!(cuts, GOLDEN_CUTS);
     }
 
-    const GOLDEN_CUTS: &[usize] = &[];
+    /// Recorded with fastcdc 5.0.0 (v2020, normalization level 1). A change here changes every
+    /// chunk id of CDC-chunked files: deduplication against older snapshots would be lost.
+    const GOLDEN_CUTS: &[usize] = &[
+        2486, 24000, 32298, 34746, 45837, 47987, 50737, 55936, 60714, 67389, 74141, 88150, 99645,
+        102733, 106108, 112187, 121087, 126400, 130395, 139879, 150671, 161977, 170047, 180821,
+        198359, 203538, 212904, 222018, 233953, 250727, 259427, 262144,
+    ];
+
+    #[test]
+    fn stream_cuts_equal_slice_cuts() {
+        let data = pseudo_random(3 << 20, 7);
+        let slice: Vec<usize> = split(&data, Chunking::CDC_DEFAULT)
+            .iter()
+            .map(|r| r.len())
+            .collect();
+        let stream: Vec<usize> =
+            fastcdc::v2020::StreamCDC::new(&data[..], CDC_MIN, CDC_AVG, CDC_MAX)
+                .map(|c| c.unwrap().length)
+                .collect();
+        assert_eq!(slice, stream);
+        assert!(slice.len() > 3);
+    }
 
     #[test]
     fn fixed_and_whole() {

@@ -222,9 +222,7 @@ mod tests {
         let framed = encode(BlobKind::Data, &zeros);
         assert_eq!(framed[6], COMPRESSION_ZSTD);
         assert!(framed.len() < 200);
-        let noise: Vec<u8> = (0..10_000u32)
-            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
-            .collect();
+        let noise = crate::chunk::tests::pseudo_random(10_000, 42);
         let framed = encode(BlobKind::Data, &noise);
         assert_eq!(framed.len(), noise.len() + HEADER_LEN);
         assert_eq!(framed[6], COMPRESSION_NONE);
