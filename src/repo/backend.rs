@@ -15,7 +15,7 @@ use std::fmt;
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 
 /// A store of named files.
@@ -175,6 +175,8 @@ pub struct FailAfter {
     inner: Arc<dyn Backend>,
     remaining: AtomicI64,
     tripped: AtomicBool,
+    used: AtomicU64,
+    unsynced: Mutex<Vec<String>>,
 }
 
 impl FailAfter {
@@ -183,7 +185,27 @@ impl FailAfter {
             inner,
             remaining: AtomicI64::new(budget as i64),
             tripped: AtomicBool::new(false),
+            used: AtomicU64::new(0),
+            unsynced: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Mutating operations that went through.
+    pub fn used(&self) -> u64 {
+        self.used.load(Ordering::SeqCst)
+    }
+
+    /// Names published by `put`/`link` since the last successful `sync`: what a power loss
+    /// may take away.
+    pub fn unsynced(&self) -> Vec<String> {
+        self.unsynced.lock().expect("poisoned").clone()
+    }
+
+    fn published(&self, name: &str) {
+        self.unsynced
+            .lock()
+            .expect("poisoned")
+            .push(name.to_string());
     }
 
     /// Whether a write was refused.
@@ -196,6 +218,7 @@ impl FailAfter {
             self.tripped.store(true, Ordering::SeqCst);
             return Err(io::Error::other("injected fault: write refused"));
         }
+        self.used.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
 }
@@ -203,7 +226,9 @@ impl FailAfter {
 impl Backend for FailAfter {
     fn put(&self, name: &str, data: &[u8]) -> io::Result<()> {
         self.spend()?;
-        self.inner.put(name, data)
+        self.inner.put(name, data)?;
+        self.published(name);
+        Ok(())
     }
     fn put_durable(&self, name: &str, data: &[u8]) -> io::Result<()> {
         self.spend()?;
@@ -211,7 +236,9 @@ impl Backend for FailAfter {
     }
     fn link(&self, src: &Path, name: &str) -> io::Result<()> {
         self.spend()?;
-        self.inner.link(src, name)
+        self.inner.link(src, name)?;
+        self.published(name);
+        Ok(())
     }
     fn get(&self, name: &str) -> io::Result<Vec<u8>> {
         self.inner.get(name)
@@ -231,7 +258,9 @@ impl Backend for FailAfter {
     }
     fn sync(&self) -> io::Result<()> {
         self.spend()?;
-        self.inner.sync()
+        self.inner.sync()?;
+        self.unsynced.lock().expect("poisoned").clear();
+        Ok(())
     }
     fn local_path(&self, name: &str) -> Option<PathBuf> {
         self.inner.local_path(name)
