@@ -98,7 +98,7 @@ pub fn restore(repo: &Repository, id: &SnapshotId) -> tempfile::TempDir {
 
 /// Deterministic pseudo-random bytes.
 pub fn bytes(len: usize, mut seed: u64) -> Vec<u8> {
-    seed |= 1;
+    seed = seed.wrapping_mul(2).wrapping_add(1);
     let mut out = Vec::with_capacity(len + 8);
     while out.len() < len {
         seed ^= seed >> 12;
