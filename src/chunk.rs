@@ -70,7 +70,7 @@ pub fn split(data: &[u8], chunking: Chunking) -> Vec<Range<usize>> {
             if data.is_empty() {
                 vec![]
             } else {
-                vec![0..data.len()]
+                std::iter::once(0..data.len()).collect()
             }
         }
         Chunking::Fixed { size } => {
@@ -209,8 +209,12 @@ pub(crate) mod tests {
     fn fixed_and_whole() {
         let data = pseudo_random(200_000, 1);
         let r = split(&data, Chunking::Fixed { size: 65536 });
-        assert_eq!(r, vec![0..65536, 65536..131072, 131072..196608, 196608..200000]);
-        assert_eq!(split(&data, Chunking::Whole), vec![0..200_000]);
+        assert_eq!(
+            r,
+            vec![0..65536, 65536..131072, 131072..196608, 196608..200000]
+        );
+        let whole = split(&data, Chunking::Whole);
+        assert_eq!((whole.len(), whole[0].start, whole[0].end), (1, 0, 200_000));
         assert!(split(&[], Chunking::Whole).is_empty());
         assert_eq!(
             chunking_for(Path::new("a/index.db"), 10),

@@ -14,12 +14,12 @@ mod restore;
 mod snapshot;
 mod tree;
 
+pub use backup::BackupSummary;
+pub use backup::tree::{TreeBackupOptions, backup_tree};
+pub use chunk::{Chunking, StoredFile, chunking_for, split, store_file};
 pub use error::{Error, IoContext, Result};
 pub use id::{BlobId, ID_LEN, ParseIdError, SnapshotId};
 pub use progress::{Collect, Event, NoProgress, Progress};
-pub use backup::tree::{TreeBackupOptions, backup_tree};
-pub use backup::BackupSummary;
-pub use chunk::{Chunking, StoredFile, chunking_for, split, store_file};
 pub use repo::{
     Backend, BlobInfo, BlobKind, ChunkParams, FailAfter, LocalBackend, PutOutcome, RepoConfig,
     Repository,

@@ -101,7 +101,8 @@ impl Snapshot {
                 supported: SNAPSHOT_VERSION,
             });
         }
-        postcard::from_bytes(&bytes[8..]).map_err(|e| Error::corrupt(path, format!("snapshot: {e}")))
+        postcard::from_bytes(&bytes[8..])
+            .map_err(|e| Error::corrupt(path, format!("snapshot: {e}")))
     }
 
     /// A statistic, 0 when absent.

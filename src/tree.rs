@@ -123,7 +123,11 @@ pub fn entry_from_metadata(rel: &str, meta: &std::fs::Metadata) -> Entry {
         mtime_ns: meta.mtime() * 1_000_000_000 + meta.mtime_nsec(),
         uid: meta.uid(),
         gid: meta.gid(),
-        size: if kind == EntryKind::Dir { 0 } else { meta.len() },
+        size: if kind == EntryKind::Dir {
+            0
+        } else {
+            meta.len()
+        },
         ino: meta.ino(),
         link_group: 0,
         chunks: Vec::new(),

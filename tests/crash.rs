@@ -27,7 +27,12 @@ fn copy_dir(from: &Path, to: &Path) {
 /// Restores every snapshot and compares it with the model of its source at the time.
 fn verify(root: &Path, expected: &[(mailvault::SnapshotId, check::Model)]) {
     let repo = Repository::open(root).unwrap();
-    let listed: Vec<_> = repo.snapshots().unwrap().into_iter().map(|(id, _)| id).collect();
+    let listed: Vec<_> = repo
+        .snapshots()
+        .unwrap()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
     for (id, model) in expected {
         assert!(listed.contains(id), "snapshot {id} lost");
         check::assert_same(model, &check::model(check::restore(&repo, id).path()));
@@ -51,8 +56,11 @@ fn run_crash_points(power_loss: bool) {
     db[70_000] ^= 1;
     std::fs::write(src.join("big/store.db"), db).unwrap();
     for i in 0..6 {
-        std::fs::write(src.join(format!("new{i}")), check::bytes(1000 + i, 100 + i as u64))
-            .unwrap();
+        std::fs::write(
+            src.join(format!("new{i}")),
+            check::bytes(1000 + i, 100 + i as u64),
+        )
+        .unwrap();
     }
     let model2 = check::model(&src);
 
@@ -92,7 +100,10 @@ fn run_crash_points(power_loss: bool) {
         }
     }
     let n = completed_at.expect("the backup completes with a large enough budget");
-    assert!(n > 10, "the backup took only {n} writes: the test would not exercise much");
+    assert!(
+        n > 10,
+        "the backup took only {n} writes: the test would not exercise much"
+    );
     eprintln!("crash points tested: 0..={n}");
 }
 

@@ -6,8 +6,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use mailvault::{
-    BlobId, BlobKind, Collect, Error, Event, NoProgress, Repository, TreeBackupOptions,
-    backup_tree,
+    BlobId, BlobKind, Collect, Error, Event, NoProgress, Repository, TreeBackupOptions, backup_tree,
 };
 
 fn new_repo() -> (tempfile::TempDir, PathBuf, Repository) {
@@ -34,7 +33,10 @@ fn init_open_and_refusals() {
     assert!(matches!(Repository::init(&root), Err(Error::Invalid(_))));
     // Not a repository.
     let err = Repository::open(dir.path()).unwrap_err();
-    assert!(err.to_string().contains("not a mailvault repository"), "{err}");
+    assert!(
+        err.to_string().contains("not a mailvault repository"),
+        "{err}"
+    );
     // A config of a newer format version is refused, naming the file.
     let config = root.join("config");
     let mut bytes = std::fs::read(&config).unwrap();
@@ -120,7 +122,10 @@ fn put_file_links_on_the_same_filesystem() {
         std::fs::metadata(&copied).unwrap().ino(),
         std::fs::metadata(&raw).unwrap().ino()
     );
-    assert_eq!(std::fs::read(&copied).unwrap(), std::fs::read(&src).unwrap());
+    assert_eq!(
+        std::fs::read(&copied).unwrap(),
+        std::fs::read(&src).unwrap()
+    );
 }
 
 #[test]
@@ -194,17 +199,14 @@ fn damaged_objects_are_named_and_other_snapshots_survive() {
     let snap = repo.load_snapshot(&second.snapshot).unwrap();
     let tree = mailvault::Tree::load(&repo, &snap.tree).unwrap();
     let out = tempfile::tempdir().unwrap();
-    let err = mailvault::restore_tree(
-        &repo,
-        &tree,
-        out.path(),
-        &Default::default(),
-        &NoProgress,
-    )
-    .unwrap_err();
+    let err = mailvault::restore_tree(&repo, &tree, out.path(), &Default::default(), &NoProgress)
+        .unwrap_err();
     assert!(err.to_string().contains(&id.to_hex()), "{err}");
     // The first snapshot does not need that object.
-    check::assert_same(&model1, &check::model(check::restore(&repo, &first.snapshot).path()));
+    check::assert_same(
+        &model1,
+        &check::model(check::restore(&repo, &first.snapshot).path()),
+    );
 
     // A truncated object is damaged too.
     let f = std::fs::OpenOptions::new().write(true).open(&obj).unwrap();
@@ -238,7 +240,12 @@ fn damaged_raw_object_is_detected() {
     }
 }
 
-fn two_snapshots() -> (tempfile::TempDir, PathBuf, Vec<check::Model>, Vec<mailvault::SnapshotId>) {
+fn two_snapshots() -> (
+    tempfile::TempDir,
+    PathBuf,
+    Vec<check::Model>,
+    Vec<mailvault::SnapshotId>,
+) {
     let (dir, root, repo) = new_repo();
     let src = dir.path().join("src");
     check::generate(&src, 21);
@@ -264,7 +271,12 @@ fn all_restore(root: &Path, models: &[check::Model], ids: &[mailvault::SnapshotI
         check::object_files(root) as u64,
         "catalog rebuilt from the objects"
     );
-    let listed: Vec<_> = repo.snapshots().unwrap().into_iter().map(|(id, _)| id).collect();
+    let listed: Vec<_> = repo
+        .snapshots()
+        .unwrap()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
     assert_eq!(listed, ids);
     for (m, id) in models.iter().zip(ids) {
         check::assert_same(m, &check::model(check::restore(&repo, id).path()));
@@ -320,7 +332,10 @@ fn resolve_snapshot_specs() {
     let repo = Repository::open(&root).unwrap();
     assert_eq!(repo.resolve_snapshot("latest").unwrap(), ids[1]);
     assert_eq!(repo.resolve_snapshot(&ids[0].to_hex()).unwrap(), ids[0]);
-    assert_eq!(repo.resolve_snapshot(&ids[0].to_hex()[..6]).unwrap(), ids[0]);
+    assert_eq!(
+        repo.resolve_snapshot(&ids[0].to_hex()[..6]).unwrap(),
+        ids[0]
+    );
     assert!(matches!(
         repo.resolve_snapshot("abc"),
         Err(Error::Invalid(_))
@@ -341,7 +356,9 @@ fn unknown_snapshot_version_is_refused() {
     let path = root.join("snapshots").join(id.to_hex());
     std::fs::write(&path, &bytes).unwrap();
     match repo.load_snapshot(&id) {
-        Err(Error::UnsupportedVersion { path: p, found: 9, .. }) => assert_eq!(p, path),
+        Err(Error::UnsupportedVersion {
+            path: p, found: 9, ..
+        }) => assert_eq!(p, path),
         other => panic!("expected UnsupportedVersion, got {other:?}"),
     }
 }

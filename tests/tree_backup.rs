@@ -18,7 +18,10 @@ fn backup(repo: &Repository, dir: &std::path::Path) -> mailvault::BackupSummary 
 fn fixture_round_trip_is_identical() {
     let src = common::extract_fixture("small-state1");
     let before = check::model(src.path());
-    assert!(!before.link_sets.is_empty(), "fixture has hardlinked messages");
+    assert!(
+        !before.link_sets.is_empty(),
+        "fixture has hardlinked messages"
+    );
     let repo_dir = tempfile::tempdir().unwrap();
     let repo = Repository::init(&repo_dir.path().join("r")).unwrap();
     let s = backup(&repo, src.path());
@@ -116,7 +119,11 @@ fn chunked_files_deduplicate_unchanged_pages() {
     db[5 * 65536 + 17] ^= 0xff; // one page changes
     std::fs::write(src.path().join("index.db"), &db).unwrap();
     let s = backup(&repo, src.path());
-    assert_eq!(check::object_files(&root), before + 2, "one chunk and a tree");
+    assert_eq!(
+        check::object_files(&root),
+        before + 2,
+        "one chunk and a tree"
+    );
     assert!(s.stats["bytes_added"] < 80_000);
     let out = check::restore(&repo, &s.snapshot);
     assert_eq!(std::fs::read(out.path().join("index.db")).unwrap(), db);
@@ -169,7 +176,10 @@ fn restore_refuses_to_overwrite_unless_asked() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("already exist"), "{err}");
-    assert_eq!(std::fs::read(out.path().join("empty")).unwrap(), b"precious");
+    assert_eq!(
+        std::fs::read(out.path().join("empty")).unwrap(),
+        b"precious"
+    );
     let opts = RestoreOptions {
         overwrite: true,
         ..Default::default()
@@ -220,7 +230,12 @@ fn cli_backup_snapshots_ls_restore() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 
     let o = cli(&repo, &["--json", "backup", src.path().to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let stdout = String::from_utf8(o.stdout).unwrap();
     let lines: Vec<serde_json::Value> = stdout
         .lines()
@@ -277,20 +292,18 @@ fn cli_backup_snapshots_ls_restore() {
 fn cli_exit_code_3_when_incomplete() {
     let src = tempfile::tempdir().unwrap();
     std::fs::write(src.path().join("ok"), b"fine").unwrap();
-    std::fs::write(
-        src.path()
-            .join(std::ffi::OsStr::from_bytes(b"\xfe")),
-        b"x",
-    )
-    .unwrap();
+    std::fs::write(src.path().join(std::ffi::OsStr::from_bytes(b"\xfe")), b"x").unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path().join("r");
-    assert!(cli(&repo, &["init", repo.to_str().unwrap()]).status.success());
+    assert!(
+        cli(&repo, &["init", repo.to_str().unwrap()])
+            .status
+            .success()
+    );
     let o = cli(&repo, &["--json", "backup", src.path().to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(3));
     let last: serde_json::Value =
-        serde_json::from_str(String::from_utf8(o.stdout).unwrap().lines().last().unwrap())
-            .unwrap();
+        serde_json::from_str(String::from_utf8(o.stdout).unwrap().lines().last().unwrap()).unwrap();
     assert_eq!(last["complete"], false);
     assert_eq!(last["problems"].as_array().unwrap().len(), 1);
 }

@@ -116,11 +116,7 @@ pub fn backup_tree(
             .and_then(|p| p.to_str())
             .map(str::to_string)
         else {
-            log.problem(
-                Some(abs),
-                None,
-                "path is not valid UTF-8: not saved".into(),
-            );
+            log.problem(Some(abs), None, "path is not valid UTF-8: not saved".into());
             continue;
         };
         let meta = match de.metadata() {

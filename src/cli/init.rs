@@ -7,7 +7,7 @@ use clap::Args;
 use serde_json::json;
 
 use super::render::Renderer;
-use super::{Global, EXIT_OK};
+use super::{EXIT_OK, Global};
 
 #[derive(Debug, Args)]
 pub struct InitArgs {

@@ -72,7 +72,9 @@ pub fn run(global: &Global, args: LsArgs) -> anyhow::Result<ExitCode> {
     }
     for a in &snap.accounts {
         if global.json {
-            out.json_line(&json!({"type": "account", "name": a.name, "manifest": a.manifest.to_hex()}));
+            out.json_line(
+                &json!({"type": "account", "name": a.name, "manifest": a.manifest.to_hex()}),
+            );
         } else {
             println!("account {} (manifest {})", a.name, a.manifest.short());
         }

@@ -147,7 +147,11 @@ pub fn backup_summary_text(summary: &BackupSummary) -> String {
     let mut out = format!(
         "snapshot {} saved{}\n  files: {} ({} read, {} unchanged)\n  read {}, added {} to the repository in {:.2}s",
         summary.snapshot.short(),
-        if summary.complete { "" } else { " (INCOMPLETE)" },
+        if summary.complete {
+            ""
+        } else {
+            " (INCOMPLETE)"
+        },
         s("files_total"),
         s("files_read"),
         s("files_reused"),
@@ -158,7 +162,10 @@ pub fn backup_summary_text(summary: &BackupSummary) -> String {
     for p in &summary.problems {
         out.push_str(&format!(
             "\n  problem: {}{}",
-            p.path.as_deref().map(|p| format!("{p}: ")).unwrap_or_default(),
+            p.path
+                .as_deref()
+                .map(|p| format!("{p}: "))
+                .unwrap_or_default(),
             p.message
         ));
     }

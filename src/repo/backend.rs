@@ -15,8 +15,8 @@ use std::fmt;
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// A store of named files.
 pub trait Backend: Send + Sync + fmt::Debug {
@@ -67,8 +67,7 @@ impl LocalBackend {
 
     fn temp_name(&self, what: &str) -> PathBuf {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        self.tmp
-            .join(format!("{what}-{}-{n}", std::process::id()))
+        self.tmp.join(format!("{what}-{}-{n}", std::process::id()))
     }
 
     fn write_temp(&self, data: &[u8], durable: bool) -> io::Result<tempfile::NamedTempFile> {

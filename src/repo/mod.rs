@@ -254,9 +254,7 @@ impl Repository {
         }
         let framed = object::encode(kind, data);
         let name = object_name(&id, false);
-        self.backend
-            .put(&name, &framed)
-            .at(self.path.join(&name))?;
+        self.backend.put(&name, &framed).at(self.path.join(&name))?;
         self.note_written(
             id,
             BlobInfo {

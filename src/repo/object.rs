@@ -113,7 +113,10 @@ impl Header {
         let raw_len = u64::from_le_bytes(bytes[7..15].try_into().expect("8 bytes"));
         let stored_len = u64::from_le_bytes(bytes[15..23].try_into().expect("8 bytes"));
         if compression == COMPRESSION_NONE && raw_len != stored_len {
-            return Err(Error::corrupt(path, "uncompressed object with raw_len != stored_len"));
+            return Err(Error::corrupt(
+                path,
+                "uncompressed object with raw_len != stored_len",
+            ));
         }
         Ok(Header {
             kind,
@@ -171,7 +174,10 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<(Header, Vec<u8>)> {
             let data = zstd::bulk::decompress(payload, cap)
                 .map_err(|e| Error::corrupt(path, format!("zstd: {e}")))?;
             if data.len() as u64 != header.raw_len {
-                return Err(Error::corrupt(path, "decompressed length differs from header"));
+                return Err(Error::corrupt(
+                    path,
+                    "decompressed length differs from header",
+                ));
             }
             data
         }

@@ -12,9 +12,20 @@ use mailvault::{NoProgress, Repository, RestoreOptions, SnapshotId, Tree};
 /// What must survive a backup and restore, per path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Node {
-    Dir { mode: u32, mtime_ns: i64 },
-    File { mode: u32, mtime_ns: i64, blake3: String, size: u64 },
-    Symlink { target: String, mtime_ns: i64 },
+    Dir {
+        mode: u32,
+        mtime_ns: i64,
+    },
+    File {
+        mode: u32,
+        mtime_ns: i64,
+        blake3: String,
+        size: u64,
+    },
+    Symlink {
+        target: String,
+        mtime_ns: i64,
+    },
 }
 
 /// The model of a tree: every path below `root`, and the sets of paths that share an inode.
@@ -29,7 +40,13 @@ pub fn model(root: &Path) -> Model {
     let mut inodes: BTreeMap<(u64, u64), BTreeSet<String>> = BTreeMap::new();
     for e in walkdir::WalkDir::new(root).min_depth(1).sort_by_file_name() {
         let e = e.unwrap();
-        let rel = e.path().strip_prefix(root).unwrap().to_str().unwrap().to_string();
+        let rel = e
+            .path()
+            .strip_prefix(root)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
         let m = e.path().symlink_metadata().unwrap();
         let mtime_ns = m.mtime() * 1_000_000_000 + m.mtime_nsec();
         let node = if m.is_dir() {
