@@ -14,8 +14,8 @@ mod restore;
 mod snapshot;
 mod tree;
 
-pub use backup::BackupSummary;
 pub use backup::tree::{TreeBackupOptions, backup_tree};
+pub use backup::{BackupSummary, find_parent, host_name};
 pub use chunk::{Chunking, StoredFile, chunking_for, split, store_file};
 pub use error::{Error, IoContext, Result};
 pub use id::{BlobId, ID_LEN, ParseIdError, SnapshotId};

@@ -83,19 +83,22 @@ fn try_open(path: &Path) -> std::result::Result<redb::Database, Option<redb::Dat
 }
 
 impl Catalog {
-    pub(crate) fn open(path: &Path) -> Result<Opened> {
+    /// Opens the catalog, recreating it when it is damaged. `Busy` when it cannot be used at
+    /// all (held by another process, read-only filesystem...): the repository then works from
+    /// the files alone.
+    pub(crate) fn open(path: &Path) -> Opened {
         let existed = path.exists();
         let db = match try_open(path) {
             Ok(db) => db,
-            Err(Some(e)) if is_busy(&e) => return Ok(Opened::Busy),
+            Err(Some(e)) if is_busy(&e) => return Opened::Busy,
             Err(_) => {
                 // Unreadable: drop it and start over.
-                std::fs::remove_file(path).map_err(|e| Error::io(path, e))?;
+                if std::fs::remove_file(path).is_err() {
+                    return Opened::Busy;
+                }
                 match try_open(path) {
                     Ok(db) => db,
-                    Err(Some(e)) if is_busy(&e) => return Ok(Opened::Busy),
-                    Err(Some(e)) => return Err(err(path, e)),
-                    Err(None) => return Err(err(path, "redb panicked on a fresh file")),
+                    Err(_) => return Opened::Busy,
                 }
             }
         };
@@ -105,7 +108,7 @@ impl Catalog {
         };
         let version = catalog.version().unwrap_or(None);
         let fresh = !existed || version != Some(CATALOG_VERSION);
-        Ok(Opened::Ready { catalog, fresh })
+        Opened::Ready { catalog, fresh }
     }
 
     fn version(&self) -> Result<Option<u64>> {

@@ -133,11 +133,11 @@ impl Repository {
         };
         let config = RepoConfig::decode(&bytes, &config_path)?;
         let catalog_path = path.join(CATALOG_FILE);
-        let (catalog, fresh) = match Catalog::open(&catalog_path)? {
+        let (catalog, fresh) = match Catalog::open(&catalog_path) {
             Opened::Ready { catalog, fresh } => (Some(catalog), fresh),
             Opened::Busy => (None, false),
         };
-        let repo = Repository {
+        let mut repo = Repository {
             path: path.to_path_buf(),
             tmp: path.join("tmp"),
             backend,
@@ -149,10 +149,12 @@ impl Repository {
         if let Some(cat) = &repo.catalog {
             let on_disk = repo.snapshot_ids()?;
             let stale = fresh || cat.snapshot_ids().map(|s| s != on_disk).unwrap_or(true);
-            if stale {
-                repo.rebuild_catalog()?;
+            if stale && repo.rebuild_catalog().is_err() {
+                // A catalog that cannot be brought up to date is not used at all.
+                repo.catalog = None;
             }
         }
+        clean_tmp(&repo.tmp);
         Ok(repo)
     }
 
@@ -549,6 +551,32 @@ impl Repository {
     /// The current time in ns since the epoch (snapshot times).
     pub(crate) fn now_ns() -> i64 {
         now_ns()
+    }
+}
+
+/// Temp files older than this are leftovers of an interrupted run.
+const TMP_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// Removes old leftovers from `REPO/tmp` (best effort: a cache of garbage, nothing more).
+fn clean_tmp(tmp: &Path) {
+    let Ok(rd) = std::fs::read_dir(tmp) else {
+        return;
+    };
+    for entry in rd.flatten() {
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > TMP_MAX_AGE);
+        if old {
+            let p = entry.path();
+            let _ = if p.is_dir() {
+                std::fs::remove_dir_all(&p)
+            } else {
+                std::fs::remove_file(&p)
+            };
+        }
     }
 }
 
