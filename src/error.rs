@@ -37,6 +37,9 @@ pub enum Error {
     /// Bad input from the user (arguments, target directory, ...).
     #[error("{0}")]
     Invalid(String),
+    /// The local catalog (a cache) could not be used.
+    #[error("{path}: catalog: {what}")]
+    Catalog { path: PathBuf, what: String },
     /// Reading the mox data directory failed.
     #[error(transparent)]
     Mox(#[from] crate::mox::MoxError),

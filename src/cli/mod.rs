@@ -1,6 +1,11 @@
 //! Argument parsing and dispatch. Each subcommand lives in its own file and renders its own output.
 
-mod render;
+mod backup;
+mod init;
+mod ls;
+pub mod render;
+mod restore;
+mod snapshots;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,11 +37,38 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Create a repository.
+    Init(init::InitArgs),
+    /// Back up a directory and commit a snapshot.
+    Backup(backup::BackupArgs),
+    /// List snapshots, oldest first.
+    Snapshots(snapshots::SnapshotsArgs),
+    /// List the files of a snapshot.
+    Ls(ls::LsArgs),
+    /// Restore a snapshot into a directory.
+    Restore(restore::RestoreArgs),
+}
+
+/// The options every subcommand sees.
+#[derive(Debug, Clone)]
+pub struct Global {
+    pub repo: Option<PathBuf>,
+    pub json: bool,
+}
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let _ = (&cli.repo, cli.json);
-    match cli.command {}
+    let global = Global {
+        repo: cli.repo,
+        json: cli.json,
+    };
+    match cli.command {
+        Command::Init(args) => init::run(&global, args),
+        Command::Backup(args) => backup::run(&global, args),
+        Command::Snapshots(args) => snapshots::run(&global, args),
+        Command::Ls(args) => ls::run(&global, args),
+        Command::Restore(args) => restore::run(&global, args),
+    }
 }
 
 /// The repository path from `--repo` or `$MAILVAULT_REPO`, or a clear error.

@@ -1,0 +1,48 @@
+//! Backups: read a source, store what is new, commit a snapshot.
+//!
+//! `tree` backs up any directory tree; the mail-aware backup of a mox data directory shares the
+//! summary type and the helpers here.
+
+pub mod tree;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::id::SnapshotId;
+use crate::repo::Repository;
+use crate::snapshot::{Notice, Snapshot, SourceKind};
+
+/// The result of a backup that committed a snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BackupSummary {
+    pub snapshot: SnapshotId,
+    /// False when some paths could not be saved (`problems`).
+    pub complete: bool,
+    pub stats: BTreeMap<String, u64>,
+    pub problems: Vec<Notice>,
+    pub warnings: Vec<Notice>,
+}
+
+/// This machine's host name (snapshots record it; parents are looked up by host and source).
+pub fn host_name() -> String {
+    rustix::system::uname()
+        .nodename()
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// The newest snapshot of `kind` taken from `source` on `host`: the parent of the next backup.
+pub fn find_parent(
+    repo: &Repository,
+    kind: SourceKind,
+    host: &str,
+    source: &str,
+) -> Result<Option<(SnapshotId, Snapshot)>> {
+    Ok(repo
+        .snapshots()?
+        .into_iter()
+        .rev()
+        .find(|(_, s)| s.kind == kind && s.host == host && s.source == source))
+}

@@ -1,0 +1,31 @@
+//! `mailvault init <REPO>`: creates a repository.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use serde_json::json;
+
+use super::render::Renderer;
+use super::{EXIT_OK, Global};
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to create the repository (a new or empty directory; default: --repo).
+    pub path: Option<PathBuf>,
+}
+
+pub fn run(global: &Global, args: InitArgs) -> anyhow::Result<ExitCode> {
+    let path = match args.path {
+        Some(p) => p,
+        None => super::repo_path(&global.repo)?,
+    };
+    let repo = mailvault::Repository::init(&path)?;
+    let out = Renderer::new(global.json);
+    if global.json {
+        out.json_line(&json!({"type": "init", "repo": repo.path()}));
+    } else {
+        println!("created repository at {}", repo.path().display());
+    }
+    Ok(ExitCode::from(EXIT_OK))
+}

@@ -1,0 +1,42 @@
+//! `mailvault snapshots`: lists snapshots, oldest first.
+
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::render::{self, Renderer};
+use super::{EXIT_OK, Global};
+
+#[derive(Debug, Args)]
+pub struct SnapshotsArgs {}
+
+pub fn run(global: &Global, _args: SnapshotsArgs) -> anyhow::Result<ExitCode> {
+    let repo = mailvault::Repository::open(&super::repo_path(&global.repo)?)?;
+    let snaps = repo.snapshots()?;
+    if global.json {
+        let list: Vec<_> = snaps
+            .iter()
+            .map(|(id, s)| render::snapshot_json(id, s))
+            .collect();
+        Renderer::new(true).json_line(&serde_json::Value::Array(list));
+        return Ok(ExitCode::from(EXIT_OK));
+    }
+    println!(
+        "{:<8}  {:<20}  {:<4}  {:<10}  {:>7}  {:>10}  source",
+        "id", "time", "kind", "result", "files", "size"
+    );
+    for (id, s) in &snaps {
+        println!(
+            "{:<8}  {:<20}  {:<4}  {:<10}  {:>7}  {:>10}  {}:{}",
+            id.short(),
+            render::rfc3339(s.time_ns),
+            s.kind.as_str(),
+            if s.complete { "complete" } else { "INCOMPLETE" },
+            s.stat("files_total"),
+            render::bytes(s.stat("bytes_total")),
+            s.host,
+            s.source
+        );
+    }
+    Ok(ExitCode::from(EXIT_OK))
+}

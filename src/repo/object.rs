@@ -1,0 +1,267 @@
+//! The bytes of a framed object (`objects/ab/<hex>`). Only this module knows the layout.
+//!
+//! ```text
+//! offset size  field
+//! 0      4     magic "MVOB"
+//! 4      1     format version (1)
+//! 5      1     kind (BlobKind as u8)
+//! 6      1     compression (0 none, 1 zstd)
+//! 7      8     raw_len: u64 LE, length of the blob content
+//! 15     8     stored_len: u64 LE, length of the payload that follows
+//! 23     ...   payload (stored_len bytes)
+//! ```
+//! A raw object (`objects/ab/<hex>.r`) has no header: its bytes are the blob content.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The magic at the start of every framed object.
+pub const OBJECT_MAGIC: [u8; 4] = *b"MVOB";
+/// The framed-object format version this build writes and reads.
+pub const OBJECT_VERSION: u8 = 1;
+/// Length of the header in bytes.
+pub const HEADER_LEN: usize = 23;
+/// Compression: none.
+pub const COMPRESSION_NONE: u8 = 0;
+/// Compression: zstd (one frame).
+pub const COMPRESSION_ZSTD: u8 = 1;
+/// zstd level for objects: fast, and most of the gain.
+pub const ZSTD_LEVEL: i32 = 3;
+
+/// What a blob holds. Stored as a u8 in the object header; values are never reused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum BlobKind {
+    /// File content or a chunk of it.
+    Data,
+    /// An encoded [`crate::Tree`].
+    Tree,
+    /// A per-account manifest (mail-aware backup).
+    Manifest,
+}
+
+impl BlobKind {
+    /// The header byte.
+    pub fn to_u8(self) -> u8 {
+        match self {
+            BlobKind::Data => 0,
+            BlobKind::Tree => 1,
+            BlobKind::Manifest => 2,
+        }
+    }
+
+    /// The kind for a header byte, if known.
+    pub fn from_u8(b: u8) -> Option<BlobKind> {
+        match b {
+            0 => Some(BlobKind::Data),
+            1 => Some(BlobKind::Tree),
+            2 => Some(BlobKind::Manifest),
+            _ => None,
+        }
+    }
+}
+
+/// A decoded object header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    pub kind: BlobKind,
+    pub compression: u8,
+    pub raw_len: u64,
+    pub stored_len: u64,
+}
+
+impl Header {
+    /// The 23 header bytes.
+    pub fn encode(&self) -> [u8; HEADER_LEN] {
+        let mut out = [0u8; HEADER_LEN];
+        out[0..4].copy_from_slice(&OBJECT_MAGIC);
+        out[4] = OBJECT_VERSION;
+        out[5] = self.kind.to_u8();
+        out[6] = self.compression;
+        out[7..15].copy_from_slice(&self.raw_len.to_le_bytes());
+        out[15..23].copy_from_slice(&self.stored_len.to_le_bytes());
+        out
+    }
+
+    /// Parses the header at the start of `bytes`; `path` names the object in errors.
+    pub fn decode(bytes: &[u8], path: &Path) -> Result<Header> {
+        if bytes.len() < HEADER_LEN {
+            return Err(Error::corrupt(path, "object shorter than its header"));
+        }
+        if bytes[0..4] != OBJECT_MAGIC {
+            return Err(Error::corrupt(path, "bad object magic"));
+        }
+        if bytes[4] != OBJECT_VERSION {
+            return Err(Error::UnsupportedVersion {
+                path: path.to_path_buf(),
+                found: u32::from(bytes[4]),
+                supported: u32::from(OBJECT_VERSION),
+            });
+        }
+        let kind = BlobKind::from_u8(bytes[5])
+            .ok_or_else(|| Error::corrupt(path, format!("unknown object kind {}", bytes[5])))?;
+        let compression = bytes[6];
+        if compression != COMPRESSION_NONE && compression != COMPRESSION_ZSTD {
+            return Err(Error::corrupt(
+                path,
+                format!("unknown compression {compression}"),
+            ));
+        }
+        let raw_len = u64::from_le_bytes(bytes[7..15].try_into().expect("8 bytes"));
+        let stored_len = u64::from_le_bytes(bytes[15..23].try_into().expect("8 bytes"));
+        if compression == COMPRESSION_NONE && raw_len != stored_len {
+            return Err(Error::corrupt(
+                path,
+                "uncompressed object with raw_len != stored_len",
+            ));
+        }
+        Ok(Header {
+            kind,
+            compression,
+            raw_len,
+            stored_len,
+        })
+    }
+}
+
+/// Frames `data`: zstd when that makes it smaller, stored as is otherwise.
+pub fn encode(kind: BlobKind, data: &[u8]) -> Vec<u8> {
+    let compressed = if data.len() >= 64 {
+        zstd::bulk::compress(data, ZSTD_LEVEL)
+            .ok()
+            .filter(|c| c.len() < data.len())
+    } else {
+        None
+    };
+    let (compression, payload) = match &compressed {
+        Some(c) => (COMPRESSION_ZSTD, c.as_slice()),
+        None => (COMPRESSION_NONE, data),
+    };
+    let header = Header {
+        kind,
+        compression,
+        raw_len: data.len() as u64,
+        stored_len: payload.len() as u64,
+    };
+    let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
+    out.extend_from_slice(&header.encode());
+    out.extend_from_slice(payload);
+    out
+}
+
+/// Decodes a framed object into the blob content (not yet hash-verified).
+pub fn decode(bytes: &[u8], path: &Path) -> Result<(Header, Vec<u8>)> {
+    let header = Header::decode(bytes, path)?;
+    let payload = &bytes[HEADER_LEN..];
+    if payload.len() as u64 != header.stored_len {
+        return Err(Error::corrupt(
+            path,
+            format!(
+                "payload is {} bytes, header says {}",
+                payload.len(),
+                header.stored_len
+            ),
+        ));
+    }
+    let data = match header.compression {
+        COMPRESSION_NONE => payload.to_vec(),
+        _ => {
+            let cap = usize::try_from(header.raw_len)
+                .map_err(|_| Error::corrupt(path, "raw length too large"))?;
+            let data = zstd::bulk::decompress(payload, cap)
+                .map_err(|e| Error::corrupt(path, format!("zstd: {e}")))?;
+            if data.len() as u64 != header.raw_len {
+                return Err(Error::corrupt(
+                    path,
+                    "decompressed length differs from header",
+                ));
+            }
+            data
+        }
+    };
+    Ok((header, data))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn kind_strategy() -> impl Strategy<Value = BlobKind> {
+        prop_oneof![
+            Just(BlobKind::Data),
+            Just(BlobKind::Tree),
+            Just(BlobKind::Manifest)
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn header_round_trip(kind in kind_strategy(), zstd in any::<bool>(), raw in any::<u64>(), stored in any::<u64>()) {
+            let h = Header {
+                kind,
+                compression: if zstd { COMPRESSION_ZSTD } else { COMPRESSION_NONE },
+                raw_len: raw,
+                stored_len: if zstd { stored } else { raw },
+            };
+            let bytes = h.encode();
+            prop_assert_eq!(Header::decode(&bytes, Path::new("x")).unwrap(), h);
+        }
+
+        #[test]
+        fn object_round_trip(kind in kind_strategy(), data in proptest::collection::vec(any::<u8>(), 0..4096), repeat in 1usize..8) {
+            let data: Vec<u8> = data.iter().copied().cycle().take(data.len() * repeat).collect();
+            let framed = encode(kind, &data);
+            let (h, back) = decode(&framed, Path::new("x")).unwrap();
+            prop_assert_eq!(h.kind, kind);
+            prop_assert_eq!(back, data.clone());
+            prop_assert!(framed.len() <= data.len() + HEADER_LEN);
+        }
+    }
+
+    #[test]
+    fn compresses_only_when_smaller() {
+        let zeros = vec![0u8; 10_000];
+        let framed = encode(BlobKind::Data, &zeros);
+        assert_eq!(framed[6], COMPRESSION_ZSTD);
+        assert!(framed.len() < 200);
+        let noise = crate::chunk::tests::pseudo_random(10_000, 42);
+        let framed = encode(BlobKind::Data, &noise);
+        assert_eq!(framed.len(), noise.len() + HEADER_LEN);
+        assert_eq!(framed[6], COMPRESSION_NONE);
+    }
+
+    #[test]
+    fn refuses_unknown_version() {
+        let mut framed = encode(BlobKind::Data, b"hello");
+        framed[4] = 9;
+        match decode(&framed, Path::new("objects/aa/x")) {
+            Err(Error::UnsupportedVersion { found: 9, path, .. }) => {
+                assert_eq!(path, Path::new("objects/aa/x"))
+            }
+            other => panic!("expected UnsupportedVersion, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn rejects_truncation_and_bad_magic() {
+        let framed = encode(BlobKind::Data, &[7u8; 1000]);
+        assert!(matches!(
+            decode(&framed[..framed.len() - 1], Path::new("x")),
+            Err(Error::Corrupt { .. })
+        ));
+        assert!(matches!(
+            decode(&framed[..10], Path::new("x")),
+            Err(Error::Corrupt { .. })
+        ));
+        let mut bad = framed.clone();
+        bad[0] = b'X';
+        assert!(matches!(
+            decode(&bad, Path::new("x")),
+            Err(Error::Corrupt { .. })
+        ));
+    }
+}

@@ -1,0 +1,364 @@
+//! The repository: blobs, raw objects, formats refused by version, damage and catalog rebuilds.
+
+mod check;
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use mailvault::{
+    BlobId, BlobKind, Collect, Error, Event, NoProgress, Repository, TreeBackupOptions, backup_tree,
+};
+
+fn new_repo() -> (tempfile::TempDir, PathBuf, Repository) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("repo");
+    let repo = Repository::init(&root).unwrap();
+    (dir, root, repo)
+}
+
+fn object_path(root: &Path, id: &BlobId, raw: bool) -> PathBuf {
+    let hex = id.to_hex();
+    root.join("objects")
+        .join(&hex[..2])
+        .join(if raw { format!("{hex}.r") } else { hex })
+}
+
+#[test]
+fn init_open_and_refusals() {
+    let (dir, root, repo) = new_repo();
+    let id = repo.config().id;
+    drop(repo);
+    assert_eq!(Repository::open(&root).unwrap().config().id, id);
+    // Not empty: refused.
+    assert!(matches!(Repository::init(&root), Err(Error::Invalid(_))));
+    // Not a repository.
+    let err = Repository::open(dir.path()).unwrap_err();
+    assert!(
+        err.to_string().contains("not a mailvault repository"),
+        "{err}"
+    );
+    // A config of a newer format version is refused, naming the file.
+    let config = root.join("config");
+    let mut bytes = std::fs::read(&config).unwrap();
+    bytes[4] = 2;
+    std::fs::write(&config, &bytes).unwrap();
+    match Repository::open(&root) {
+        Err(Error::UnsupportedVersion { path, found: 2, .. }) => assert_eq!(path, config),
+        other => panic!("expected UnsupportedVersion, got {other:?}"),
+    }
+}
+
+#[test]
+fn blobs_are_stored_once_and_read_back() {
+    let (_d, root, repo) = new_repo();
+    let data = check::bytes(70_000, 5);
+    let a = repo.put_blob(BlobKind::Data, &data).unwrap();
+    assert!(a.added && a.stored_bytes > 0);
+    let b = repo.put_blob(BlobKind::Data, &data).unwrap();
+    assert!(!b.added && b.stored_bytes == 0 && a.id == b.id);
+    assert_eq!(a.id, BlobId::hash(&data));
+    assert!(repo.has_blob(&a.id));
+    assert_eq!(repo.get_blob(&a.id).unwrap(), data);
+    // Compressible data is stored compressed.
+    let zeros = vec![0u8; 100_000];
+    let z = repo.put_blob(BlobKind::Data, &zeros).unwrap();
+    assert!(z.stored_bytes < 1000);
+    assert_eq!(repo.get_blob(&z.id).unwrap(), zeros);
+    assert_eq!(check::object_files(&root), 2);
+    let missing = BlobId::hash(b"never stored");
+    assert!(!repo.has_blob(&missing));
+    assert!(matches!(
+        repo.get_blob(&missing),
+        Err(Error::MissingBlob { .. })
+    ));
+}
+
+#[test]
+fn concurrent_puts_of_the_same_content() {
+    let (_d, root, repo) = new_repo();
+    let datas: Vec<Vec<u8>> = (0..8).map(|i| check::bytes(10_000, 2 * (i % 3))).collect();
+    std::thread::scope(|s| {
+        for d in &datas {
+            let repo = &repo;
+            s.spawn(move || repo.put_blob(BlobKind::Data, d).unwrap());
+        }
+    });
+    assert_eq!(check::object_files(&root), 3);
+    for d in &datas {
+        assert_eq!(&repo.get_blob(&BlobId::hash(d)).unwrap(), d);
+    }
+}
+
+#[test]
+fn put_file_links_on_the_same_filesystem() {
+    let (dir, root, repo) = new_repo();
+    let src = dir.path().join("message");
+    std::fs::write(&src, check::bytes(20_000, 1)).unwrap();
+    let id = BlobId::hash(&std::fs::read(&src).unwrap());
+    let events = Collect::default();
+    let out = repo.put_file(&src, id, true, &events).unwrap();
+    assert!(out.added);
+    assert_eq!(out.stored_bytes, 0);
+    let raw = object_path(&root, &id, true);
+    assert_eq!(
+        std::fs::metadata(&raw).unwrap().ino(),
+        std::fs::metadata(&src).unwrap().ino()
+    );
+    assert_eq!(repo.get_blob(&id).unwrap(), std::fs::read(&src).unwrap());
+    assert!(events.events().is_empty());
+    // Again: nothing to do.
+    assert!(!repo.put_file(&src, id, true, &events).unwrap().added);
+
+    // Restore by hardlink, and by copy.
+    let linked = dir.path().join("restored-link");
+    repo.restore_blob(&id, &linked, true).unwrap();
+    assert_eq!(
+        std::fs::metadata(&linked).unwrap().ino(),
+        std::fs::metadata(&raw).unwrap().ino()
+    );
+    let copied = dir.path().join("restored-copy");
+    repo.restore_blob(&id, &copied, false).unwrap();
+    assert_ne!(
+        std::fs::metadata(&copied).unwrap().ino(),
+        std::fs::metadata(&raw).unwrap().ino()
+    );
+    assert_eq!(
+        std::fs::read(&copied).unwrap(),
+        std::fs::read(&src).unwrap()
+    );
+}
+
+#[test]
+fn put_file_copies_and_checks_the_given_id() {
+    let (dir, root, repo) = new_repo();
+    let src = dir.path().join("message");
+    std::fs::write(&src, b"Subject: hi\r\n\r\nbody\r\n").unwrap();
+    let wrong = BlobId::hash(b"something else");
+    let err = repo.put_file(&src, wrong, false, &NoProgress).unwrap_err();
+    assert!(err.to_string().contains("message"), "{err}");
+    let id = BlobId::hash(&std::fs::read(&src).unwrap());
+    assert!(repo.put_file(&src, id, false, &NoProgress).unwrap().added);
+    assert!(object_path(&root, &id, false).exists());
+    assert!(!object_path(&root, &id, true).exists());
+}
+
+#[test]
+fn link_failure_falls_back_to_copy_and_warns_once() {
+    let (dir, _root, repo) = new_repo();
+    // A directory cannot be hardlinked: stands in for a cross-device source.
+    let events = Collect::default();
+    let a = dir.path().join("a");
+    std::fs::write(&a, b"aaa").unwrap();
+    let fake = dir.path().join("not-a-file");
+    std::fs::create_dir(&fake).unwrap();
+    // Link of a directory fails; the copy then fails too (it is no file) - but the warning
+    // comes first, and only once for the repository.
+    assert!(
+        repo.put_file(&fake, BlobId::hash(b""), true, &events)
+            .is_err()
+    );
+    let out = repo
+        .put_file(&a, BlobId::hash(b"aaa"), true, &events)
+        .unwrap();
+    assert!(out.added && out.stored_bytes > 0, "copied, not linked");
+    let warnings = events
+        .events()
+        .iter()
+        .filter(|e| matches!(e, Event::Warning { .. }))
+        .count();
+    assert_eq!(warnings, 1);
+}
+
+fn corrupt_one_byte(path: &Path, at_end: usize) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let i = bytes.len() - 1 - at_end;
+    bytes[i] ^= 0x55;
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn damaged_objects_are_named_and_other_snapshots_survive() {
+    let (dir, root, repo) = new_repo();
+    let src = dir.path().join("src");
+    check::generate(&src, 11);
+    let first = backup_tree(&repo, &src, &TreeBackupOptions::default(), &NoProgress).unwrap();
+    let model1 = check::model(&src);
+    std::fs::write(src.join("later.bin"), check::bytes(50_000, 99)).unwrap();
+    let second = backup_tree(&repo, &src, &TreeBackupOptions::default(), &NoProgress).unwrap();
+    drop(repo);
+
+    // Flip a byte of the object only the second snapshot references.
+    let id = BlobId::hash(&check::bytes(50_000, 99));
+    let obj = object_path(&root, &id, false);
+    corrupt_one_byte(&obj, 10);
+    let repo = Repository::open(&root).unwrap();
+    match repo.get_blob(&id) {
+        Err(Error::Corrupt { path, .. }) => assert_eq!(path, obj),
+        other => panic!("expected Corrupt naming the object, got {other:?}"),
+    }
+    let snap = repo.load_snapshot(&second.snapshot).unwrap();
+    let tree = mailvault::Tree::load(&repo, &snap.tree).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let err = mailvault::restore_tree(&repo, &tree, out.path(), &Default::default(), &NoProgress)
+        .unwrap_err();
+    assert!(err.to_string().contains(&id.to_hex()), "{err}");
+    // The first snapshot does not need that object.
+    check::assert_same(
+        &model1,
+        &check::model(check::restore(&repo, &first.snapshot).path()),
+    );
+
+    // A truncated object is damaged too.
+    let f = std::fs::OpenOptions::new().write(true).open(&obj).unwrap();
+    f.set_len(30).unwrap();
+    assert!(matches!(repo.get_blob(&id), Err(Error::Corrupt { .. })));
+
+    // A damaged snapshot file is reported with its path; the others still load.
+    let snap_path = root.join("snapshots").join(second.snapshot.to_hex());
+    corrupt_one_byte(&snap_path, 0);
+    let err = repo.snapshots().unwrap_err();
+    assert!(err.to_string().contains(&second.snapshot.to_hex()), "{err}");
+    assert!(repo.load_snapshot(&first.snapshot).is_ok());
+}
+
+#[test]
+fn damaged_raw_object_is_detected() {
+    let (dir, root, repo) = new_repo();
+    let src = dir.path().join("m");
+    std::fs::write(&src, b"an immutable message").unwrap();
+    let id = BlobId::hash(b"an immutable message");
+    repo.put_file(&src, id, true, &NoProgress).unwrap();
+    // Break the link first so the source is not touched, then damage the object.
+    let raw = object_path(&root, &id, true);
+    let bytes = std::fs::read(&raw).unwrap();
+    std::fs::remove_file(&raw).unwrap();
+    std::fs::write(&raw, &bytes).unwrap();
+    corrupt_one_byte(&raw, 3);
+    match repo.get_blob(&id) {
+        Err(Error::Corrupt { path, .. }) => assert_eq!(path, raw),
+        other => panic!("expected Corrupt naming the raw object, got {other:?}"),
+    }
+}
+
+fn two_snapshots() -> (
+    tempfile::TempDir,
+    PathBuf,
+    Vec<check::Model>,
+    Vec<mailvault::SnapshotId>,
+) {
+    let (dir, root, repo) = new_repo();
+    let src = dir.path().join("src");
+    check::generate(&src, 21);
+    let mut models = Vec::new();
+    let mut ids = Vec::new();
+    for round in 0..2 {
+        std::fs::write(src.join(format!("round{round}")), check::bytes(3000, round)).unwrap();
+        ids.push(
+            backup_tree(&repo, &src, &TreeBackupOptions::default(), &NoProgress)
+                .unwrap()
+                .snapshot,
+        );
+        models.push(check::model(&src));
+    }
+    (dir, root, models, ids)
+}
+
+fn all_restore(root: &Path, models: &[check::Model], ids: &[mailvault::SnapshotId]) {
+    let repo = Repository::open(root).unwrap();
+    assert!(repo.has_catalog());
+    assert_eq!(
+        repo.catalog_blob_count().unwrap(),
+        check::object_files(root) as u64,
+        "catalog rebuilt from the objects"
+    );
+    let listed: Vec<_> = repo
+        .snapshots()
+        .unwrap()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(listed, ids);
+    for (m, id) in models.iter().zip(ids) {
+        check::assert_same(m, &check::model(check::restore(&repo, id).path()));
+    }
+}
+
+#[test]
+fn truncated_catalog_is_rebuilt() {
+    let (_d, root, models, ids) = two_snapshots();
+    let cat = root.join("catalog.redb");
+    let len = std::fs::metadata(&cat).unwrap().len();
+    let f = std::fs::OpenOptions::new().write(true).open(&cat).unwrap();
+    f.set_len(len / 3).unwrap();
+    drop(f);
+    all_restore(&root, &models, &ids);
+}
+
+#[test]
+fn deleted_or_garbage_catalog_is_rebuilt() {
+    let (_d, root, models, ids) = two_snapshots();
+    let cat = root.join("catalog.redb");
+    std::fs::remove_file(&cat).unwrap();
+    all_restore(&root, &models, &ids);
+    std::fs::write(&cat, check::bytes(50_000, 1)).unwrap();
+    all_restore(&root, &models, &ids);
+}
+
+#[test]
+fn stale_catalog_is_rebuilt() {
+    let (dir, root, repo) = new_repo();
+    let src = dir.path().join("src");
+    check::generate(&src, 31);
+    backup_tree(&repo, &src, &TreeBackupOptions::default(), &NoProgress).unwrap();
+    drop(repo);
+    let old_catalog = std::fs::read(root.join("catalog.redb")).unwrap();
+    let repo = Repository::open(&root).unwrap();
+    std::fs::write(src.join("new"), b"new content").unwrap();
+    backup_tree(&repo, &src, &TreeBackupOptions::default(), &NoProgress).unwrap();
+    drop(repo);
+    // Put back the catalog from before the second snapshot: it misses a snapshot and blobs.
+    std::fs::write(root.join("catalog.redb"), old_catalog).unwrap();
+    let repo = Repository::open(&root).unwrap();
+    assert_eq!(
+        repo.catalog_blob_count().unwrap(),
+        check::object_files(&root) as u64
+    );
+    assert!(repo.has_blob(&BlobId::hash(b"new content")));
+}
+
+#[test]
+fn resolve_snapshot_specs() {
+    let (_d, root, _models, ids) = two_snapshots();
+    let repo = Repository::open(&root).unwrap();
+    assert_eq!(repo.resolve_snapshot("latest").unwrap(), ids[1]);
+    assert_eq!(repo.resolve_snapshot(&ids[0].to_hex()).unwrap(), ids[0]);
+    assert_eq!(
+        repo.resolve_snapshot(&ids[0].to_hex()[..6]).unwrap(),
+        ids[0]
+    );
+    assert!(matches!(
+        repo.resolve_snapshot("abc"),
+        Err(Error::Invalid(_))
+    ));
+    assert!(matches!(
+        repo.resolve_snapshot(&"0".repeat(64)),
+        Err(Error::NoSuchSnapshot(_))
+    ));
+}
+
+#[test]
+fn unknown_snapshot_version_is_refused() {
+    let (_d, root, repo) = new_repo();
+    let mut bytes = b"MVSN".to_vec();
+    bytes.extend_from_slice(&9u32.to_le_bytes());
+    bytes.extend_from_slice(b"future payload");
+    let id = mailvault::SnapshotId::hash(&bytes);
+    let path = root.join("snapshots").join(id.to_hex());
+    std::fs::write(&path, &bytes).unwrap();
+    match repo.load_snapshot(&id) {
+        Err(Error::UnsupportedVersion {
+            path: p, found: 9, ..
+        }) => assert_eq!(p, path),
+        other => panic!("expected UnsupportedVersion, got {other:?}"),
+    }
+}

@@ -1,0 +1,309 @@
+//! Plain tree backup and restore: fixtures, generated trees, incremental runs, the CLI.
+
+mod check;
+mod common;
+
+use std::os::unix::ffi::OsStrExt;
+use std::process::Command;
+
+use mailvault::{
+    Collect, Event, NoProgress, Repository, RestoreOptions, Tree, TreeBackupOptions, backup_tree,
+};
+
+fn backup(repo: &Repository, dir: &std::path::Path) -> mailvault::BackupSummary {
+    backup_tree(repo, dir, &TreeBackupOptions::default(), &NoProgress).unwrap()
+}
+
+#[test]
+fn fixture_round_trip_is_identical() {
+    let src = common::extract_fixture("small-state1");
+    let before = check::model(src.path());
+    assert!(
+        !before.link_sets.is_empty(),
+        "fixture has hardlinked messages"
+    );
+    let repo_dir = tempfile::tempdir().unwrap();
+    let repo = Repository::init(&repo_dir.path().join("r")).unwrap();
+    let s = backup(&repo, src.path());
+    assert!(s.complete, "{:?}", s.problems);
+    let files = before
+        .nodes
+        .values()
+        .filter(|n| matches!(n, check::Node::File { .. }))
+        .count() as u64;
+    assert_eq!(s.stats["files_total"], files);
+
+    let out = check::restore(&repo, &s.snapshot);
+    check::assert_same(&before, &check::model(out.path()));
+    // The truth file agrees on sizes of the restored data directory.
+    for f in common::truth("small-state1")["Files"].as_array().unwrap() {
+        let rel = f["Path"].as_str().unwrap();
+        let len = std::fs::metadata(out.path().join("data").join(rel))
+            .unwrap()
+            .len();
+        assert_eq!(len, f["Size"].as_u64().unwrap(), "{rel}");
+    }
+}
+
+#[test]
+fn second_backup_reads_only_changed_files() {
+    let src = tempfile::tempdir().unwrap();
+    check::generate(src.path(), 1);
+    let repo_dir = tempfile::tempdir().unwrap();
+    let repo = Repository::init(&repo_dir.path().join("r")).unwrap();
+    let first = backup(&repo, src.path());
+    assert_eq!(first.stats["files_total"], 8);
+    assert_eq!(first.stats["files_read"], 7, "hardlink twin read once");
+
+    let again = backup(&repo, src.path());
+    assert_eq!(again.stats["files_read"], 0);
+    assert_eq!(again.stats["bytes_read"], 0);
+    assert_eq!(again.stats["files_reused"], 7);
+    let snap = repo.load_snapshot(&again.snapshot).unwrap();
+    assert_eq!(snap.parent, Some(first.snapshot));
+
+    std::fs::write(src.path().join("a/b/c/deep.bin"), b"changed").unwrap();
+    std::fs::write(src.path().join("new.txt"), b"new file").unwrap();
+    let third = backup(&repo, src.path());
+    assert_eq!(third.stats["files_read"], 2);
+    assert_eq!(third.stats["bytes_read"], 7 + 8);
+
+    // Every snapshot restores to what the tree was at its time.
+    let model_now = check::model(src.path());
+    check::assert_same(
+        &model_now,
+        &check::model(check::restore(&repo, &third.snapshot).path()),
+    );
+    let old = check::model(check::restore(&repo, &first.snapshot).path());
+    assert!(old.nodes.contains_key("a/b/c/deep.bin") && !old.nodes.contains_key("new.txt"));
+}
+
+#[test]
+fn identical_content_is_stored_once() {
+    let src = tempfile::tempdir().unwrap();
+    let payload = check::bytes(100_000, 9);
+    for i in 0..5 {
+        std::fs::write(src.path().join(format!("copy{i}")), &payload).unwrap();
+    }
+    std::fs::write(src.path().join("other"), b"other").unwrap();
+    let repo_dir = tempfile::tempdir().unwrap();
+    let root = repo_dir.path().join("r");
+    let repo = Repository::init(&root).unwrap();
+    backup(&repo, src.path());
+    // two distinct contents + one tree
+    assert_eq!(check::object_files(&root), 3);
+
+    // A new snapshot holding the same content under new names adds only its tree.
+    std::fs::write(src.path().join("copy-later"), &payload).unwrap();
+    let s = backup(&repo, src.path());
+    assert_eq!(check::object_files(&root), 4);
+    assert_eq!(s.stats["files_read"], 1);
+    assert_eq!(repo.snapshots().unwrap().len(), 2);
+    assert_eq!(
+        repo.catalog_blob_count().unwrap(),
+        check::object_files(&root) as u64
+    );
+}
+
+#[test]
+fn chunked_files_deduplicate_unchanged_pages() {
+    let src = tempfile::tempdir().unwrap();
+    let mut db = check::bytes(1 << 20, 3);
+    std::fs::write(src.path().join("index.db"), &db).unwrap();
+    let repo_dir = tempfile::tempdir().unwrap();
+    let root = repo_dir.path().join("r");
+    let repo = Repository::init(&root).unwrap();
+    backup(&repo, src.path());
+    let before = check::object_files(&root);
+    assert_eq!(before, 16 + 1, "16 fixed chunks and a tree");
+    db[5 * 65536 + 17] ^= 0xff; // one page changes
+    std::fs::write(src.path().join("index.db"), &db).unwrap();
+    let s = backup(&repo, src.path());
+    assert_eq!(
+        check::object_files(&root),
+        before + 2,
+        "one chunk and a tree"
+    );
+    assert!(s.stats["bytes_added"] < 80_000);
+    let out = check::restore(&repo, &s.snapshot);
+    assert_eq!(std::fs::read(out.path().join("index.db")).unwrap(), db);
+}
+
+#[test]
+fn unreadable_path_makes_snapshot_incomplete_not_failed() {
+    let src = tempfile::tempdir().unwrap();
+    check::generate(src.path(), 2);
+    // A name that is not UTF-8 cannot be recorded: a problem, but the rest is saved.
+    let bad = std::ffi::OsStr::from_bytes(b"bad\xffname");
+    std::fs::write(src.path().join(bad), b"x").unwrap();
+    let repo_dir = tempfile::tempdir().unwrap();
+    let repo = Repository::init(&repo_dir.path().join("r")).unwrap();
+    let events = Collect::default();
+    let s = backup_tree(&repo, src.path(), &TreeBackupOptions::default(), &events).unwrap();
+    assert!(!s.complete);
+    assert_eq!(s.problems.len(), 1);
+    assert!(
+        events
+            .events()
+            .iter()
+            .any(|e| matches!(e, Event::Problem { .. }))
+    );
+    let snap = repo.load_snapshot(&s.snapshot).unwrap();
+    assert!(!snap.complete && snap.problems == s.problems);
+    std::fs::remove_file(src.path().join(bad)).unwrap();
+    check::assert_same(
+        &check::model(src.path()),
+        &check::model(check::restore(&repo, &s.snapshot).path()),
+    );
+}
+
+#[test]
+fn restore_refuses_to_overwrite_unless_asked() {
+    let src = tempfile::tempdir().unwrap();
+    check::generate(src.path(), 4);
+    let repo_dir = tempfile::tempdir().unwrap();
+    let repo = Repository::init(&repo_dir.path().join("r")).unwrap();
+    let s = backup(&repo, src.path());
+    let tree = Tree::load(&repo, &repo.load_snapshot(&s.snapshot).unwrap().tree).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    std::fs::write(out.path().join("empty"), b"precious").unwrap();
+    let err = mailvault::restore_tree(
+        &repo,
+        &tree,
+        out.path(),
+        &RestoreOptions::default(),
+        &NoProgress,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("already exist"), "{err}");
+    assert_eq!(
+        std::fs::read(out.path().join("empty")).unwrap(),
+        b"precious"
+    );
+    let opts = RestoreOptions {
+        overwrite: true,
+        ..Default::default()
+    };
+    mailvault::restore_tree(&repo, &tree, out.path(), &opts, &NoProgress).unwrap();
+    check::assert_same(&check::model(src.path()), &check::model(out.path()));
+}
+
+#[test]
+fn restore_rejects_escaping_paths() {
+    let repo_dir = tempfile::tempdir().unwrap();
+    let repo = Repository::init(&repo_dir.path().join("r")).unwrap();
+    let tree = Tree {
+        entries: vec![mailvault::Entry {
+            path: "../escape".into(),
+            ..Default::default()
+        }],
+    };
+    let out = tempfile::tempdir().unwrap();
+    let target = out.path().join("t");
+    assert!(
+        mailvault::restore_tree(
+            &repo,
+            &tree,
+            &target,
+            &RestoreOptions::default(),
+            &NoProgress
+        )
+        .is_err()
+    );
+    assert!(!out.path().join("escape").exists());
+}
+
+fn cli(repo: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_mailvault"))
+        .env("MAILVAULT_REPO", repo)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn cli_backup_snapshots_ls_restore() {
+    let src = common::extract_fixture("small-state1");
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("r");
+    let o = cli(&repo, &["init", repo.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    let o = cli(&repo, &["--json", "backup", src.path().to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let stdout = String::from_utf8(o.stdout).unwrap();
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(lines.iter().all(|l| l["type"].is_string()));
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["type"], "summary");
+    assert_eq!(summary["complete"], true);
+    let files = check::model(src.path())
+        .nodes
+        .values()
+        .filter(|n| matches!(n, check::Node::File { .. }))
+        .count();
+    assert_eq!(summary["files_total"], files);
+    for key in ["files_read", "bytes_read", "bytes_added", "duration_ms"] {
+        assert!(summary[key].is_u64(), "{key}");
+    }
+    let id = summary["snapshot"].as_str().unwrap().to_string();
+
+    let o = cli(&repo, &["snapshots", "--json"]);
+    assert!(o.status.success());
+    let list: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["id"], id.as_str());
+    assert_eq!(list[0]["complete"], true);
+    assert_eq!(list[0]["kind"], "tree");
+    humantime::parse_rfc3339(list[0]["time"].as_str().unwrap()).unwrap();
+
+    let o = cli(&repo, &["ls", &id[..8]]);
+    assert!(o.status.success());
+    let ls = String::from_utf8(o.stdout).unwrap();
+    assert!(ls.contains("data/accounts/alice/index.db"));
+
+    let target = tmp.path().join("restored");
+    let o = cli(
+        &repo,
+        &["restore", "latest", "--target", target.to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    check::assert_same(&check::model(src.path()), &check::model(&target));
+
+    // A second restore into the same place is refused (exit 1) and names the problem.
+    let o = cli(
+        &repo,
+        &["restore", "latest", "--target", target.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("already exist"));
+}
+
+#[test]
+fn cli_exit_code_3_when_incomplete() {
+    let src = tempfile::tempdir().unwrap();
+    std::fs::write(src.path().join("ok"), b"fine").unwrap();
+    std::fs::write(src.path().join(std::ffi::OsStr::from_bytes(b"\xfe")), b"x").unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("r");
+    assert!(
+        cli(&repo, &["init", repo.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let o = cli(&repo, &["--json", "backup", src.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3));
+    let last: serde_json::Value =
+        serde_json::from_str(String::from_utf8(o.stdout).unwrap().lines().last().unwrap()).unwrap();
+    assert_eq!(last["complete"], false);
+    assert_eq!(last["problems"].as_array().unwrap().len(), 1);
+}
