@@ -575,3 +575,56 @@ fn copy_database_copies_the_bytes() {
             .is_err()
     );
 }
+
+fn lock(path: &Path, op: rustix::fs::FlockOperation) -> std::fs::File {
+    let f = std::fs::File::open(path).unwrap();
+    rustix::fs::flock(&f, op).unwrap();
+    f
+}
+
+#[test]
+fn locked_database_means_server_running() {
+    use rustix::fs::FlockOperation;
+    let dir = common::extract_fixture("small-state1");
+    let live = dir.path().join("data/accounts/alice/index.db");
+    // A running mox holds LOCK_EX on its open databases (a separate open file description).
+    let held = lock(&live, FlockOperation::NonBlockingLockExclusive);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (l, d) = (live.clone(), dir.path().join("copy.db"));
+    std::thread::spawn(move || tx.send(mailvault::mox::copy_database(&l, &d)).unwrap());
+    // Non-blocking: the answer comes at once (a blocking lock would never return here).
+    let err = rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("copy_database blocked on a locked database")
+        .unwrap_err();
+    assert!(matches!(&err, mailvault::mox::MoxError::ServerRunning { path } if path == &live));
+    let msg = err.to_string();
+    for needle in [
+        "server is running",
+        "--via-ctl",
+        "stop mox",
+        "snapshot",
+        "alice/index.db",
+    ] {
+        assert!(msg.contains(needle), "{needle:?} missing from {msg}");
+    }
+    assert!(
+        !dir.path().join("copy.db").exists(),
+        "partial copy left behind"
+    );
+    // inspect says the same.
+    let source = Source::locate(dir.path()).unwrap();
+    let err = inspect(&source, false).unwrap_err();
+    assert!(
+        matches!(err, mailvault::mox::MoxError::ServerRunning { .. }),
+        "{err}"
+    );
+    drop(held);
+
+    // Other readers (shared locks) do not stand in the way, and the copy releases its lock at
+    // once: an exclusive lock can be taken right after.
+    let reader = lock(&live, FlockOperation::NonBlockingLockShared);
+    mailvault::mox::copy_database(&live, &dir.path().join("copy.db")).unwrap();
+    drop(reader);
+    let _exclusive = lock(&live, FlockOperation::NonBlockingLockExclusive);
+}

@@ -3,6 +3,7 @@
 
 mod bbolt;
 mod bstore;
+mod ctl;
 mod datadir;
 mod dbcopy;
 mod error;
@@ -15,6 +16,7 @@ pub use bstore::{
     FieldValue, Key, Record, Store, TypeSchema, decode_pk, decode_record, int64_from_key,
     int64_key, time_unix_nanos,
 };
+pub use ctl::backup_via_ctl;
 pub use datadir::{
     FileClass, GLOBAL_DBS, QUEUE_DB, Source, classify, message_path, parse_message_path,
 };
