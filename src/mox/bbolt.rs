@@ -178,6 +178,17 @@ impl Bolt {
                 ),
             ));
         }
+        // A consistent file always holds every page up to the high-water mark.
+        let file_pages = data.len() as u64 / u64::from(meta.page_size);
+        if file_pages < meta.high_water {
+            return Err(page_err(
+                file_pages,
+                format!(
+                    "file is truncated: it ends at page {file_pages}, the database uses {} pages",
+                    meta.high_water
+                ),
+            ));
+        }
         Ok(Bolt {
             path,
             data,
@@ -243,29 +254,31 @@ impl Bolt {
                 ),
             ));
         }
-        let ps = self.page_size as u64;
-        let start = id * ps;
-        let file_pages = self.data.len() as u64 / ps;
-        if start + ps > self.data.len() as u64 {
+        let ps = u64::from(self.page_size);
+        let len = self.data.len() as u64;
+        let file_pages = len / ps;
+        if id >= file_pages {
             return Err(self.page_error(
                 id,
                 format!("beyond the end of the file ({file_pages} pages)"),
             ));
         }
-        let start = start as usize;
+        // id < file_pages, so these cannot overflow.
+        let start = (id * ps) as usize;
         let header = &self.data[start..start + PAGE_HEADER_LEN];
         let stored_id = u64_at(header, 0);
         if stored_id != id {
             return Err(self.page_error(id, format!("page header names page {stored_id}")));
         }
         let overflow = u64::from(u32_at(header, 12));
-        if id + overflow >= self.high_water || (id + overflow + 1) * ps > self.data.len() as u64 {
+        let last = id + overflow;
+        if last >= self.high_water || last >= file_pages {
             return Err(self.page_error(
                 id,
                 format!("{overflow} overflow pages run past the end of the database"),
             ));
         }
-        let end = ((id + overflow + 1) * ps) as usize;
+        let end = ((last + 1) * ps) as usize;
         Node::parse(&self.data[start..end], id, self)
     }
 }
@@ -416,6 +429,14 @@ impl<'a> Bucket<'a> {
     /// The bucket's sequence (bstore's autoincrement counter for `records`).
     pub fn sequence(&self) -> u64 {
         self.sequence
+    }
+
+    /// The bucket's root page (for an inline bucket, the page holding it); for error messages.
+    pub fn page_id(&self) -> u64 {
+        match self.inline {
+            Some((_, page)) => page,
+            None => self.root,
+        }
     }
 
     fn root_node(&self) -> Result<Node<'a>, MoxError> {

@@ -252,22 +252,32 @@ impl<'a> Store<'a> {
         Ok(out)
     }
 
+    fn page_error(&self, page: u64, what: String) -> MoxError {
+        MoxError::Page {
+            path: self.path(),
+            page,
+            what,
+        }
+    }
+
     fn type_bucket(&self, type_name: &str) -> Result<Bucket<'a>, MoxError> {
-        self.bolt
-            .root()
-            .bucket(type_name.as_bytes())?
-            .ok_or_else(|| MoxError::corrupt(self.path(), format!("no bstore type {type_name:?}")))
+        let root = self.bolt.root();
+        root.bucket(type_name.as_bytes())?.ok_or_else(|| {
+            self.page_error(
+                root.page_id(),
+                format!("root bucket has no bstore type {type_name:?}"),
+            )
+        })
     }
 
     fn sub_bucket(&self, type_name: &str, sub: &str) -> Result<Bucket<'a>, MoxError> {
-        self.type_bucket(type_name)?
-            .bucket(sub.as_bytes())?
-            .ok_or_else(|| {
-                MoxError::corrupt(
-                    self.path(),
-                    format!("bstore type {type_name:?} has no {sub:?} bucket"),
-                )
-            })
+        let tb = self.type_bucket(type_name)?;
+        tb.bucket(sub.as_bytes())?.ok_or_else(|| {
+            self.page_error(
+                tb.page_id(),
+                format!("bstore type {type_name:?} has no {sub:?} bucket"),
+            )
+        })
     }
 
     /// The schema versions of `type_name`.
@@ -277,14 +287,18 @@ impl<'a> Store<'a> {
         }
         let types = self.sub_bucket(type_name, "types")?;
         let mut versions = BTreeMap::new();
-        for e in types.iter() {
-            let (k, v) = e?;
-            let Value::Data(v) = v else { continue };
+        let mut c = types.cursor();
+        let mut e = c.first()?;
+        while let Some((k, v)) = e {
+            let page = c.page_id().unwrap_or(0);
             let bad = |what: String| {
-                MoxError::corrupt(
-                    self.path(),
+                self.page_error(
+                    page,
                     format!("bstore type {type_name:?}: schema {}: {what}", hex(k)),
                 )
+            };
+            let Value::Data(v) = v else {
+                return Err(bad("a bucket where a schema should be".into()));
             };
             let key: [u8; 4] = k
                 .try_into()
@@ -294,10 +308,11 @@ impl<'a> Store<'a> {
                 return Err(bad(format!("schema says version {}", tv.version)));
             }
             versions.insert(tv.version, tv);
+            e = c.next()?;
         }
         if versions.is_empty() {
-            return Err(MoxError::corrupt(
-                self.path(),
+            return Err(self.page_error(
+                types.page_id(),
                 format!("bstore type {type_name:?} has no schema"),
             ));
         }
@@ -340,6 +355,11 @@ impl<'a> Store<'a> {
             }
             _ => Ok(None),
         }
+    }
+
+    /// The `records` bucket of `type_name`.
+    pub fn records_bucket(&self, type_name: &str) -> Result<Bucket<'a>, MoxError> {
+        self.sub_bucket(type_name, "records")
     }
 
     /// The autoincrement sequence of `type_name` (the last assigned id).
@@ -645,7 +665,7 @@ impl<'b> Reader<'b> {
         depth: usize,
     ) -> Result<Vec<FieldValue>, String> {
         let fm = self.fieldmap(n)?;
-        let mut out = Vec::with_capacity(n);
+        let mut out = Vec::with_capacity(n.min(self.buf.len() + 1));
         for i in 0..n {
             out.push(if bit(fm, i) {
                 self.value(tv, elem, depth + 1)?
@@ -718,7 +738,7 @@ impl<'b> Reader<'b> {
                 let vt = ty.map_value.as_deref().ok_or_else(|| missing("MapValue"))?;
                 let n = self.count()?;
                 let fm = self.fieldmap(n)?;
-                let mut out = Vec::with_capacity(n);
+                let mut out = Vec::with_capacity(n.min(self.buf.len() + 1));
                 for i in 0..n {
                     let k = self.value(tv, kt, depth + 1)?;
                     let v = if bit(fm, i) {

@@ -269,9 +269,16 @@ impl AccountDb {
     pub fn sync_state(&self) -> Result<SyncState, MoxError> {
         let store = self.store();
         let first = store.records("SyncState")?.next().transpose()?;
-        let (_, rec) = first.ok_or_else(|| {
-            MoxError::corrupt(self.bolt.path(), "account database has no SyncState record")
-        })?;
+        let (_, rec) = match first {
+            Some(r) => r,
+            None => {
+                return Err(MoxError::Page {
+                    path: self.bolt.path().to_path_buf(),
+                    page: store.records_bucket("SyncState")?.page_id(),
+                    what: "account database has no SyncState record".into(),
+                });
+            }
+        };
         Ok(SyncState {
             last_modseq: rec.i64("LastModSeq"),
             highest_deleted_modseq: rec.i64("HighestDeletedModSeq"),
@@ -324,7 +331,7 @@ impl AccountDb {
             if !k.starts_with(&prefix) {
                 break;
             }
-            out.push(self.parse_index_key(k, v)?);
+            out.push(self.parse_index_key(k, v, c.page_id())?);
             e = c.next()?;
         }
         Ok(out)
@@ -343,20 +350,26 @@ impl AccountDb {
             None => c.last()?,
         };
         match e {
-            Some((k, v)) if k.starts_with(&prefix) => Ok(Some(self.parse_index_key(k, v)?.0)),
+            Some((k, v)) if k.starts_with(&prefix) => {
+                Ok(Some(self.parse_index_key(k, v, c.page_id())?.0))
+            }
             _ => Ok(None),
         }
     }
 
-    fn parse_index_key(&self, k: &[u8], v: Value<'_>) -> Result<(i64, i64), MoxError> {
-        let bad = || {
-            MoxError::corrupt(
-                self.bolt.path(),
-                format!(
-                    "Message index {INDEX_MAILBOX_MODSEQ}: bad key {}",
-                    super::bstore::hex(k)
-                ),
-            )
+    fn parse_index_key(
+        &self,
+        k: &[u8],
+        v: Value<'_>,
+        page: Option<u64>,
+    ) -> Result<(i64, i64), MoxError> {
+        let bad = || MoxError::Page {
+            path: self.bolt.path().to_path_buf(),
+            page: page.unwrap_or(0),
+            what: format!(
+                "Message index {INDEX_MAILBOX_MODSEQ}: bad key {}",
+                super::bstore::hex(k)
+            ),
         };
         if k.len() != 24 || !matches!(v, Value::Data(_)) {
             return Err(bad());
