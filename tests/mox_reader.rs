@@ -628,3 +628,42 @@ fn locked_database_means_server_running() {
     drop(reader);
     let _exclusive = lock(&live, FlockOperation::NonBlockingLockExclusive);
 }
+
+#[test]
+fn readers_can_move_across_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<AccountDb>();
+    send_sync::<Bolt>();
+    send_sync::<Source>();
+    send_sync::<mailvault::mox::InspectReport>();
+}
+
+#[test]
+fn projected_decoding_agrees_with_full_decoding() {
+    let dir = common::extract_fixture("small-state2");
+    let bolt = Bolt::open(&dir.path().join("data/accounts/alice/index.db")).unwrap();
+    let store = Store::new(&bolt);
+    const ONLY: &[&str] = &["UID", "MsgPrefix", "Keywords", "Received", "ParsedBuf"];
+    let full: Vec<_> = store
+        .records("Message")
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let part: Vec<_> = store
+        .records_only("Message", ONLY)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(full.len(), part.len());
+    let mut nonzero = 0;
+    for ((fk, f), (pk, p)) in full.iter().zip(&part) {
+        assert_eq!(fk, pk);
+        assert_eq!(p.fields.len(), ONLY.len());
+        for name in ONLY {
+            assert_eq!(f.get(name), p.get(name), "{fk:?} {name}");
+            nonzero += usize::from(*p.get(name) != FieldValue::Zero);
+        }
+        assert_eq!(p.get("Preview"), &FieldValue::Zero);
+    }
+    assert!(nonzero > 400);
+}

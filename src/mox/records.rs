@@ -1,13 +1,15 @@
 //! Typed views of the mox records a backup needs: account `SyncState`, `Mailbox`, `Message`,
 //! `MessageErase`, and the queue's `Msg`.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::Serialize;
 
 use super::MoxError;
 use super::bbolt::{Bolt, Value};
-use super::bstore::{Key, Record, Store, int64_from_key, int64_key, time_unix_nanos};
+use super::bstore::{Key, Record, Store, TypeSchema, int64_from_key, int64_key, time_unix_nanos};
 
 /// Index of `Message` by mailbox and modseq: keys are `MailboxID (8) ModSeq (8) ID (8)`, each a
 /// sign-flipped big-endian int64.
@@ -144,6 +146,31 @@ fn received_nanos(r: &Record) -> Option<i64> {
     time_unix_nanos(b).and_then(|n| i64::try_from(n).ok())
 }
 
+/// The `Message` fields the typed view reads.
+const MESSAGE_FIELDS: &[&str] = &[
+    "MailboxID",
+    "UID",
+    "ModSeq",
+    "CreateSeq",
+    "Expunged",
+    "Size",
+    "MsgPrefix",
+    "Seen",
+    "Answered",
+    "Flagged",
+    "Forwarded",
+    "Junk",
+    "Notjunk",
+    "Deleted",
+    "Draft",
+    "Phishing",
+    "MDNSent",
+    "Keywords",
+    "Received",
+    "ThreadID",
+    "MessageID",
+];
+
 impl Mailbox {
     /// The typed view of a `Mailbox` record.
     pub fn from_record(key: &Key, r: &Record) -> Mailbox {
@@ -232,6 +259,8 @@ impl QueueMsg {
 /// An account database opened read-only (always a COPY, never the live file).
 pub struct AccountDb {
     bolt: Bolt,
+    /// Parsed schemas of the account types, shared by every query.
+    schemas: HashMap<String, Arc<TypeSchema>>,
 }
 
 impl std::fmt::Debug for AccountDb {
@@ -245,14 +274,18 @@ impl std::fmt::Debug for AccountDb {
 impl AccountDb {
     /// Reads the database file at `path` (a copy; see [`super::copy_database`]).
     pub fn open(path: &Path) -> Result<AccountDb, MoxError> {
-        Ok(AccountDb {
-            bolt: Bolt::open(path)?,
-        })
+        Ok(AccountDb::from_bolt(Bolt::open(path)?))
     }
 
     /// Uses an already read database.
     pub fn from_bolt(bolt: Bolt) -> AccountDb {
-        AccountDb { bolt }
+        // Parse the schemas used below once; a damaged one shows up when it is used.
+        let store = Store::new(&bolt);
+        for t in ["Message", "Mailbox", "SyncState", "MessageErase"] {
+            let _ = store.schema(t);
+        }
+        let schemas = store.schemas();
+        AccountDb { bolt, schemas }
     }
 
     /// The bbolt file underneath.
@@ -262,7 +295,7 @@ impl AccountDb {
 
     /// A bstore view of the database, for records without a typed view.
     pub fn store(&self) -> Store<'_> {
-        Store::new(&self.bolt)
+        Store::with_schemas(&self.bolt, self.schemas.clone())
     }
 
     /// The account's `SyncState`.
@@ -298,7 +331,7 @@ impl AccountDb {
     /// Every message record, tombstones included, by id.
     pub fn messages(&self) -> Result<Vec<Message>, MoxError> {
         let mut out = Vec::new();
-        for r in self.store().records("Message")? {
+        for r in self.store().records_only("Message", MESSAGE_FIELDS)? {
             let (k, rec) = r?;
             out.push(Message::from_record(&k, &rec));
         }

@@ -6,6 +6,7 @@
 //! sequence 1, each struct definition carries its positive sequence.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::Value as Json;
 
@@ -105,7 +106,7 @@ pub struct FieldType {
 /// A field of a struct or of the top-level type.
 #[derive(Debug, Clone)]
 pub struct Field {
-    pub name: String,
+    pub name: Arc<str>,
     pub ty: FieldType,
     /// The field may not be zero.
     pub nonzero: bool,
@@ -140,7 +141,7 @@ impl TypeVersion {
     pub fn has_path(&self, path: &[String]) -> bool {
         let mut fields = self.fields();
         for (i, name) in path.iter().enumerate() {
-            let Some(f) = fields.iter().find(|f| &f.name == name) else {
+            let Some(f) = fields.iter().find(|f| *f.name == **name) else {
                 return false;
             };
             if i + 1 == path.len() {
@@ -264,8 +265,7 @@ impl Parser {
             let name = f
                 .get("Name")
                 .and_then(Json::as_str)
-                .ok_or("field without Name")?
-                .to_string();
+                .ok_or("field without Name")?;
             let nonzero = f.get("Nonzero").and_then(Json::as_bool).unwrap_or(false);
             let tj = f
                 .get("Type")
@@ -274,7 +274,7 @@ impl Parser {
             let ty = self.field_type(tj, path, depth + 1);
             path.pop();
             out.push(Field {
-                name,
+                name: Arc::from(name),
                 ty: ty?,
                 nonzero,
             });
