@@ -2,6 +2,7 @@
 
 mod backup;
 mod init;
+mod inspect;
 mod ls;
 pub mod render;
 mod restore;
@@ -48,6 +49,8 @@ pub enum Command {
     Ls(ls::LsArgs),
     /// Restore a snapshot into a directory.
     Restore(restore::RestoreArgs),
+    /// Show what a mox installation holds: accounts, mailboxes, messages, queue, databases.
+    Inspect(inspect::InspectArgs),
 }
 
 /// The options every subcommand sees.
@@ -68,6 +71,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Snapshots(args) => snapshots::run(&global, args),
         Command::Ls(args) => ls::run(&global, args),
         Command::Restore(args) => restore::run(&global, args),
+        Command::Inspect(args) => inspect::run(args, global.json),
     }
 }
 
