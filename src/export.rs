@@ -105,12 +105,7 @@ pub fn export(
             selected.push(mb);
         }
     }
-    if output.exists()
-        && fs::read_dir(output)
-            .at(output)?
-            .next()
-            .is_some()
-    {
+    if output.exists() && fs::read_dir(output).at(output)?.next().is_some() {
         return Err(Error::Invalid(format!(
             "{}: not empty; export writes into a new or empty directory",
             output.display()
@@ -139,7 +134,12 @@ pub fn export(
             let mut data = record.msgprefix.clone();
             data.extend_from_slice(&repo.get_blob(&entry.blob)?);
             let flags = flags_of(&record);
-            writer.write(entry.id, record.received_unix(), &flags, &data)?;
+            writer.write(
+                entry.id,
+                record.received.unwrap_or(0).div_euclid(1_000_000_000),
+                &flags,
+                &data,
+            )?;
             summary.messages += 1;
             summary.bytes += data.len() as u64;
             progress.event(Event::Advance {
@@ -171,7 +171,8 @@ pub(crate) fn open_account_db(
     for chunk in &entry.chunks {
         bytes.extend_from_slice(&repo.get_blob(chunk)?);
     }
-    Ok(AccountDb::from_bytes(PathBuf::from(path), bytes)?)
+    let bolt = mox::Bolt::from_bytes(PathBuf::from(path), bytes)?;
+    Ok(AccountDb::from_bolt(bolt))
 }
 
 fn flags_of(m: &mox::Message) -> ExportFlags {
@@ -220,7 +221,11 @@ pub fn maildir_info(flags: &ExportFlags, keyword_letters: &str) -> String {
 /// The header lines that carry flags in mbox (Thunderbird/mutt conventions, read by mox import).
 pub fn mbox_flag_headers(flags: &ExportFlags) -> String {
     let mut out = String::new();
-    out.push_str(if flags.seen { "Status: RO\r\n" } else { "Status: O\r\n" });
+    out.push_str(if flags.seen {
+        "Status: RO\r\n"
+    } else {
+        "Status: O\r\n"
+    });
     let mut xs = String::new();
     for (set, c) in [
         (flags.answered, 'A'),

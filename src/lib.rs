@@ -5,8 +5,11 @@
 
 mod backup;
 mod chunk;
+mod diff;
 mod error;
+mod export;
 mod id;
+mod manifest;
 pub mod mox;
 mod progress;
 mod repo;
@@ -14,16 +17,23 @@ mod restore;
 mod snapshot;
 mod tree;
 
+pub use backup::mox::{DB_CHUNK_SIZE, MoxBackupOptions, backup_mox};
 pub use backup::tree::{TreeBackupOptions, backup_tree};
 pub use backup::{BackupSummary, find_parent, host_name};
 pub use chunk::{Chunking, StoredFile, chunking_for, split, store_file};
+pub use diff::{AccountDiff, MailboxDiff, SnapshotDiff, diff};
 pub use error::{Error, IoContext, Result};
+pub use export::{
+    ExportFlags, ExportFormat, ExportOptions, ExportSummary, export, mboxrd_quote, mboxrd_unquote,
+};
 pub use id::{BlobId, ID_LEN, ParseIdError, SnapshotId};
+pub use manifest::{AccountManifest, MailboxEntry, ManifestError, MessageEntry, MessageList};
 pub use progress::{Collect, Event, NoProgress, Progress};
 pub use repo::{
     Backend, BlobInfo, BlobKind, ChunkParams, FailAfter, LocalBackend, PutOutcome, RepoConfig,
     Repository,
 };
+pub use restore::mox::{MoxRestoreSelection, load_list, load_manifest, restore_mox};
 pub use restore::{RestoreOptions, RestoreStats, restore_tree};
 pub use snapshot::{AccountRef, Notice, Snapshot, SourceKind};
 pub use tree::{Entry, EntryKind, Tree, entry_from_metadata};

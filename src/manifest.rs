@@ -89,7 +89,9 @@ pub struct MessageEntry {
 pub enum ManifestError {
     #[error("not a {expected} (bad magic)")]
     BadMagic { expected: &'static str },
-    #[error("{what} format version {found} is not supported (this build reads up to {MANIFEST_VERSION})")]
+    #[error(
+        "{what} format version {found} is not supported (this build reads up to {MANIFEST_VERSION})"
+    )]
     UnsupportedVersion { what: &'static str, found: u32 },
     #[error("truncated {0}")]
     Truncated(&'static str),

@@ -60,7 +60,12 @@ fn files(root: &Path) -> BTreeMap<String, Vec<u8>> {
         if !item.file_type().is_file() {
             continue;
         }
-        let rel = item.path().strip_prefix(root).unwrap().display().to_string();
+        let rel = item
+            .path()
+            .strip_prefix(root)
+            .unwrap()
+            .display()
+            .to_string();
         if rel.starts_with("tmp/") || rel == "ctl" {
             continue;
         }
@@ -74,7 +79,12 @@ fn assert_same_files(expected: &Path, actual: &Path) {
     let got = files(actual);
     let want_names: Vec<_> = want.keys().collect();
     let got_names: Vec<_> = got.keys().collect();
-    assert_eq!(want_names, got_names, "file sets differ under {}", actual.display());
+    assert_eq!(
+        want_names,
+        got_names,
+        "file sets differ under {}",
+        actual.display()
+    );
     for (name, content) in &want {
         assert!(
             &got[name] == content,
@@ -100,7 +110,10 @@ fn assert_identical_messages_linked(data: &Path) {
     }
     assert!(by_content.values().any(|inos| inos.len() > 1));
     for inos in by_content.values() {
-        assert!(inos.iter().all(|i| *i == inos[0]), "identical messages not hardlinked");
+        assert!(
+            inos.iter().all(|i| *i == inos[0]),
+            "identical messages not hardlinked"
+        );
     }
 }
 
@@ -169,11 +182,22 @@ fn first_run_incremental_run_and_restore_of_both_states() {
     inst.switch_to("small-state2");
     let second = backup(&repo, &inst);
     assert!(second.complete, "problems: {:?}", second.problems);
-    assert_eq!(stat(&second, "messages_read"), 12, "exactly the new message files");
-    assert_eq!(stat(&second, "mailboxes_skipped"), mailboxes_unchanged_in_diff());
+    assert_eq!(
+        stat(&second, "messages_read"),
+        12,
+        "exactly the new message files"
+    );
+    assert_eq!(
+        stat(&second, "mailboxes_skipped"),
+        mailboxes_unchanged_in_diff()
+    );
     assert_eq!(stat(&second, "messages_total"), 336 + 12 - 3);
     let new_bytes: u64 = (151..=162)
-        .map(|id| fs::metadata(inst.data().join(format!("accounts/alice/msg/a/{id}"))).unwrap().len())
+        .map(|id| {
+            fs::metadata(inst.data().join(format!("accounts/alice/msg/a/{id}")))
+                .unwrap()
+                .len()
+        })
         .sum();
     let db_bytes: u64 = walkdir::WalkDir::new(inst.data())
         .into_iter()
@@ -256,9 +280,19 @@ fn missing_and_unreadable_message_files_make_an_incomplete_snapshot_and_the_next
     let events = Collect::default();
     let summary = backup_mox(&repo, &inst.root, &MoxBackupOptions::default(), &events).unwrap();
     assert!(!summary.complete);
-    let named: Vec<String> = summary.problems.iter().filter_map(|p| p.path.clone()).collect();
-    assert!(named.iter().any(|p| p.ends_with("carol/msg/a/5")), "{named:?}");
-    assert!(named.iter().any(|p| p.ends_with("bob/msg/a/7")), "{named:?}");
+    let named: Vec<String> = summary
+        .problems
+        .iter()
+        .filter_map(|p| p.path.clone())
+        .collect();
+    assert!(
+        named.iter().any(|p| p.ends_with("carol/msg/a/5")),
+        "{named:?}"
+    );
+    assert!(
+        named.iter().any(|p| p.ends_with("bob/msg/a/7")),
+        "{named:?}"
+    );
     assert_eq!(summary.problems.len(), 2, "{:?}", summary.problems);
     let snap = repo.load_snapshot(&summary.snapshot).unwrap();
     assert!(!snap.complete);
@@ -307,10 +341,10 @@ fn corrupt_account_database_is_named_and_the_next_run_is_correct() {
     let summary = result.unwrap();
     assert!(!summary.complete);
     assert!(
-        summary
-            .problems
-            .iter()
-            .any(|p| p.path.as_deref().is_some_and(|p| p.ends_with("accounts/bob/index.db"))),
+        summary.problems.iter().any(|p| p
+            .path
+            .as_deref()
+            .is_some_and(|p| p.ends_with("accounts/bob/index.db"))),
         "{:?}",
         summary.problems
     );

@@ -7,7 +7,6 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
-use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -113,6 +112,7 @@ struct Run<'a> {
     opts: &'a MoxBackupOptions,
     progress: &'a dyn Progress,
     started: Instant,
+    time_ns: i64,
     parent: Option<SnapshotId>,
     prev: HashMap<String, PrevAccount>,
     staging: tempfile::TempDir,
@@ -174,6 +174,7 @@ impl<'a> Run<'a> {
             opts,
             progress,
             started: Instant::now(),
+            time_ns: Repository::now_ns(),
             parent: None,
             prev: HashMap::new(),
             staging,
@@ -194,12 +195,12 @@ impl<'a> Run<'a> {
     fn load_parent(&mut self) -> Result<()> {
         let parent = match self.opts.parent {
             Some(id) => Some((id, self.repo.load_snapshot(&id)?)),
-            None => self
-                .repo
-                .snapshots()?
-                .into_iter()
-                .rev()
-                .find(|(_, s)| s.kind == SourceKind::Mox && s.source == self.label),
+            None => crate::backup::find_parent(
+                self.repo,
+                SourceKind::Mox,
+                &crate::backup::host_name(),
+                &self.label,
+            )?,
         };
         let Some((id, snapshot)) = parent else {
             return Ok(());
@@ -262,7 +263,12 @@ impl<'a> Run<'a> {
                 prefix.push('/');
             }
             prefix.push_str(part);
-            if !self.dirs_seen.lock().expect("poisoned").insert(prefix.clone()) {
+            if !self
+                .dirs_seen
+                .lock()
+                .expect("poisoned")
+                .insert(prefix.clone())
+            {
                 continue;
             }
             let abs = self.tree_path_to_source(&prefix);
@@ -415,22 +421,17 @@ impl<'a> Run<'a> {
         if let Some(id) = self.inodes.lock().expect("poisoned").get(&key).copied() {
             return Ok((id, meta));
         }
-        let mut file = fs::File::open(abs).at(abs)?;
-        let mut hasher = blake3::Hasher::new();
-        let mut buf = vec![0u8; 256 * 1024];
-        let mut read = 0u64;
-        loop {
-            let n = file.read(&mut buf).at(abs)?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buf[..n]);
-            read += n as u64;
-        }
-        let id = BlobId::from_hash(hasher.finalize());
+        let data = fs::read(abs).at(abs)?;
+        let read = data.len() as u64;
+        let id = BlobId::hash(&data);
         add(&self.counters.files_read, 1);
         add(&self.counters.bytes_read, read);
-        let outcome = self.repo.put_file(abs, id, self.opts.link, self.progress)?;
+        // Linking stores the file itself; elsewhere the bytes in hand are stored, not read again.
+        let outcome = if self.opts.link && self.repo.can_link() {
+            self.repo.put_file(abs, id, true, self.progress)?
+        } else {
+            self.repo.put_blob(BlobKind::Data, &data)?
+        };
         add(&self.counters.bytes_added, outcome.stored_bytes);
         self.progress.event(Event::Advance {
             items: 1,
@@ -683,9 +684,10 @@ impl<'a> Run<'a> {
         let incremental =
             prev.filter(|p| p.manifest.highest_deleted_modseq == sync.highest_deleted_modseq);
         let unchanged = |mb: &mox::Mailbox| -> Option<&MailboxEntry> {
-            incremental?.manifest.mailbox(mb.id).filter(|m| {
-                m.complete && m.modseq == mb.modseq && m.uidvalidity == mb.uidvalidity
-            })
+            incremental?
+                .manifest
+                .mailbox(mb.id)
+                .filter(|m| m.complete && m.modseq == mb.modseq && m.uidvalidity == mb.uidvalidity)
         };
 
         // Known blobs by message id: message files never change, and a moved message keeps its
@@ -703,7 +705,12 @@ impl<'a> Run<'a> {
             } else {
                 p.manifest.mailboxes.iter().map(|m| m.id).collect()
             };
-            for m in p.manifest.mailboxes.iter().filter(|m| wanted.contains(&m.id)) {
+            for m in p
+                .manifest
+                .mailboxes
+                .iter()
+                .filter(|m| wanted.contains(&m.id))
+            {
                 let list = self.load_list(name, &m.list)?;
                 for e in &list.messages {
                     known.insert(e.id, e.clone());
@@ -800,7 +807,10 @@ impl<'a> Run<'a> {
                     known.insert(id, entry);
                 }
                 Err(message) => {
-                    let p = to_read.iter().find(|p| p.id == id).expect("pending message");
+                    let p = to_read
+                        .iter()
+                        .find(|p| p.id == id)
+                        .expect("pending message");
                     failed_boxes.insert(p.mailbox_id);
                     self.problem(
                         Some(&dir.join("msg").join(mox::message_path(id))),
@@ -942,7 +952,10 @@ impl<'a> Run<'a> {
             if item.file_type().is_dir() {
                 continue;
             }
-            let sub = item.path().strip_prefix(dir).expect("below the account dir");
+            let sub = item
+                .path()
+                .strip_prefix(dir)
+                .expect("below the account dir");
             let sub_str = sub.display().to_string();
             if matches!(
                 sub_str.as_str(),
@@ -958,7 +971,10 @@ impl<'a> Run<'a> {
                     continue;
                 }
             }
-            self.warning(Some(item.path()), "unknown file in account directory, copied");
+            self.warning(
+                Some(item.path()),
+                "unknown file in account directory, copied",
+            );
             self.add_plain(item.path(), &format!("{rel_dir}/{sub_str}"), None);
         }
         Ok(())
@@ -992,8 +1008,8 @@ impl<'a> Run<'a> {
             self.started.elapsed().as_millis() as u64,
         );
         let snapshot = Snapshot {
-            time_ns: crate::snapshot::now_ns(),
-            host: crate::snapshot::hostname(),
+            time_ns: self.time_ns,
+            host: crate::backup::host_name(),
             source: self.label.clone(),
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
             kind: SourceKind::Mox,

@@ -332,6 +332,12 @@ impl Repository {
         self.put_blob(BlobKind::Data, &data)
     }
 
+    /// False once hardlinking into the repository has failed (another filesystem): callers that
+    /// hold a file's bytes already store them with [`Repository::put_blob`] instead.
+    pub fn can_link(&self) -> bool {
+        !self.link_failed.load(Ordering::Relaxed)
+    }
+
     /// Reads a blob and verifies its hash; a mismatch is `Error::Corrupt` naming the object.
     pub fn get_blob(&self, id: &BlobId) -> Result<Vec<u8>> {
         let framed = object_name(id, false);

@@ -57,9 +57,12 @@ pub fn restore_mox(
         ));
     }
     let full = Tree::load(repo, &snapshot.tree)?;
-    let (tree, data_root, accounts): (Tree, PathBuf, Vec<&AccountRef>) = match &selection.account
-    {
-        None => (full, target.join("data"), snapshot.accounts.iter().collect()),
+    let (tree, data_root, accounts): (Tree, PathBuf, Vec<&AccountRef>) = match &selection.account {
+        None => (
+            full,
+            target.join("data"),
+            snapshot.accounts.iter().collect(),
+        ),
         Some(name) => {
             let account = snapshot
                 .accounts
@@ -89,6 +92,9 @@ pub fn restore_mox(
     };
     let mut stats = restore_tree(repo, &tree, target, opts, progress)?;
 
+    // First path written for each blob: later files of the same content, in any account, are
+    // hardlinks to it, as mox's own deliveries to several recipients are.
+    let mut first: HashMap<BlobId, PathBuf> = HashMap::new();
     for account in accounts {
         let manifest = load_manifest(repo, account)?;
         let account_dir = match &selection.account {
@@ -96,11 +102,13 @@ pub fn restore_mox(
             None => data_root.join("accounts").join(&account.name),
         };
         progress.event(Event::Phase {
-            name: format!("account {}: {} messages", account.name, manifest.message_count()),
+            name: format!(
+                "account {}: {} messages",
+                account.name,
+                manifest.message_count()
+            ),
             total: Some(manifest.message_count()),
         });
-        // First path written for each blob: later files of the same content are hardlinks to it.
-        let mut first: HashMap<BlobId, PathBuf> = HashMap::new();
         for mailbox in &manifest.mailboxes {
             let list = load_list(repo, &mailbox.list)?;
             for msg in &list.messages {
@@ -124,7 +132,7 @@ pub fn restore_mox(
                     }
                 }
                 stats.files += 1;
-                stats.bytes += msg.file_size;
+                stats.bytes_written += msg.file_size;
                 progress.event(Event::Advance {
                     items: 1,
                     bytes: msg.file_size,

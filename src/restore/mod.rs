@@ -7,6 +7,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
 
+pub mod mox;
+
 use rayon::prelude::*;
 use serde::Serialize;
 
