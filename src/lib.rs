@@ -16,8 +16,9 @@ mod repo;
 mod restore;
 mod snapshot;
 mod tree;
+mod verify;
 
-pub use backup::mox::{DB_CHUNK_SIZE, MoxBackupOptions, backup_mox};
+pub use backup::mox::{DB_CHUNK_SIZE, MoxBackupOptions, backup_mox, is_mox_source};
 pub use backup::tree::{TreeBackupOptions, backup_tree};
 pub use backup::{BackupSummary, find_parent, host_name};
 pub use chunk::{Chunking, StoredFile, chunking_for, split, store_file};
@@ -37,3 +38,4 @@ pub use restore::mox::{MoxRestoreSelection, load_list, load_manifest, restore_mo
 pub use restore::{RestoreOptions, RestoreStats, restore_tree};
 pub use snapshot::{AccountRef, Notice, Snapshot, SourceKind};
 pub use tree::{Entry, EntryKind, Tree, entry_from_metadata};
+pub use verify::{DamagedBlob, VerifyReport, snapshot_at, verify};

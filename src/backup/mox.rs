@@ -49,6 +49,17 @@ impl Default for MoxBackupOptions {
     }
 }
 
+/// True when `path` names a mox installation: a `mox.conf`, a directory holding `mox.conf` or
+/// `config/mox.conf`, or a data directory (accounts, queue or global databases).
+pub fn is_mox_source(path: &Path) -> bool {
+    path.is_file()
+        || path.join("config/mox.conf").is_file()
+        || path.join("mox.conf").is_file()
+        || path.join("accounts").is_dir()
+        || path.join(mox::QUEUE_DB).is_file()
+        || mox::GLOBAL_DBS.iter().any(|db| path.join(db).is_file())
+}
+
 /// Backs up the mox installation at `source` (a `mox.conf`, a directory holding
 /// `config/mox.conf`, or a data directory) into `repo` and commits a snapshot.
 ///
@@ -61,8 +72,9 @@ pub fn backup_mox(
     progress: &dyn Progress,
 ) -> Result<BackupSummary> {
     let located = Source::locate(source)?;
-    let label = fs::canonicalize(source)
-        .unwrap_or_else(|_| source.to_path_buf())
+    // Snapshots of one installation are found by its data directory, however it was named.
+    let label = fs::canonicalize(&located.data_dir)
+        .unwrap_or_else(|_| located.data_dir.clone())
         .display()
         .to_string();
     if !opts.via_ctl {
@@ -1003,6 +1015,8 @@ impl<'a> Run<'a> {
         ] {
             stats.insert(key.to_string(), counter.load(Ordering::Relaxed));
         }
+        // Message files count as files of the snapshot, read or not.
+        *stats.get_mut("files_total").expect("set above") += stats["messages_total"];
         stats.insert(
             "duration_ms".to_string(),
             self.started.elapsed().as_millis() as u64,

@@ -1,4 +1,5 @@
-//! `mailvault backup <DIR>`: backs up a directory and commits a snapshot.
+//! `mailvault backup <SOURCE>`: backs up a mox installation (mail-aware) or any directory, and
+//! commits a snapshot.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,7 +11,8 @@ use super::{EXIT_INCOMPLETE, EXIT_OK, Global};
 
 #[derive(Debug, Args)]
 pub struct BackupArgs {
-    /// The directory to back up.
+    /// A mox installation (`mox.conf`, a directory holding `config/mox.conf`, or a data
+    /// directory), or any directory to back up as a plain tree.
     pub dir: PathBuf,
     /// Compare against this snapshot instead of the newest one of the same source.
     #[arg(long)]
@@ -18,6 +20,16 @@ pub struct BackupArgs {
     /// Read every file, even those unchanged since the parent snapshot.
     #[arg(long)]
     pub force_read: bool,
+    /// Back up as a plain directory tree even if it is a mox installation.
+    #[arg(long)]
+    pub plain: bool,
+    /// The server is running: ask it through its control socket (`<data>/ctl`) for a consistent
+    /// copy, back that up, and remove it.
+    #[arg(long)]
+    pub via_ctl: bool,
+    /// Copy message files into the repository instead of hardlinking them.
+    #[arg(long)]
+    pub no_link: bool,
 }
 
 /// Backs up `args.dir`. This is the one entry point of `backup`: source-specific backups (a mox
@@ -29,11 +41,26 @@ pub fn run(global: &Global, args: BackupArgs) -> anyhow::Result<ExitCode> {
         Some(spec) => Some(repo.resolve_snapshot(spec)?),
         None => None,
     };
-    let opts = mailvault::TreeBackupOptions {
-        parent,
-        force_read: args.force_read,
+    let result = if !args.plain && mailvault::is_mox_source(&args.dir) {
+        let opts = mailvault::MoxBackupOptions {
+            link: !args.no_link,
+            via_ctl: args.via_ctl,
+            parent,
+        };
+        mailvault::backup_mox(&repo, &args.dir, &opts, &out)
+    } else {
+        if args.via_ctl {
+            anyhow::bail!(
+                "{}: --via-ctl needs a mox installation, and this is not one",
+                args.dir.display()
+            );
+        }
+        let opts = mailvault::TreeBackupOptions {
+            parent,
+            force_read: args.force_read,
+        };
+        mailvault::backup_tree(&repo, &args.dir, &opts, &out)
     };
-    let result = mailvault::backup_tree(&repo, &args.dir, &opts, &out);
     out.finish();
     let summary = result?;
     if global.json {

@@ -1,12 +1,15 @@
 //! Argument parsing and dispatch. Each subcommand lives in its own file and renders its own output.
 
 mod backup;
+mod diff;
+mod export;
 mod init;
 mod inspect;
 mod ls;
 pub mod render;
 mod restore;
 mod snapshots;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -51,6 +54,12 @@ pub enum Command {
     Restore(restore::RestoreArgs),
     /// Show what a mox installation holds: accounts, mailboxes, messages, queue, databases.
     Inspect(inspect::InspectArgs),
+    /// Export mailboxes of a snapshot as mbox or maildir (for `mox import`).
+    Export(export::ExportArgs),
+    /// Show which messages were added, removed, moved or changed between two snapshots.
+    Diff(diff::DiffArgs),
+    /// Check that every blob a snapshot needs exists and hashes right.
+    Verify(verify::VerifyArgs),
 }
 
 /// The options every subcommand sees.
@@ -72,6 +81,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ls(args) => ls::run(&global, args),
         Command::Restore(args) => restore::run(&global, args),
         Command::Inspect(args) => inspect::run(args, global.json),
+        Command::Export(args) => export::run(&global, args),
+        Command::Diff(args) => diff::run(&global, args),
+        Command::Verify(args) => verify::run(&global, args),
     }
 }
 

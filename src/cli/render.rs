@@ -159,6 +159,20 @@ pub fn backup_summary_text(summary: &BackupSummary) -> String {
         bytes(s("bytes_added")),
         s("duration_ms") as f64 / 1000.0,
     );
+    if summary.stats.contains_key("accounts_total") {
+        out.push_str(&format!(
+            "\n  accounts: {} ({} unchanged), mailboxes: {} ({} unchanged), messages: {} ({} files read)",
+            s("accounts_total"),
+            s("accounts_skipped"),
+            s("mailboxes_total"),
+            s("mailboxes_skipped"),
+            s("messages_total"),
+            s("messages_read"),
+        ));
+    }
+    if !summary.warnings.is_empty() {
+        out.push_str(&format!("\n  warnings: {}", summary.warnings.len()));
+    }
     for p in &summary.problems {
         out.push_str(&format!(
             "\n  problem: {}{}",

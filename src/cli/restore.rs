@@ -1,11 +1,13 @@
-//! `mailvault restore <SNAPSHOT|latest> --target <DIR>`: restores a snapshot's tree.
+//! `mailvault restore <SNAPSHOT|latest> --target <DIR>` (or `--at TIME`): restores a snapshot:
+//! a plain tree as it was, a mox snapshot as `config/` + `data/` (or one account with
+//! `--account`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Args;
-use mailvault::{RestoreOptions, Tree};
+use mailvault::{MoxRestoreSelection, RestoreOptions, SourceKind, Tree};
 use serde_json::json;
 
 use super::render::{self, Renderer};
@@ -14,7 +16,16 @@ use super::{EXIT_OK, Global};
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
     /// `latest`, a snapshot id, or a unique prefix of one (at least 4 hex digits).
-    pub snapshot: String,
+    #[arg(required_unless_present = "at", conflicts_with = "at")]
+    pub snapshot: Option<String>,
+    /// Restore the last snapshot taken at or before this RFC 3339 time
+    /// (e.g. 2026-11-30T06:00:00Z).
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Restore only this account's directory (index.db, junk filter, messages) into the target,
+    /// to be put in place with the server stopped.
+    #[arg(long)]
+    pub account: Option<String>,
     /// The directory to restore into (created if missing).
     #[arg(long)]
     pub target: PathBuf,
@@ -30,15 +41,51 @@ pub struct RestoreArgs {
 pub fn run(global: &Global, args: RestoreArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let repo = mailvault::Repository::open(&super::repo_path(&global.repo)?)?;
-    let id = repo.resolve_snapshot(&args.snapshot)?;
+    let id = match (&args.snapshot, &args.at) {
+        (Some(spec), _) => repo.resolve_snapshot(spec)?,
+        (None, Some(at)) => {
+            let t = humantime::parse_rfc3339_weak(at)
+                .map_err(|e| anyhow::anyhow!("--at {at:?}: not an RFC 3339 time: {e}"))?;
+            let ns = t
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as i64)
+                .unwrap_or(0);
+            mailvault::snapshot_at(&repo, ns)?
+                .map(|(id, _)| id)
+                .ok_or_else(|| anyhow::anyhow!("no snapshot was taken at or before {at}"))?
+        }
+        (None, None) => unreachable!("clap requires a snapshot or --at"),
+    };
     let snap = repo.load_snapshot(&id)?;
-    let tree = Tree::load(&repo, &snap.tree)?;
+    if !args.overwrite
+        && let Ok(mut entries) = std::fs::read_dir(&args.target)
+        && entries.next().is_some()
+    {
+        anyhow::bail!(
+            "{}: not empty; restore into a new or empty directory, or pass --overwrite",
+            args.target.display()
+        );
+    }
     let out = Renderer::new(global.json);
     let opts = RestoreOptions {
         link: args.link,
         overwrite: args.overwrite,
     };
-    let result = mailvault::restore_tree(&repo, &tree, &args.target, &opts, &out);
+    let result = match snap.kind {
+        SourceKind::Mox => {
+            let selection = MoxRestoreSelection {
+                account: args.account.clone(),
+            };
+            mailvault::restore_mox(&repo, &snap, &args.target, &selection, &opts, &out)
+        }
+        SourceKind::Tree => {
+            if args.account.is_some() {
+                anyhow::bail!("--account needs a snapshot of a mox installation");
+            }
+            let tree = Tree::load(&repo, &snap.tree)?;
+            mailvault::restore_tree(&repo, &tree, &args.target, &opts, &out)
+        }
+    };
     out.finish();
     let stats = result?;
     let duration_ms = started.elapsed().as_millis() as u64;

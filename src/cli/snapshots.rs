@@ -22,18 +22,19 @@ pub fn run(global: &Global, _args: SnapshotsArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_OK));
     }
     println!(
-        "{:<8}  {:<20}  {:<4}  {:<10}  {:>7}  {:>10}  source",
-        "id", "time", "kind", "result", "files", "size"
+        "{:<8}  {:<20}  {:<4}  {:<10}  {:>8}  {:>8}  {:>10}  source",
+        "id", "time", "kind", "result", "accounts", "messages", "added"
     );
     for (id, s) in &snaps {
         println!(
-            "{:<8}  {:<20}  {:<4}  {:<10}  {:>7}  {:>10}  {}:{}",
+            "{:<8}  {:<20}  {:<4}  {:<10}  {:>8}  {:>8}  {:>10}  {}:{}",
             id.short(),
             render::rfc3339(s.time_ns),
             s.kind.as_str(),
             if s.complete { "complete" } else { "INCOMPLETE" },
-            s.stat("files_total"),
-            render::bytes(s.stat("bytes_total")),
+            s.accounts.len(),
+            s.stat("messages_total"),
+            render::bytes(s.stat("bytes_added")),
             s.host,
             s.source
         );

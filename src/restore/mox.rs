@@ -124,7 +124,10 @@ pub fn restore_mox(
                 }
                 let _ = fs::remove_file(&dest);
                 match first.get(&msg.blob) {
-                    Some(src) => fs::hard_link(src, &dest).at(&dest)?,
+                    Some(src) => {
+                        fs::hard_link(src, &dest).at(&dest)?;
+                        stats.hardlinks += 1;
+                    }
                     None => {
                         repo.restore_blob(&msg.blob, &dest, opts.link)?;
                         set_mode_and_mtime(&dest, msg.mode, msg.mtime_ns)?;

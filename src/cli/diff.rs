@@ -1,0 +1,73 @@
+//! `mailvault diff <SNAPSHOT_A> <SNAPSHOT_B>`: what changed in the mail between two snapshots.
+
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::render::Renderer;
+use super::{EXIT_OK, Global};
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier snapshot (`latest`, an id or a unique prefix).
+    pub a: String,
+    /// The later snapshot.
+    pub b: String,
+    /// Also list mailboxes that did not change.
+    #[arg(long)]
+    pub all: bool,
+}
+
+pub fn run(global: &Global, args: DiffArgs) -> anyhow::Result<ExitCode> {
+    let repo = mailvault::Repository::open(&super::repo_path(&global.repo)?)?;
+    let a = repo.load_snapshot(&repo.resolve_snapshot(&args.a)?)?;
+    let b = repo.load_snapshot(&repo.resolve_snapshot(&args.b)?)?;
+    let diff = mailvault::diff(&repo, &a, &b)?;
+    if global.json {
+        let mut v = serde_json::to_value(&diff)?;
+        v["type"] = "diff".into();
+        Renderer::new(true).json_line(&v);
+        return Ok(ExitCode::from(EXIT_OK));
+    }
+    for account in &diff.accounts {
+        println!(
+            "{} ({}, modseq {} -> {})",
+            account.account,
+            account.status,
+            opt(account.last_modseq_before),
+            opt(account.last_modseq_after)
+        );
+        for m in &account.mailboxes {
+            if !m.changed && !args.all {
+                continue;
+            }
+            let mut parts = Vec::new();
+            for (n, what) in [
+                (m.added.len(), "added"),
+                (m.removed.len(), "removed"),
+                (m.moved_in.len(), "moved in"),
+                (m.moved_out.len(), "moved out"),
+                (m.changed_messages.len(), "flags changed"),
+            ] {
+                if n > 0 {
+                    parts.push(format!("{n} {what}"));
+                }
+            }
+            println!(
+                "  {:<24} modseq {} -> {}, messages {} -> {}{}{}",
+                m.name,
+                opt(m.modseq_before),
+                opt(m.modseq_after),
+                m.messages_before,
+                m.messages_after,
+                if parts.is_empty() { "" } else { ": " },
+                parts.join(", ")
+            );
+        }
+    }
+    Ok(ExitCode::from(EXIT_OK))
+}
+
+fn opt(v: Option<i64>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_else(|| "-".into())
+}

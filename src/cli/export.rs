@@ -1,0 +1,74 @@
+//! `mailvault export <SNAPSHOT> --account A [--mailbox M ...] --format mbox|maildir --output DIR`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+use mailvault::{ExportFormat, ExportOptions};
+use serde_json::json;
+
+use super::render::Renderer;
+use super::{EXIT_OK, Global};
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    Mbox,
+    Maildir,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// `latest`, a snapshot id, or a unique prefix of one.
+    pub snapshot: String,
+    /// The account whose mailboxes to export.
+    #[arg(long)]
+    pub account: String,
+    /// A mailbox to export (repeatable); all mailboxes of the account when absent.
+    #[arg(long = "mailbox")]
+    pub mailboxes: Vec<String>,
+    #[arg(long, value_enum)]
+    pub format: Format,
+    /// The directory to write into (created; must be empty): `<mailbox>.mbox` files or one
+    /// maildir per mailbox, nested mailboxes as folders.
+    #[arg(long)]
+    pub output: PathBuf,
+}
+
+pub fn run(global: &Global, args: ExportArgs) -> anyhow::Result<ExitCode> {
+    let repo = mailvault::Repository::open(&super::repo_path(&global.repo)?)?;
+    let id = repo.resolve_snapshot(&args.snapshot)?;
+    let snap = repo.load_snapshot(&id)?;
+    let opts = ExportOptions {
+        account: args.account,
+        mailboxes: args.mailboxes,
+        format: match args.format {
+            Format::Mbox => ExportFormat::Mbox,
+            Format::Maildir => ExportFormat::Maildir,
+        },
+    };
+    let out = Renderer::new(global.json);
+    let result = mailvault::export(&repo, &snap, &opts, &args.output, &out);
+    out.finish();
+    let summary = result?;
+    if global.json {
+        let mut v = json!({"type": "summary", "snapshot": id.to_hex()});
+        if let serde_json::Value::Object(m) = serde_json::to_value(&summary)? {
+            for (k, val) in m {
+                v[k] = val;
+            }
+        }
+        out.json_line(&v);
+    } else {
+        for (mailbox, path) in &summary.outputs {
+            println!("{mailbox} -> {}", path.display());
+        }
+        println!(
+            "exported {} messages ({}) from {} mailboxes of snapshot {}",
+            summary.messages,
+            super::render::bytes(summary.bytes),
+            summary.mailboxes,
+            id.short()
+        );
+    }
+    Ok(ExitCode::from(EXIT_OK))
+}
