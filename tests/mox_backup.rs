@@ -2,43 +2,18 @@
 
 mod common;
 
+use common::Installation;
+
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use mailvault::mox::{self, Source};
 use mailvault::{
     BackupSummary, Collect, MoxBackupOptions, MoxRestoreSelection, NoProgress, Repository,
     RestoreOptions, backup_mox, restore_mox,
 };
-
-/// A mox installation at a fixed path whose contents can be replaced by another fixture state,
-/// as a server's data directory changes from one night to the next.
-struct Installation {
-    _dir: tempfile::TempDir,
-    root: PathBuf,
-}
-
-impl Installation {
-    fn new(state: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().join("mox");
-        fs::create_dir(&root).unwrap();
-        common::extract_fixture_into(state, &root);
-        Installation { _dir: dir, root }
-    }
-
-    fn switch_to(&self, state: &str) {
-        fs::remove_dir_all(&self.root).unwrap();
-        fs::create_dir(&self.root).unwrap();
-        common::extract_fixture_into(state, &self.root);
-    }
-
-    fn data(&self) -> PathBuf {
-        self.root.join("data")
-    }
-}
 
 fn backup(repo: &Repository, inst: &Installation) -> BackupSummary {
     backup_mox(repo, &inst.root, &MoxBackupOptions::default(), &NoProgress).unwrap()

@@ -34,3 +34,30 @@ pub fn truth(name: &str) -> serde_json::Value {
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).expect("truth json")
 }
+
+/// A mox installation at a fixed path whose contents can be replaced by another fixture state,
+/// as a server's data directory changes from one night to the next.
+pub struct Installation {
+    _dir: tempfile::TempDir,
+    pub root: PathBuf,
+}
+
+impl Installation {
+    pub fn new(state: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("mox");
+        std::fs::create_dir(&root).unwrap();
+        extract_fixture_into(state, &root);
+        Installation { _dir: dir, root }
+    }
+
+    pub fn switch_to(&self, state: &str) {
+        std::fs::remove_dir_all(&self.root).unwrap();
+        std::fs::create_dir(&self.root).unwrap();
+        extract_fixture_into(state, &self.root);
+    }
+
+    pub fn data(&self) -> PathBuf {
+        self.root.join("data")
+    }
+}

@@ -1,0 +1,390 @@
+//! Point-in-time restore, mailbox export and diff on the real mox fixtures.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use common::Installation;
+use mailvault::{
+    BackupSummary, ExportFormat, ExportOptions, MoxBackupOptions, NoProgress, Repository,
+    SnapshotId, backup_mox, diff, export, mboxrd_unquote, snapshot_at,
+};
+use sha2::{Digest, Sha256};
+
+fn sha256_hex(data: &[u8]) -> String {
+    Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Backs up state 1, then state 2, of one installation into one repository.
+fn two_snapshots() -> (tempfile::TempDir, Repository, [BackupSummary; 2]) {
+    let inst = Installation::new("small-state1");
+    let repo_dir = tempfile::tempdir().unwrap();
+    let repo = Repository::init(&repo_dir.path().join("repo")).unwrap();
+    let opts = MoxBackupOptions::default();
+    let first = backup_mox(&repo, &inst.root, &opts, &NoProgress).unwrap();
+    inst.switch_to("small-state2");
+    let second = backup_mox(&repo, &inst.root, &opts, &NoProgress).unwrap();
+    assert!(first.complete && second.complete);
+    (repo_dir, repo, [first, second])
+}
+
+/// Live messages of each account in the ground truth: id → (FullSHA256, flags and keywords).
+fn truth_messages(state: &str) -> BTreeMap<String, BTreeMap<i64, (String, BTreeSet<String>)>> {
+    let truth = common::truth(state);
+    let mut out = BTreeMap::new();
+    for account in truth["Accounts"].as_array().unwrap() {
+        let mut msgs = BTreeMap::new();
+        for m in account["Messages"].as_array().unwrap() {
+            if m["Expunged"].as_bool().unwrap() {
+                continue;
+            }
+            let mut flags = BTreeSet::new();
+            for key in ["Flags", "Keywords"] {
+                for f in m[key].as_array().into_iter().flatten() {
+                    flags.insert(f.as_str().unwrap().to_string());
+                }
+            }
+            msgs.insert(
+                m["ID"].as_i64().unwrap(),
+                (m["FullSHA256"].as_str().unwrap().to_string(), flags),
+            );
+        }
+        out.insert(account["Name"].as_str().unwrap().to_string(), msgs);
+    }
+    out
+}
+
+/// Reads a maildir export back: message id (from the file name) → (sha256, flags and keywords).
+fn read_maildirs(root: &Path) -> BTreeMap<i64, (String, BTreeSet<String>)> {
+    let mut out = BTreeMap::new();
+    for item in walkdir::WalkDir::new(root) {
+        let item = item.unwrap();
+        if !item.file_type().is_file()
+            || item.path().parent().unwrap().file_name().unwrap() != "cur"
+        {
+            continue;
+        }
+        let maildir = item.path().parent().unwrap().parent().unwrap();
+        let keywords: Vec<String> = fs::read_to_string(maildir.join("dovecot-keywords"))
+            .map(|t| {
+                t.lines()
+                    .map(|l| l.split_once(' ').unwrap().1.to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let name = item.file_name().to_string_lossy().to_string();
+        let (base, info) = name.split_once(":2,").expect("maildir info");
+        let id: i64 = base
+            .split(".M")
+            .nth(1)
+            .unwrap()
+            .split('.')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let mut flags = BTreeSet::new();
+        for c in info.chars() {
+            let flag = match c {
+                'D' => "\\Draft".to_string(),
+                'F' => "\\Flagged".to_string(),
+                'P' => "$Forwarded".to_string(),
+                'R' => "\\Answered".to_string(),
+                'S' => "\\Seen".to_string(),
+                'T' => "\\Deleted".to_string(),
+                'a'..='z' => keywords[(c as u8 - b'a') as usize].clone(),
+                other => panic!("unexpected maildir flag {other} in {name}"),
+            };
+            flags.insert(flag);
+        }
+        let sha = sha256_hex(&fs::read(item.path()).unwrap());
+        assert!(out.insert(id, (sha, flags)).is_none(), "message {id} twice");
+    }
+    out
+}
+
+#[test]
+fn maildir_export_of_every_mailbox_matches_the_truth() {
+    let (_dir, repo, snaps) = two_snapshots();
+    for (summary, state) in snaps.iter().zip(["small-state1", "small-state2"]) {
+        let snap = repo.load_snapshot(&summary.snapshot).unwrap();
+        for (account, truth) in truth_messages(state) {
+            let out = tempfile::tempdir().unwrap();
+            let target = out.path().join("export");
+            let opts = ExportOptions {
+                account: account.clone(),
+                mailboxes: Vec::new(),
+                format: ExportFormat::Maildir,
+            };
+            let written = export(&repo, &snap, &opts, &target, &NoProgress).unwrap();
+            assert_eq!(written.messages as usize, truth.len(), "{state} {account}");
+            let got = read_maildirs(&target);
+            assert_eq!(got, truth, "{state} {account}: content or flags differ");
+        }
+    }
+}
+
+#[test]
+fn nested_mailboxes_export_as_folders() {
+    let (_dir, repo, snaps) = two_snapshots();
+    let snap = repo.load_snapshot(&snaps[1].snapshot).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let target = out.path().join("x");
+    let opts = ExportOptions {
+        account: "alice".into(),
+        mailboxes: vec!["Lists/golang".into(), "Inbox".into()],
+        format: ExportFormat::Maildir,
+    };
+    let summary = export(&repo, &snap, &opts, &target, &NoProgress).unwrap();
+    assert_eq!(summary.mailboxes, 2);
+    assert_eq!(summary.messages, 15 + 87);
+    assert!(target.join("Lists/golang/cur").is_dir());
+    assert_eq!(
+        fs::read_dir(target.join("Lists/golang/cur"))
+            .unwrap()
+            .count(),
+        15
+    );
+    // An unknown mailbox is a clear error naming it; a non-empty output is refused.
+    let err = export(
+        &repo,
+        &snap,
+        &ExportOptions {
+            mailboxes: vec!["Nope".into()],
+            ..opts.clone()
+        },
+        &out.path().join("y"),
+        &NoProgress,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("Nope"), "{err}");
+    let err = export(&repo, &snap, &opts, &target, &NoProgress).unwrap_err();
+    assert!(err.to_string().contains("not empty"), "{err}");
+}
+
+/// Python's standard `mailbox` module reads our mbox files; after removing the flag headers we
+/// put first and undoing mboxrd quoting, each message hashes to the truth's FullSHA256.
+#[test]
+fn mbox_export_round_trips_through_python_mailbox() {
+    let (_dir, repo, snaps) = two_snapshots();
+    let snap = repo.load_snapshot(&snaps[1].snapshot).unwrap();
+    let truth = truth_messages("small-state2");
+    let out = tempfile::tempdir().unwrap();
+    for (account, messages) in &truth {
+        let target = out.path().join(account);
+        let opts = ExportOptions {
+            account: account.clone(),
+            mailboxes: Vec::new(),
+            format: ExportFormat::Mbox,
+        };
+        export(&repo, &snap, &opts, &target, &NoProgress).unwrap();
+        let script = r#"
+import mailbox, sys, os
+for root, _, files in os.walk(sys.argv[1]):
+    for f in sorted(files):
+        box = mailbox.mbox(os.path.join(root, f), create=False)
+        for key in box.iterkeys():
+            data = box.get_bytes(key)
+            sys.stdout.write(data.hex() + "\n")
+"#;
+        let output = Command::new("python3")
+            .args(["-c", script])
+            .arg(&target)
+            .output()
+            .expect("python3 runs");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let mut hashes = BTreeSet::new();
+        let mut count = 0;
+        for line in String::from_utf8(output.stdout).unwrap().lines() {
+            let bytes: Vec<u8> = (0..line.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&line[i..i + 2], 16).unwrap())
+                .collect();
+            let body = strip_flag_headers(&bytes);
+            let body = mboxrd_unquote(body);
+            hashes.insert(sha256_hex(&body));
+            count += 1;
+        }
+        let want: BTreeSet<String> = messages.values().map(|(sha, _)| sha.clone()).collect();
+        assert_eq!(count, messages.len(), "{account}: message count");
+        assert_eq!(hashes, want, "{account}: contents differ");
+    }
+}
+
+/// Removes the `Status`, `X-Status` and `X-Keywords` lines the export puts before a message.
+fn strip_flag_headers(mut data: &[u8]) -> &[u8] {
+    for name in [&b"Status: "[..], b"X-Status: ", b"X-Keywords: "] {
+        if data.starts_with(name) {
+            let end = data.windows(2).position(|w| w == b"\r\n").unwrap() + 2;
+            data = &data[end..];
+        }
+    }
+    data
+}
+
+#[test]
+fn diff_of_the_fixture_states_is_small_diff_json() {
+    let (_dir, repo, snaps) = two_snapshots();
+    let a = repo.load_snapshot(&snaps[0].snapshot).unwrap();
+    let b = repo.load_snapshot(&snaps[1].snapshot).unwrap();
+    let d = diff(&repo, &a, &b).unwrap();
+    let expected: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(common::fixtures_dir().join("small-diff.json")).unwrap(),
+    )
+    .unwrap();
+    let mut compared = 0;
+    for m in expected["mailboxes"].as_array().unwrap() {
+        let account = d
+            .accounts
+            .iter()
+            .find(|a| a.account == m["account"].as_str().unwrap())
+            .unwrap();
+        let got = account
+            .mailboxes
+            .iter()
+            .find(|x| x.id == m["id"].as_i64().unwrap())
+            .unwrap();
+        let what = format!("{}/{}", m["account"], m["mailbox"]);
+        assert_eq!(got.name, m["mailbox"].as_str().unwrap(), "{what}");
+        assert_eq!(got.modseq_before, m["modseq_before"].as_i64(), "{what}");
+        assert_eq!(got.modseq_after, m["modseq_after"].as_i64(), "{what}");
+        assert_eq!(
+            got.messages_before,
+            m["messages_before"].as_u64().unwrap(),
+            "{what}"
+        );
+        assert_eq!(
+            got.messages_after,
+            m["messages_after"].as_u64().unwrap(),
+            "{what}"
+        );
+        assert_eq!(got.changed, m["changed"].as_bool().unwrap(), "{what}");
+        compared += 1;
+    }
+    assert_eq!(compared, 23);
+    // Files added and removed are the messages added to and removed from the accounts.
+    let mut added = Vec::new();
+    let mut removed = Vec::new();
+    let mut moved = 0;
+    for account in &d.accounts {
+        for m in &account.mailboxes {
+            for id in &m.added {
+                added.push(format!("accounts/{}/msg/a/{id}", account.account));
+            }
+            for id in &m.removed {
+                removed.push(format!("accounts/{}/msg/a/{id}", account.account));
+            }
+            moved += m.moved_in.len();
+        }
+    }
+    added.sort();
+    removed.sort();
+    let expect_added: Vec<String> = expected["files_added"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    let expect_removed: Vec<String> = expected["files_removed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .filter(|p| p.starts_with("accounts/"))
+        .collect();
+    assert_eq!(added, expect_added);
+    assert_eq!(removed, expect_removed);
+    // carol moved one message from Inbox to Archive: same id, no file change.
+    assert_eq!(moved, 1);
+    let carol = d.accounts.iter().find(|a| a.account == "carol").unwrap();
+    let inbox = carol.mailboxes.iter().find(|m| m.name == "Inbox").unwrap();
+    let archive = carol
+        .mailboxes
+        .iter()
+        .find(|m| m.name == "Archive")
+        .unwrap();
+    assert_eq!(inbox.moved_out, archive.moved_in);
+    // bob's flag changes touched messages of Archive only.
+    let bob = d.accounts.iter().find(|a| a.account == "bob").unwrap();
+    for m in &bob.mailboxes {
+        assert_eq!(
+            m.changed_messages.is_empty(),
+            m.name != "Archive",
+            "{}",
+            m.name
+        );
+    }
+}
+
+#[test]
+fn at_picks_the_last_snapshot_at_or_before_a_time() {
+    let inst = Installation::new("small-state1");
+    let repo_dir = tempfile::tempdir().unwrap();
+    let repo = Repository::init(&repo_dir.path().join("repo")).unwrap();
+    let opts = MoxBackupOptions::default();
+    let mut ids: Vec<SnapshotId> = Vec::new();
+    for state in ["small-state1", "small-state2", "small-state2"] {
+        inst.switch_to(state);
+        ids.push(
+            backup_mox(&repo, &inst.root, &opts, &NoProgress)
+                .unwrap()
+                .snapshot,
+        );
+    }
+    let times: Vec<i64> = ids
+        .iter()
+        .map(|id| repo.load_snapshot(id).unwrap().time_ns)
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] < w[1]));
+    assert!(snapshot_at(&repo, times[0] - 1).unwrap().is_none());
+    for (i, t) in times.iter().enumerate() {
+        assert_eq!(snapshot_at(&repo, *t).unwrap().unwrap().0, ids[i]);
+        let next = times.get(i + 1).copied().unwrap_or(i64::MAX);
+        assert_eq!(snapshot_at(&repo, next - 1).unwrap().unwrap().0, ids[i]);
+    }
+
+    // The CLI takes an RFC 3339 time and restores the snapshot of that moment.
+    let at = humantime::format_rfc3339_nanos(
+        std::time::UNIX_EPOCH + std::time::Duration::from_nanos((times[1] + 1) as u64),
+    )
+    .to_string();
+    let target = repo_dir.path().join("restored");
+    let out = Command::new(env!("CARGO_BIN_EXE_mailvault"))
+        .arg("--repo")
+        .arg(repo.path())
+        .args(["restore", "--at", &at, "--json", "--target"])
+        .arg(&target)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let last = String::from_utf8(out.stdout).unwrap();
+    let summary: serde_json::Value = serde_json::from_str(last.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["snapshot"], ids[1].to_hex());
+    // State 2: alice's new message 162 is there, the expunged 121 is not.
+    assert!(target.join("data/accounts/alice/msg/a/162").is_file());
+    assert!(!target.join("data/accounts/alice/msg/a/121").exists());
+    // Restoring into the now non-empty target is refused.
+    let again = Command::new(env!("CARGO_BIN_EXE_mailvault"))
+        .arg("--repo")
+        .arg(repo.path())
+        .args(["restore", "latest", "--target"])
+        .arg(&target)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"));
+}
