@@ -591,3 +591,36 @@ pub(crate) fn write_new(dest: &Path, data: &[u8]) -> Result<()> {
     f.write_all(data).at(dest)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn repository_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Repository>();
+    }
+
+    proptest! {
+        /// Decoders of anything read from disk return errors on garbage, never panic.
+        #[test]
+        fn decoders_survive_garbage(bytes in proptest::collection::vec(any::<u8>(), 0..512), magic in 0u8..5) {
+            let mut bytes = bytes;
+            let prefix: &[u8] = match magic {
+                0 => b"MVOB\x01",
+                1 => b"MVSN\x01\x00\x00\x00",
+                2 => b"MVTR\x01",
+                3 => b"MVRP\x01\x00\x00\x00",
+                _ => b"",
+            };
+            bytes.splice(0..0, prefix.iter().copied());
+            let p = Path::new("x");
+            let _ = object::decode(&bytes, p);
+            let _ = crate::snapshot::Snapshot::decode(&bytes, p);
+            let _ = crate::tree::Tree::decode(&bytes, p);
+            let _ = RepoConfig::decode(&bytes, p);
+        }
+    }
+}

@@ -127,12 +127,27 @@ impl Header {
     }
 }
 
+thread_local! {
+    /// One zstd context per thread: creating one per blob costs more than compressing a small
+    /// message.
+    static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+fn compress(data: &[u8]) -> Option<Vec<u8>> {
+    COMPRESSOR.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.is_none() {
+            *c = zstd::bulk::Compressor::new(ZSTD_LEVEL).ok();
+        }
+        c.as_mut()?.compress(data).ok()
+    })
+}
+
 /// Frames `data`: zstd when that makes it smaller, stored as is otherwise.
 pub fn encode(kind: BlobKind, data: &[u8]) -> Vec<u8> {
     let compressed = if data.len() >= 64 {
-        zstd::bulk::compress(data, ZSTD_LEVEL)
-            .ok()
-            .filter(|c| c.len() < data.len())
+        compress(data).filter(|c| c.len() < data.len())
     } else {
         None
     };
