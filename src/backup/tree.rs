@@ -93,10 +93,21 @@ pub fn backup_tree(
     let mut entries: Vec<Entry> = Vec::new();
     // (dev, ino) of files with several links → link group
     let mut groups: HashMap<(u64, u64), u64> = HashMap::new();
+    // Never back up the repository into itself.
+    let repo_dir = std::fs::canonicalize(repo.path()).ok();
+    if let Some(r) = repo_dir.as_deref().filter(|r| r.starts_with(&root)) {
+        log.warning(
+            Some(r),
+            None,
+            "the repository is inside the source: skipped".into(),
+        );
+    }
     for item in walkdir::WalkDir::new(&root)
         .min_depth(1)
         .follow_links(false)
         .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| repo_dir.as_deref() != Some(e.path()))
     {
         let de = match item {
             Ok(de) => de,
