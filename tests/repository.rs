@@ -362,3 +362,27 @@ fn unknown_snapshot_version_is_refused() {
         other => panic!("expected UnsupportedVersion, got {other:?}"),
     }
 }
+
+#[test]
+fn missing_empty_directories_are_recreated() {
+    // A repository copied by a tool that drops empty directories still accepts writes.
+    let (dir, root, repo) = new_repo();
+    drop(repo);
+    std::fs::remove_dir_all(root.join("tmp")).unwrap();
+    for b in 0..=255u8 {
+        std::fs::remove_dir(root.join(format!("objects/{b:02x}"))).unwrap();
+    }
+    let repo = Repository::open(&root).unwrap();
+    let src = dir.path().join("src");
+    check::generate(&src, 3);
+    let s = backup_tree(&repo, &src, &TreeBackupOptions::default(), &NoProgress).unwrap();
+    let msg = dir.path().join("msg");
+    std::fs::write(&msg, b"linked message").unwrap();
+    let id = BlobId::hash(b"linked message");
+    assert!(repo.put_file(&msg, id, true, &NoProgress).unwrap().added);
+    assert!(object_path(&root, &id, true).exists());
+    check::assert_same(
+        &check::model(&src),
+        &check::model(check::restore(&repo, &s.snapshot).path()),
+    );
+}
