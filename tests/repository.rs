@@ -386,3 +386,25 @@ fn missing_empty_directories_are_recreated() {
         &check::model(check::restore(&repo, &s.snapshot).path()),
     );
 }
+
+#[test]
+fn second_handle_works_without_the_catalog() {
+    let (dir, root, first) = new_repo();
+    let second = Repository::open(&root).unwrap();
+    assert!(first.has_catalog());
+    assert!(!second.has_catalog(), "the catalog is held by the first handle");
+    let src = dir.path().join("src");
+    check::generate(&src, 8);
+    let s = backup_tree(&second, &src, &TreeBackupOptions::default(), &NoProgress).unwrap();
+    let again = backup_tree(&second, &src, &TreeBackupOptions::default(), &NoProgress).unwrap();
+    assert_eq!(again.stats["files_read"], 0);
+    drop(second);
+    drop(first);
+    // The catalog missed both snapshots: stale, rebuilt on open.
+    let repo = Repository::open(&root).unwrap();
+    assert_eq!(
+        repo.catalog_blob_count().unwrap(),
+        check::object_files(&root) as u64
+    );
+    check::assert_same(&check::model(&src), &check::model(check::restore(&repo, &s.snapshot).path()));
+}
