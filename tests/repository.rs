@@ -392,7 +392,10 @@ fn second_handle_works_without_the_catalog() {
     let (dir, root, first) = new_repo();
     let second = Repository::open(&root).unwrap();
     assert!(first.has_catalog());
-    assert!(!second.has_catalog(), "the catalog is held by the first handle");
+    assert!(
+        !second.has_catalog(),
+        "the catalog is held by the first handle"
+    );
     let src = dir.path().join("src");
     check::generate(&src, 8);
     let s = backup_tree(&second, &src, &TreeBackupOptions::default(), &NoProgress).unwrap();
@@ -406,5 +409,8 @@ fn second_handle_works_without_the_catalog() {
         repo.catalog_blob_count().unwrap(),
         check::object_files(&root) as u64
     );
-    check::assert_same(&check::model(&src), &check::model(check::restore(&repo, &s.snapshot).path()));
+    check::assert_same(
+        &check::model(&src),
+        &check::model(check::restore(&repo, &s.snapshot).path()),
+    );
 }
