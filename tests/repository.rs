@@ -208,17 +208,51 @@ fn damaged_objects_are_named_and_other_snapshots_survive() {
         &check::model(check::restore(&repo, &first.snapshot).path()),
     );
 
-    // A truncated object is damaged too.
-    let f = std::fs::OpenOptions::new().write(true).open(&obj).unwrap();
-    f.set_len(30).unwrap();
-    assert!(matches!(repo.get_blob(&id), Err(Error::Corrupt { .. })));
+    // The damaged object was moved aside and forgotten: the blob now reads as missing.
+    assert!(!obj.exists());
+    assert!(
+        obj.with_file_name(format!("{}.damaged", id.to_hex()))
+            .exists()
+    );
+    assert!(matches!(repo.get_blob(&id), Err(Error::MissingBlob { .. })));
+    assert!(!repo.has_blob(&id));
 
     // A damaged snapshot file is reported with its path; the others still load.
     let snap_path = root.join("snapshots").join(second.snapshot.to_hex());
+    let snap_bytes = std::fs::read(&snap_path).unwrap();
     corrupt_one_byte(&snap_path, 0);
     let err = repo.snapshots().unwrap_err();
     assert!(err.to_string().contains(&second.snapshot.to_hex()), "{err}");
     assert!(repo.load_snapshot(&first.snapshot).is_ok());
+    let (good, bad) = repo.snapshots_lenient().unwrap();
+    assert_eq!((good.len(), bad.len()), (1, 1));
+
+    // Neither blocks the next backup: it uses the readable parent and stores the content of
+    // the damaged object again.
+    let third = backup_tree(&repo, &src, &TreeBackupOptions::default(), &NoProgress).unwrap();
+    assert!(third.complete);
+    assert_eq!(
+        repo.load_snapshot(&third.snapshot).unwrap().parent,
+        Some(first.snapshot)
+    );
+    assert_eq!(repo.resolve_snapshot("latest").unwrap(), third.snapshot);
+    assert!(obj.exists());
+    let model2 = check::model(&src);
+    check::assert_same(
+        &model2,
+        &check::model(check::restore(&repo, &third.snapshot).path()),
+    );
+    // ... which heals the second snapshot too (once its own file is repaired).
+    std::fs::write(&snap_path, &snap_bytes).unwrap();
+    check::assert_same(
+        &model2,
+        &check::model(check::restore(&repo, &second.snapshot).path()),
+    );
+
+    // A truncated object is damaged too.
+    let f = std::fs::OpenOptions::new().write(true).open(&obj).unwrap();
+    f.set_len(30).unwrap();
+    assert!(matches!(repo.get_blob(&id), Err(Error::Corrupt { .. })));
 }
 
 #[test]

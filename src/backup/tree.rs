@@ -173,15 +173,33 @@ pub fn backup_tree(
         Some(id) => Some((id, repo.load_snapshot(&id)?)),
         None => find_parent(repo, SourceKind::Tree, &host, &source_str)?,
     };
-    let parent_entries: HashMap<String, Entry> = match &parent {
-        Some((_, snap)) => Tree::load(repo, &snap.tree)?
-            .entries
-            .into_iter()
-            .filter(|e| e.kind == EntryKind::File)
-            .map(|e| (e.path.clone(), e))
-            .collect(),
-        None => HashMap::new(),
+    let parent_tree = match &parent {
+        Some((id, snap)) => match Tree::load(repo, &snap.tree) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                // Without the parent's tree every file is read: slower, still correct.
+                log.warning(
+                    None,
+                    None,
+                    format!(
+                        "parent snapshot {} unusable, reading every file: {e}",
+                        id.short()
+                    ),
+                );
+                None
+            }
+        },
+        None => None,
     };
+    let parent_entries: HashMap<String, Entry> = parent_tree
+        .map(|t| {
+            t.entries
+                .into_iter()
+                .filter(|e| e.kind == EntryKind::File)
+                .map(|e| (e.path.clone(), e))
+                .collect()
+        })
+        .unwrap_or_default();
     let mut leader_of_group: HashMap<u64, usize> = HashMap::new();
     let mut to_read: Vec<usize> = Vec::new();
     let mut followers: Vec<(usize, usize)> = Vec::new();
