@@ -208,17 +208,51 @@ fn damaged_objects_are_named_and_other_snapshots_survive() {
         &check::model(check::restore(&repo, &first.snapshot).path()),
     );
 
-    // A truncated object is damaged too.
-    let f = std::fs::OpenOptions::new().write(true).open(&obj).unwrap();
-    f.set_len(30).unwrap();
-    assert!(matches!(repo.get_blob(&id), Err(Error::Corrupt { .. })));
+    // The damaged object was moved aside and forgotten: the blob now reads as missing.
+    assert!(!obj.exists());
+    assert!(
+        obj.with_file_name(format!("{}.damaged", id.to_hex()))
+            .exists()
+    );
+    assert!(matches!(repo.get_blob(&id), Err(Error::MissingBlob { .. })));
+    assert!(!repo.has_blob(&id));
 
     // A damaged snapshot file is reported with its path; the others still load.
     let snap_path = root.join("snapshots").join(second.snapshot.to_hex());
+    let snap_bytes = std::fs::read(&snap_path).unwrap();
     corrupt_one_byte(&snap_path, 0);
     let err = repo.snapshots().unwrap_err();
     assert!(err.to_string().contains(&second.snapshot.to_hex()), "{err}");
     assert!(repo.load_snapshot(&first.snapshot).is_ok());
+    let (good, bad) = repo.snapshots_lenient().unwrap();
+    assert_eq!((good.len(), bad.len()), (1, 1));
+
+    // Neither blocks the next backup: it uses the readable parent and stores the content of
+    // the damaged object again.
+    let third = backup_tree(&repo, &src, &TreeBackupOptions::default(), &NoProgress).unwrap();
+    assert!(third.complete);
+    assert_eq!(
+        repo.load_snapshot(&third.snapshot).unwrap().parent,
+        Some(first.snapshot)
+    );
+    assert_eq!(repo.resolve_snapshot("latest").unwrap(), third.snapshot);
+    assert!(obj.exists());
+    let model2 = check::model(&src);
+    check::assert_same(
+        &model2,
+        &check::model(check::restore(&repo, &third.snapshot).path()),
+    );
+    // ... which heals the second snapshot too (once its own file is repaired).
+    std::fs::write(&snap_path, &snap_bytes).unwrap();
+    check::assert_same(
+        &model2,
+        &check::model(check::restore(&repo, &second.snapshot).path()),
+    );
+
+    // A truncated object is damaged too.
+    let f = std::fs::OpenOptions::new().write(true).open(&obj).unwrap();
+    f.set_len(30).unwrap();
+    assert!(matches!(repo.get_blob(&id), Err(Error::Corrupt { .. })));
 }
 
 #[test]
@@ -361,4 +395,56 @@ fn unknown_snapshot_version_is_refused() {
         }) => assert_eq!(p, path),
         other => panic!("expected UnsupportedVersion, got {other:?}"),
     }
+}
+
+#[test]
+fn missing_empty_directories_are_recreated() {
+    // A repository copied by a tool that drops empty directories still accepts writes.
+    let (dir, root, repo) = new_repo();
+    drop(repo);
+    std::fs::remove_dir_all(root.join("tmp")).unwrap();
+    for b in 0..=255u8 {
+        std::fs::remove_dir(root.join(format!("objects/{b:02x}"))).unwrap();
+    }
+    let repo = Repository::open(&root).unwrap();
+    let src = dir.path().join("src");
+    check::generate(&src, 3);
+    let s = backup_tree(&repo, &src, &TreeBackupOptions::default(), &NoProgress).unwrap();
+    let msg = dir.path().join("msg");
+    std::fs::write(&msg, b"linked message").unwrap();
+    let id = BlobId::hash(b"linked message");
+    assert!(repo.put_file(&msg, id, true, &NoProgress).unwrap().added);
+    assert!(object_path(&root, &id, true).exists());
+    check::assert_same(
+        &check::model(&src),
+        &check::model(check::restore(&repo, &s.snapshot).path()),
+    );
+}
+
+#[test]
+fn second_handle_works_without_the_catalog() {
+    let (dir, root, first) = new_repo();
+    let second = Repository::open(&root).unwrap();
+    assert!(first.has_catalog());
+    assert!(
+        !second.has_catalog(),
+        "the catalog is held by the first handle"
+    );
+    let src = dir.path().join("src");
+    check::generate(&src, 8);
+    let s = backup_tree(&second, &src, &TreeBackupOptions::default(), &NoProgress).unwrap();
+    let again = backup_tree(&second, &src, &TreeBackupOptions::default(), &NoProgress).unwrap();
+    assert_eq!(again.stats["files_read"], 0);
+    drop(second);
+    drop(first);
+    // The catalog missed both snapshots: stale, rebuilt on open.
+    let repo = Repository::open(&root).unwrap();
+    assert_eq!(
+        repo.catalog_blob_count().unwrap(),
+        check::object_files(&root) as u64
+    );
+    check::assert_same(
+        &check::model(&src),
+        &check::model(check::restore(&repo, &s.snapshot).path()),
+    );
 }

@@ -307,3 +307,17 @@ fn cli_exit_code_3_when_incomplete() {
     assert_eq!(last["complete"], false);
     assert_eq!(last["problems"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn repository_inside_the_source_is_skipped() {
+    let src = tempfile::tempdir().unwrap();
+    check::generate(src.path(), 5);
+    let expected = check::model(src.path());
+    let repo = Repository::init(&src.path().join("backups")).unwrap();
+    let events = Collect::default();
+    let s = backup_tree(&repo, src.path(), &TreeBackupOptions::default(), &events).unwrap();
+    assert!(s.complete);
+    assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
+    let out = check::restore(&repo, &s.snapshot);
+    check::assert_same(&expected, &check::model(out.path()));
+}

@@ -34,7 +34,8 @@ pub fn host_name() -> String {
         .into_owned()
 }
 
-/// The newest snapshot of `kind` taken from `source` on `host`: the parent of the next backup.
+/// The newest readable snapshot of `kind` taken from `source` on `host`: the parent of the
+/// next backup. Damaged snapshot files are skipped.
 pub fn find_parent(
     repo: &Repository,
     kind: SourceKind,
@@ -42,7 +43,8 @@ pub fn find_parent(
     source: &str,
 ) -> Result<Option<(SnapshotId, Snapshot)>> {
     Ok(repo
-        .snapshots()?
+        .snapshots_lenient()?
+        .0
         .into_iter()
         .rev()
         .find(|(_, s)| s.kind == kind && s.host == host && s.source == source))

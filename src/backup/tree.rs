@@ -93,10 +93,21 @@ pub fn backup_tree(
     let mut entries: Vec<Entry> = Vec::new();
     // (dev, ino) of files with several links → link group
     let mut groups: HashMap<(u64, u64), u64> = HashMap::new();
+    // Never back up the repository into itself.
+    let repo_dir = std::fs::canonicalize(repo.path()).ok();
+    if let Some(r) = repo_dir.as_deref().filter(|r| r.starts_with(&root)) {
+        log.warning(
+            Some(r),
+            None,
+            "the repository is inside the source: skipped".into(),
+        );
+    }
     for item in walkdir::WalkDir::new(&root)
         .min_depth(1)
         .follow_links(false)
         .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| repo_dir.as_deref() != Some(e.path()))
     {
         let de = match item {
             Ok(de) => de,
@@ -162,15 +173,33 @@ pub fn backup_tree(
         Some(id) => Some((id, repo.load_snapshot(&id)?)),
         None => find_parent(repo, SourceKind::Tree, &host, &source_str)?,
     };
-    let parent_entries: HashMap<String, Entry> = match &parent {
-        Some((_, snap)) => Tree::load(repo, &snap.tree)?
-            .entries
-            .into_iter()
-            .filter(|e| e.kind == EntryKind::File)
-            .map(|e| (e.path.clone(), e))
-            .collect(),
-        None => HashMap::new(),
+    let parent_tree = match &parent {
+        Some((id, snap)) => match Tree::load(repo, &snap.tree) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                // Without the parent's tree every file is read: slower, still correct.
+                log.warning(
+                    None,
+                    None,
+                    format!(
+                        "parent snapshot {} unusable, reading every file: {e}",
+                        id.short()
+                    ),
+                );
+                None
+            }
+        },
+        None => None,
     };
+    let parent_entries: HashMap<String, Entry> = parent_tree
+        .map(|t| {
+            t.entries
+                .into_iter()
+                .filter(|e| e.kind == EntryKind::File)
+                .map(|e| (e.path.clone(), e))
+                .collect()
+        })
+        .unwrap_or_default();
     let mut leader_of_group: HashMap<u64, usize> = HashMap::new();
     let mut to_read: Vec<usize> = Vec::new();
     let mut followers: Vec<(usize, usize)> = Vec::new();

@@ -12,7 +12,10 @@ pub struct SnapshotsArgs {}
 
 pub fn run(global: &Global, _args: SnapshotsArgs) -> anyhow::Result<ExitCode> {
     let repo = mailvault::Repository::open(&super::repo_path(&global.repo)?)?;
-    let snaps = repo.snapshots()?;
+    let (snaps, damaged) = repo.snapshots_lenient()?;
+    for e in &damaged {
+        eprintln!("mailvault: warning: {e}");
+    }
     if global.json {
         let list: Vec<_> = snaps
             .iter()

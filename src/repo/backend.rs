@@ -70,10 +70,34 @@ impl LocalBackend {
         self.tmp.join(format!("{what}-{}-{n}", std::process::id()))
     }
 
+    /// Renames `tmp` to `dest`, creating the parent directory when it is missing (a copied
+    /// repository may have lost its empty object directories).
+    fn publish(&self, tmp: tempfile::NamedTempFile, dest: &Path) -> io::Result<()> {
+        match tmp.persist(dest) {
+            Ok(_) => Ok(()),
+            Err(e) if e.error.kind() == io::ErrorKind::NotFound => {
+                if let Some(parent) = dest.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                e.file.persist(dest).map(|_| ()).map_err(|e| e.error)
+            }
+            Err(e) => Err(e.error),
+        }
+    }
+
     fn write_temp(&self, data: &[u8], durable: bool) -> io::Result<tempfile::NamedTempFile> {
-        let mut tmp = tempfile::Builder::new()
-            .prefix("put-")
-            .tempfile_in(&self.tmp)?;
+        let builder = || {
+            tempfile::Builder::new()
+                .prefix("put-")
+                .tempfile_in(&self.tmp)
+        };
+        let mut tmp = match builder() {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                std::fs::create_dir_all(&self.tmp)?;
+                builder()?
+            }
+            other => other?,
+        };
         tmp.write_all(data)?;
         if durable {
             tmp.as_file().sync_all()?;
@@ -85,22 +109,34 @@ impl LocalBackend {
 impl Backend for LocalBackend {
     fn put(&self, name: &str, data: &[u8]) -> io::Result<()> {
         let tmp = self.write_temp(data, false)?;
-        tmp.persist(self.path(name)).map_err(|e| e.error)?;
-        Ok(())
+        self.publish(tmp, &self.path(name))
     }
 
     fn put_durable(&self, name: &str, data: &[u8]) -> io::Result<()> {
         let dest = self.path(name);
         let tmp = self.write_temp(data, true)?;
-        tmp.persist(&dest).map_err(|e| e.error)?;
+        self.publish(tmp, &dest)?;
         let dir = dest.parent().unwrap_or(&self.root);
         File::open(dir)?.sync_all()
     }
 
     fn link(&self, src: &Path, name: &str) -> io::Result<()> {
         let tmp = self.temp_name("link");
-        std::fs::hard_link(src, &tmp)?;
-        let res = std::fs::rename(&tmp, self.path(name));
+        if let Err(e) = std::fs::hard_link(src, &tmp) {
+            if e.kind() != io::ErrorKind::NotFound || !src.exists() {
+                return Err(e);
+            }
+            std::fs::create_dir_all(&self.tmp)?;
+            std::fs::hard_link(src, &tmp)?;
+        }
+        let dest = self.path(name);
+        let mut res = std::fs::rename(&tmp, &dest);
+        if matches!(&res, Err(e) if e.kind() == io::ErrorKind::NotFound)
+            && let Some(parent) = dest.parent()
+        {
+            std::fs::create_dir_all(parent)?;
+            res = std::fs::rename(&tmp, &dest);
+        }
         // rename(2) does nothing when both names are links to the same inode: drop the temp.
         match std::fs::remove_file(&tmp) {
             Ok(()) => {}

@@ -178,6 +178,16 @@ impl Catalog {
         tx.commit().map_err(|e| err(&self.path, e))
     }
 
+    /// Forgets a blob (found damaged): the next put of its content stores it again.
+    pub(crate) fn forget(&self, id: &BlobId) -> Result<()> {
+        let tx = self.db.begin_write().map_err(|e| err(&self.path, e))?;
+        {
+            let mut t = tx.open_table(BLOBS).map_err(|e| err(&self.path, e))?;
+            t.remove(id.0).map_err(|e| err(&self.path, e))?;
+        }
+        tx.commit().map_err(|e| err(&self.path, e))
+    }
+
     /// Replaces the whole content (a rebuild).
     pub(crate) fn replace_all(
         &self,

@@ -339,7 +339,29 @@ impl Repository {
     }
 
     /// Reads a blob and verifies its hash; a mismatch is `Error::Corrupt` naming the object.
+    ///
+    /// A damaged object is also moved aside (`<name>.damaged`) and forgotten by the catalog, so
+    /// the next backup that meets the same content stores it again, which heals every snapshot
+    /// that references it.
     pub fn get_blob(&self, id: &BlobId) -> Result<Vec<u8>> {
+        let result = self.read_blob(id);
+        if let Err(Error::Corrupt { path, .. }) = &result {
+            self.quarantine(id, path);
+        }
+        result
+    }
+
+    fn quarantine(&self, id: &BlobId, path: &Path) {
+        self.pending.lock().expect("pending poisoned").remove(id);
+        if let Some(cat) = &self.catalog {
+            let _ = cat.forget(id);
+        }
+        let mut aside = path.as_os_str().to_owned();
+        aside.push(".damaged");
+        let _ = std::fs::rename(path, aside);
+    }
+
+    fn read_blob(&self, id: &BlobId) -> Result<Vec<u8>> {
         let framed = object_name(id, false);
         let framed_path = self.path.join(&framed);
         match self.backend.get(&framed) {
@@ -415,14 +437,28 @@ impl Repository {
         Ok(names.iter().filter_map(|n| n.parse().ok()).collect())
     }
 
-    /// Every snapshot, oldest first.
+    /// Every snapshot, oldest first. A damaged snapshot file is an error naming it.
     pub fn snapshots(&self) -> Result<Vec<(SnapshotId, Snapshot)>> {
+        let (good, mut bad) = self.snapshots_lenient()?;
+        match bad.is_empty() {
+            true => Ok(good),
+            false => Err(bad.swap_remove(0)),
+        }
+    }
+
+    /// Every readable snapshot, oldest first, and the errors of those that cannot be read
+    /// (so one damaged file does not hide the others or block the next backup).
+    pub fn snapshots_lenient(&self) -> Result<(Vec<(SnapshotId, Snapshot)>, Vec<Error>)> {
         let mut out = Vec::new();
+        let mut bad = Vec::new();
         for id in self.snapshot_ids()? {
-            out.push((id, self.load_snapshot(&id)?));
+            match self.load_snapshot(&id) {
+                Ok(s) => out.push((id, s)),
+                Err(e) => bad.push(e),
+            }
         }
         out.sort_by(|a, b| a.1.time_ns.cmp(&b.1.time_ns).then(a.0.cmp(&b.0)));
-        Ok(out)
+        Ok((out, bad))
     }
 
     /// Reads one snapshot file, verifying it against its id.
@@ -447,7 +483,8 @@ impl Repository {
         let spec = spec.trim();
         if spec == "latest" {
             return self
-                .snapshots()?
+                .snapshots_lenient()?
+                .0
                 .pop()
                 .map(|(id, _)| id)
                 .ok_or_else(|| Error::NoSuchSnapshot("latest (the repository has none)".into()));
@@ -596,4 +633,37 @@ pub(crate) fn write_new(dest: &Path, data: &[u8]) -> Result<()> {
         .at(dest)?;
     f.write_all(data).at(dest)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn repository_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Repository>();
+    }
+
+    proptest! {
+        /// Decoders of anything read from disk return errors on garbage, never panic.
+        #[test]
+        fn decoders_survive_garbage(bytes in proptest::collection::vec(any::<u8>(), 0..512), magic in 0u8..5) {
+            let mut bytes = bytes;
+            let prefix: &[u8] = match magic {
+                0 => b"MVOB\x01",
+                1 => b"MVSN\x01\x00\x00\x00",
+                2 => b"MVTR\x01",
+                3 => b"MVRP\x01\x00\x00\x00",
+                _ => b"",
+            };
+            bytes.splice(0..0, prefix.iter().copied());
+            let p = Path::new("x");
+            let _ = object::decode(&bytes, p);
+            let _ = crate::snapshot::Snapshot::decode(&bytes, p);
+            let _ = crate::tree::Tree::decode(&bytes, p);
+            let _ = RepoConfig::decode(&bytes, p);
+        }
+    }
 }

@@ -127,12 +127,42 @@ impl Header {
     }
 }
 
+thread_local! {
+    /// One zstd context per thread: creating one per blob costs more than compressing a small
+    /// message.
+    static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+thread_local! {
+    static DECOMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+fn decompress(payload: &[u8], capacity: usize) -> std::io::Result<Vec<u8>> {
+    DECOMPRESSOR.with(|d| {
+        let mut d = d.borrow_mut();
+        if d.is_none() {
+            *d = Some(zstd::bulk::Decompressor::new()?);
+        }
+        d.as_mut().expect("just set").decompress(payload, capacity)
+    })
+}
+
+fn compress(data: &[u8]) -> Option<Vec<u8>> {
+    COMPRESSOR.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.is_none() {
+            *c = zstd::bulk::Compressor::new(ZSTD_LEVEL).ok();
+        }
+        c.as_mut()?.compress(data).ok()
+    })
+}
+
 /// Frames `data`: zstd when that makes it smaller, stored as is otherwise.
 pub fn encode(kind: BlobKind, data: &[u8]) -> Vec<u8> {
     let compressed = if data.len() >= 64 {
-        zstd::bulk::compress(data, ZSTD_LEVEL)
-            .ok()
-            .filter(|c| c.len() < data.len())
+        compress(data).filter(|c| c.len() < data.len())
     } else {
         None
     };
@@ -171,8 +201,8 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<(Header, Vec<u8>)> {
         _ => {
             let cap = usize::try_from(header.raw_len)
                 .map_err(|_| Error::corrupt(path, "raw length too large"))?;
-            let data = zstd::bulk::decompress(payload, cap)
-                .map_err(|e| Error::corrupt(path, format!("zstd: {e}")))?;
+            let data =
+                decompress(payload, cap).map_err(|e| Error::corrupt(path, format!("zstd: {e}")))?;
             if data.len() as u64 != header.raw_len {
                 return Err(Error::corrupt(
                     path,

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Component, Path};
 use std::sync::Mutex;
 
 pub mod mox;
@@ -229,7 +229,7 @@ pub fn restore_tree(
 fn restore_file(
     repo: &Repository,
     e: &Entry,
-    dest: &PathBuf,
+    dest: &Path,
     opts: &RestoreOptions,
     linked_blobs: &Mutex<HashSet<BlobId>>,
 ) -> Result<bool> {
