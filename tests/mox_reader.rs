@@ -667,3 +667,52 @@ fn projected_decoding_agrees_with_full_decoding() {
     }
     assert!(nonzero > 400);
 }
+
+#[test]
+fn configured_account_without_database_and_absolute_data_dir() {
+    let dir = common::extract_fixture("small-state1");
+    let data = dir.path().join("data");
+    // mox creates an account's directory on first use: a configured account may have none.
+    std::fs::remove_dir_all(data.join("accounts/carol")).unwrap();
+    // A stray directory of an account that is not configured is not read as an account.
+    std::fs::create_dir_all(data.join("accounts/zed")).unwrap();
+    // An absolute DataDir in a mox.conf elsewhere.
+    let conf_dir = tempfile::tempdir().unwrap();
+    let conf = std::fs::read_to_string(dir.path().join("config/mox.conf"))
+        .unwrap()
+        .replace("DataDir: ../data", &format!("DataDir: {}", data.display()));
+    std::fs::write(conf_dir.path().join("mox.conf"), conf).unwrap();
+    std::fs::copy(
+        dir.path().join("config/domains.conf"),
+        conf_dir.path().join("domains.conf"),
+    )
+    .unwrap();
+    let source = Source::locate(&conf_dir.path().join("mox.conf")).unwrap();
+    assert_eq!(source.data_dir, data);
+    assert_eq!(source.accounts, ["alice", "bob", "carol"]);
+    assert_eq!(classify("accounts/zed/index.db", &source), FileClass::Other);
+    let report = inspect(&source, true).unwrap();
+    let carol = &report.accounts[2];
+    assert_eq!(carol.name, "carol");
+    assert!(!carol.has_database && carol.mailboxes.is_empty());
+    assert_eq!(carol.messages.as_ref().map(Vec::len), Some(0));
+    assert!(report.accounts[0].has_database && report.accounts[1].has_database);
+    // Without a config, the account directories are the accounts.
+    let from_data = Source::locate(&data).unwrap();
+    assert_eq!(from_data.accounts, ["alice", "bob", "zed"]);
+}
+
+#[test]
+fn message_iterator_matches_the_list() {
+    let dir = common::extract_fixture("small-state2");
+    let db = AccountDb::open(&dir.path().join("data/accounts/bob/index.db")).unwrap();
+    let list = db.messages().unwrap();
+    let iter: Vec<_> = db.messages_iter().unwrap().map(Result::unwrap).collect();
+    assert_eq!(list, iter);
+    assert_eq!(list.len(), 110);
+    assert_eq!(list.iter().filter(|m| m.expunged).count(), 4);
+    // Tombstones keep ids and modseqs but no content.
+    for m in list.iter().filter(|m| m.expunged) {
+        assert!(m.uid > 0 && m.modseq >= m.createseq && m.size == 0 && m.msgprefix.is_empty());
+    }
+}

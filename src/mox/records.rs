@@ -330,12 +330,18 @@ impl AccountDb {
 
     /// Every message record, tombstones included, by id.
     pub fn messages(&self) -> Result<Vec<Message>, MoxError> {
-        let mut out = Vec::new();
-        for r in self.store().records_only("Message", MESSAGE_FIELDS)? {
-            let (k, rec) = r?;
-            out.push(Message::from_record(&k, &rec));
-        }
-        Ok(out)
+        self.messages_iter()?.collect()
+    }
+
+    /// Every message record, tombstones included, by id, one at a time (memory bounded by one
+    /// record, for very large accounts).
+    pub fn messages_iter(
+        &self,
+    ) -> Result<impl Iterator<Item = Result<Message, MoxError>> + '_, MoxError> {
+        // The schemas are already parsed: the store is only needed to start the walk.
+        let store = self.store();
+        let records = store.records_only("Message", MESSAGE_FIELDS)?;
+        Ok(records.map(|r| r.map(|(k, rec)| Message::from_record(&k, &rec))))
     }
 
     /// The message record with `id`.
