@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
@@ -259,8 +259,8 @@ impl QueueMsg {
 /// An account database opened read-only (always a COPY, never the live file).
 pub struct AccountDb {
     bolt: Bolt,
-    /// Parsed schemas of the account types, shared by every query.
-    schemas: HashMap<String, Arc<TypeSchema>>,
+    /// Schemas parsed so far, shared by every query.
+    schemas: Mutex<HashMap<String, Arc<TypeSchema>>>,
 }
 
 impl std::fmt::Debug for AccountDb {
@@ -279,13 +279,10 @@ impl AccountDb {
 
     /// Uses an already read database.
     pub fn from_bolt(bolt: Bolt) -> AccountDb {
-        // Parse the schemas used below once; a damaged one shows up when it is used.
-        let store = Store::new(&bolt);
-        for t in ["Message", "Mailbox", "SyncState", "MessageErase"] {
-            let _ = store.schema(t);
+        AccountDb {
+            bolt,
+            schemas: Mutex::new(HashMap::new()),
         }
-        let schemas = store.schemas();
-        AccountDb { bolt, schemas }
     }
 
     /// The bbolt file underneath.
@@ -295,12 +292,33 @@ impl AccountDb {
 
     /// A bstore view of the database, for records without a typed view.
     pub fn store(&self) -> Store<'_> {
-        Store::with_schemas(&self.bolt, self.schemas.clone())
+        Store::with_schemas(&self.bolt, self.cached_schemas().clone())
+    }
+
+    fn cached_schemas(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<TypeSchema>>> {
+        // The map is only ever extended: a poisoned lock still holds valid entries.
+        self.schemas.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The schema of `type_name`, parsed once per database.
+    fn schema(&self, type_name: &str) -> Result<(), MoxError> {
+        if self.cached_schemas().contains_key(type_name) {
+            return Ok(());
+        }
+        let schema = Store::new(&self.bolt).schema(type_name)?;
+        self.cached_schemas().insert(type_name.to_string(), schema);
+        Ok(())
+    }
+
+    /// A store with the schema of `type_name` ready.
+    fn store_for(&self, type_name: &str) -> Result<Store<'_>, MoxError> {
+        self.schema(type_name)?;
+        Ok(self.store())
     }
 
     /// The account's `SyncState`.
     pub fn sync_state(&self) -> Result<SyncState, MoxError> {
-        let store = self.store();
+        let store = self.store_for("SyncState")?;
         let first = store.records("SyncState")?.next().transpose()?;
         let (_, rec) = match first {
             Some(r) => r,
@@ -321,7 +339,7 @@ impl AccountDb {
     /// Every mailbox record, deleted ones included, by id.
     pub fn mailboxes(&self) -> Result<Vec<Mailbox>, MoxError> {
         let mut out = Vec::new();
-        for r in self.store().records("Mailbox")? {
+        for r in self.store_for("Mailbox")?.records("Mailbox")? {
             let (k, rec) = r?;
             out.push(Mailbox::from_record(&k, &rec));
         }
@@ -339,7 +357,7 @@ impl AccountDb {
         &self,
     ) -> Result<impl Iterator<Item = Result<Message, MoxError>> + '_, MoxError> {
         // The schemas are already parsed: the store is only needed to start the walk.
-        let store = self.store();
+        let store = self.store_for("Message")?;
         let records = store.records_only("Message", MESSAGE_FIELDS)?;
         Ok(records.map(|r| r.map(|(k, rec)| Message::from_record(&k, &rec))))
     }
@@ -348,7 +366,7 @@ impl AccountDb {
     pub fn message(&self, id: i64) -> Result<Option<Message>, MoxError> {
         let key = int64_key(id);
         Ok(self
-            .store()
+            .store_for("Message")?
             .get("Message", &key)?
             .map(|rec| Message::from_record(&Key::Int(id), &rec)))
     }
@@ -426,7 +444,7 @@ impl AccountDb {
     /// The `MessageErase` records.
     pub fn message_erases(&self) -> Result<Vec<MessageErase>, MoxError> {
         let mut out = Vec::new();
-        for r in self.store().records("MessageErase")? {
+        for r in self.store_for("MessageErase")?.records("MessageErase")? {
             let (k, rec) = r?;
             out.push(MessageErase {
                 id: key_i64(&k),
