@@ -374,3 +374,101 @@ fn every_truncation_of_a_small_database_is_handled() {
         }
     }
 }
+
+/// Real record values, mutated, through the value decoder (full and projected): a result or an
+/// error, never a panic.
+#[test]
+fn mutated_record_values_decode_or_fail_cleanly() {
+    use mailvault::mox::{decode_record, decode_record_fields};
+    let dir = common::extract_fixture("small-state2");
+    let data = dir.path().join("data");
+    let mut cases = 0;
+    let mut errors = 0;
+    for (rel, types) in [
+        (
+            "accounts/alice/index.db",
+            &["Message", "Mailbox", "SyncState"][..],
+        ),
+        ("queue/index.db", &["Msg"][..]),
+    ] {
+        let bolt = Bolt::open(&data.join(rel)).unwrap();
+        let store = Store::new(&bolt);
+        for t in types {
+            let schema = store.schema(t).unwrap();
+            let names: Vec<&str> = schema.latest().fields()[1..]
+                .iter()
+                .map(|f| &*f.name)
+                .collect();
+            let only: Vec<&str> = names.iter().copied().step_by(3).collect();
+            let mut values = Vec::new();
+            for e in store.records_bucket(t).unwrap().iter() {
+                if let (_, Value::Data(v)) = e.unwrap() {
+                    decode_record(&schema, v).unwrap();
+                    values.push(v.to_vec());
+                }
+            }
+            assert!(!values.is_empty());
+            let mut rng = Rng(0x5eed ^ cases as u64);
+            for case in 0..4000 {
+                let mut v = values[rng.below(values.len() as u64) as usize].clone();
+                match rng.below(5) {
+                    0 => v.truncate(rng.below(v.len() as u64) as usize),
+                    1 => {
+                        for _ in 0..1 + rng.below(4) {
+                            let i = rng.below(v.len() as u64) as usize;
+                            v[i] ^= 1 << rng.below(8);
+                        }
+                    }
+                    2 => {
+                        let i = rng.below(v.len() as u64 + 1) as usize;
+                        let junk: Vec<u8> =
+                            (0..1 + rng.below(8)).map(|_| rng.next() as u8).collect();
+                        v.splice(i..i, junk);
+                    }
+                    3 => {
+                        // Huge counts and lengths.
+                        let i = rng.below(v.len() as u64) as usize;
+                        v.splice(i..i, [0xff, 0xff, 0xff, 0xff, 0x07]);
+                    }
+                    _ => v[0] = rng.next() as u8,
+                }
+                let full = std::panic::catch_unwind(|| decode_record(&schema, &v));
+                let part = std::panic::catch_unwind(|| decode_record_fields(&schema, &v, &only));
+                let (full, part) = match (full, part) {
+                    (Ok(f), Ok(p)) => (f, p),
+                    _ => panic!("{rel} {t} case {case}: decoder panicked on {v:02x?}"),
+                };
+                // Skipping checks what it skips: both agree on whether the value is valid.
+                assert_eq!(full.is_ok(), part.is_ok(), "{rel} {t} case {case}");
+                if let Err(e) = full {
+                    assert!(!e.is_empty());
+                    errors += 1;
+                }
+                cases += 1;
+            }
+        }
+    }
+    assert_eq!(cases, 16000);
+    assert!(errors > cases / 2, "{errors} errors in {cases} cases");
+}
+
+mod properties {
+    use mailvault::mox::{int64_from_key, int64_key, message_path, parse_message_path};
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn message_paths_round_trip(id in 1i64..=i64::MAX) {
+            let p = message_path(id);
+            prop_assert_eq!(parse_message_path(&p), Some(id));
+            let suffix = format!("/{}", id);
+            prop_assert!(p.ends_with(&suffix));
+        }
+
+        #[test]
+        fn keys_sort_like_integers(a in any::<i64>(), b in any::<i64>()) {
+            prop_assert_eq!(a.cmp(&b), int64_key(a).cmp(&int64_key(b)));
+            prop_assert_eq!(int64_from_key(&int64_key(a)), Some(a));
+        }
+    }
+}

@@ -716,3 +716,41 @@ fn message_iterator_matches_the_list() {
         assert!(m.uid > 0 && m.modseq >= m.createseq && m.size == 0 && m.msgprefix.is_empty());
     }
 }
+
+/// The fixtures exercise inline buckets, multi-level trees and overflow pages.
+#[test]
+fn fixtures_cover_inline_buckets_branches_and_overflow() {
+    fn visit(b: mailvault::mox::Bucket<'_>, stats: &mut (usize, usize, usize)) {
+        if b.is_inline() {
+            stats.0 += 1;
+        }
+        for e in b.iter() {
+            match e.unwrap() {
+                (_, Value::Bucket(sub)) => visit(sub, stats),
+                (_, Value::Data(v)) => {
+                    if v.len() > 4096 {
+                        stats.1 += 1;
+                    }
+                    stats.2 += 1;
+                }
+            }
+        }
+    }
+    let dir = common::extract_fixture("small-state2");
+    let bolt = Bolt::open(&dir.path().join("data/accounts/alice/index.db")).unwrap();
+    let mut stats = (0, 0, 0);
+    visit(bolt.root(), &mut stats);
+    let (inline, big, values) = stats;
+    assert!(inline > 10, "{stats:?}");
+    assert!(big > 0, "no value spans overflow pages: {stats:?}");
+    assert!(values > 1000, "{stats:?}");
+    // More records than fit one leaf: the tree has branch pages.
+    let records = bolt.root().bucket(b"Message").unwrap().unwrap();
+    let records = records.bucket(b"records").unwrap().unwrap();
+    assert!(!records.is_inline());
+    let mut c = records.cursor();
+    c.first().unwrap();
+    let first_page = c.page_id();
+    c.last().unwrap();
+    assert_ne!(first_page, c.page_id(), "first and last record on one page");
+}

@@ -426,6 +426,11 @@ impl<'a> Bucket<'a> {
         })
     }
 
+    /// Whether the bucket is stored inline, inside its parent's leaf.
+    pub fn is_inline(&self) -> bool {
+        self.inline.is_some()
+    }
+
     /// The bucket's sequence (bstore's autoincrement counter for `records`).
     pub fn sequence(&self) -> u64 {
         self.sequence
