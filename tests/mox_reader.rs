@@ -557,7 +557,7 @@ fn bbolt_cursor_walks_both_ways_and_seeks() {
     }
     assert!(bolt.root().get(b"Message").unwrap().is_none());
     assert!(records.bucket(&keys[0]).unwrap().is_none());
-    assert!(bolt.page_count() * u64::from(bolt.page_size()) <= bolt.bytes().len() as u64);
+    assert!(bolt.page_count() * u64::from(bolt.page_size()) <= bolt.file_len());
 }
 
 #[test]
@@ -709,6 +709,17 @@ fn message_iterator_matches_the_list() {
     let list = db.messages().unwrap();
     let iter: Vec<_> = db.messages_iter().unwrap().map(Result::unwrap).collect();
     assert_eq!(list, iter);
+    // The page-dropping walk agrees with the cursor over the cached pages.
+    let by_cursor: Vec<_> = db
+        .store()
+        .records("Message")
+        .unwrap()
+        .map(|r| {
+            let (k, rec) = r.unwrap();
+            mailvault::mox::Message::from_record(&k, &rec)
+        })
+        .collect();
+    assert_eq!(list, by_cursor);
     assert_eq!(list.len(), 110);
     assert_eq!(list.iter().filter(|m| m.expunged).count(), 4);
     // Tombstones keep ids and modseqs but no content.
@@ -753,4 +764,31 @@ fn fixtures_cover_inline_buckets_branches_and_overflow() {
     let first_page = c.page_id();
     c.last().unwrap();
     assert_ne!(first_page, c.page_id(), "first and last record on one page");
+}
+
+/// A no-change check reads a few pages, not the file; a full message walk keeps no pages.
+#[test]
+fn lazy_reads_touch_only_what_a_query_needs() {
+    let dir = common::extract_fixture("small-state2");
+    let db = AccountDb::open(&dir.path().join("data/accounts/alice/index.db")).unwrap();
+    let total = db.bolt().page_count();
+    assert!(total > 200);
+    db.sync_state().unwrap();
+    for mb in db.mailboxes().unwrap() {
+        db.max_message_modseq(mb.id).unwrap();
+    }
+    let read = db.bolt().pages_read();
+    assert!(
+        read > 0 && read * 10 < total,
+        "read {read} of {total} pages"
+    );
+    let cached = db.bolt().cached_pages();
+    let n = db.messages().unwrap().len();
+    assert_eq!(n, 162);
+    // The walk read the message pages but did not keep them.
+    assert!(db.bolt().pages_read() > read + 20);
+    assert!(
+        db.bolt().cached_pages() <= cached + 8,
+        "walk filled the cache"
+    );
 }

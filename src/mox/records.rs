@@ -9,7 +9,9 @@ use serde::Serialize;
 
 use super::MoxError;
 use super::bbolt::{Bolt, Value};
-use super::bstore::{Key, Record, Store, TypeSchema, int64_from_key, int64_key, time_unix_nanos};
+use super::bstore::{
+    Key, Record, Store, TypeSchema, decode_entry, int64_from_key, int64_key, time_unix_nanos,
+};
 
 /// Index of `Message` by mailbox and modseq: keys are `MailboxID (8) ModSeq (8) ID (8)`, each a
 /// sign-flipped big-endian int64.
@@ -272,9 +274,10 @@ impl std::fmt::Debug for AccountDb {
 }
 
 impl AccountDb {
-    /// Reads the database file at `path` (a copy; see [`super::copy_database`]).
+    /// Opens the database file at `path`, a copy (see [`super::copy_database`]) that does not
+    /// change while it is read. Pages are read as they are visited.
     pub fn open(path: &Path) -> Result<AccountDb, MoxError> {
-        Ok(AccountDb::from_bolt(Bolt::open(path)?))
+        Ok(AccountDb::from_bolt(Bolt::open_lazy(path)?))
     }
 
     /// Uses an already read database.
@@ -351,15 +354,36 @@ impl AccountDb {
         self.messages_iter()?.collect()
     }
 
-    /// Every message record, tombstones included, by id, one at a time (memory bounded by one
-    /// record, for very large accounts).
+    /// Every message record, tombstones included, by id, one at a time. Pages are read and
+    /// dropped as the walk goes: memory stays bounded for accounts of any size.
     pub fn messages_iter(
         &self,
     ) -> Result<impl Iterator<Item = Result<Message, MoxError>> + '_, MoxError> {
-        // The schemas are already parsed: the store is only needed to start the walk.
         let store = self.store_for("Message")?;
-        let records = store.records_only("Message", MESSAGE_FIELDS)?;
-        Ok(records.map(|r| r.map(|(k, rec)| Message::from_record(&k, &rec))))
+        let schema = store.schema("Message")?;
+        let mut stream = store.records_bucket("Message")?.stream();
+        let path = self.bolt.path().to_path_buf();
+        let mut done = false;
+        Ok(std::iter::from_fn(move || {
+            if done {
+                return None;
+            }
+            let r = stream.next_with(|page, k, v| {
+                decode_entry(&schema, &path, page, k, v, Some(MESSAGE_FIELDS))
+                    .map(|(key, rec)| Message::from_record(&key, &rec))
+            });
+            match r {
+                Ok(Some(Ok(m))) => Some(Ok(m)),
+                Ok(None) => {
+                    done = true;
+                    None
+                }
+                Ok(Some(Err(e))) | Err(e) => {
+                    done = true;
+                    Some(Err(e))
+                }
+            }
+        }))
     }
 
     /// The message record with `id`.
@@ -462,7 +486,7 @@ impl AccountDb {
 
 /// Reads the queue database (`queue/index.db`, a copy) and returns its messages by id.
 pub fn read_queue(path: &Path) -> Result<Vec<QueueMsg>, MoxError> {
-    let bolt = Bolt::open(path)?;
+    let bolt = Bolt::open_lazy(path)?;
     queue_messages(&bolt)
 }
 
