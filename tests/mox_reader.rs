@@ -254,9 +254,26 @@ fn source_is_located_from_conf_root_or_data_dir() {
     for s in [&from_conf, &from_root, &from_data] {
         assert_eq!(s.data_dir.canonicalize().unwrap(), data);
         assert_eq!(s.accounts, ["alice", "bob", "carol"]);
+        assert!(s.accounts_configured);
     }
-    assert!(from_conf.accounts_configured && from_root.accounts_configured);
-    assert!(!from_data.accounts_configured && from_data.config_dir.is_none());
+    // The data dir's sibling config/ is found, since its DataDir points back.
+    assert_eq!(
+        from_data
+            .config_dir
+            .as_ref()
+            .unwrap()
+            .canonicalize()
+            .unwrap(),
+        dir.path().join("config").canonicalize().unwrap()
+    );
+    // A data dir alone (no config next to it): its account directories are the accounts.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let moved = elsewhere.path().join("mail");
+    std::fs::rename(dir.path().join("data"), &moved).unwrap();
+    std::fs::create_dir(moved.join("accounts/zed")).unwrap();
+    let alone = Source::locate(&moved).unwrap();
+    assert!(alone.config_dir.is_none() && !alone.accounts_configured);
+    assert_eq!(alone.accounts, ["alice", "bob", "carol", "zed"]);
     assert!(Source::locate(&dir.path().join("config/domains.conf")).is_err());
     let empty = tempfile::tempdir().unwrap();
     assert!(Source::locate(empty.path()).is_err());
@@ -697,9 +714,9 @@ fn configured_account_without_database_and_absolute_data_dir() {
     assert!(!carol.has_database && carol.mailboxes.is_empty());
     assert_eq!(carol.messages.as_ref().map(Vec::len), Some(0));
     assert!(report.accounts[0].has_database && report.accounts[1].has_database);
-    // Without a config, the account directories are the accounts.
+    // The data dir's own sibling config still names the configured accounts only.
     let from_data = Source::locate(&data).unwrap();
-    assert_eq!(from_data.accounts, ["alice", "bob", "zed"]);
+    assert_eq!(from_data.accounts, ["alice", "bob", "carol"]);
 }
 
 #[test]
