@@ -460,7 +460,7 @@ pub(crate) fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-fn decode_entry(
+pub(crate) fn decode_entry(
     schema: &TypeSchema,
     path: &std::path::Path,
     page: u64,

@@ -11,7 +11,7 @@ mod inspect;
 mod records;
 mod schema;
 
-pub use bbolt::{Bolt, Bucket, Cursor, Iter as BucketIter, Value};
+pub use bbolt::{Bolt, Bucket, Cursor, Iter as BucketIter, Stream, Value};
 pub use bstore::{
     FieldValue, Key, Record, Store, TypeSchema, decode_pk, decode_record, decode_record_fields,
     int64_from_key, int64_key, time_unix_nanos,

@@ -3,13 +3,15 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
 use super::MoxError;
 use super::bbolt::{Bolt, Value};
-use super::bstore::{Key, Record, Store, TypeSchema, int64_from_key, int64_key, time_unix_nanos};
+use super::bstore::{
+    Key, Record, Store, TypeSchema, decode_entry, int64_from_key, int64_key, time_unix_nanos,
+};
 
 /// Index of `Message` by mailbox and modseq: keys are `MailboxID (8) ModSeq (8) ID (8)`, each a
 /// sign-flipped big-endian int64.
@@ -259,8 +261,8 @@ impl QueueMsg {
 /// An account database opened read-only (always a COPY, never the live file).
 pub struct AccountDb {
     bolt: Bolt,
-    /// Parsed schemas of the account types, shared by every query.
-    schemas: HashMap<String, Arc<TypeSchema>>,
+    /// Schemas parsed so far, shared by every query.
+    schemas: Mutex<HashMap<String, Arc<TypeSchema>>>,
 }
 
 impl std::fmt::Debug for AccountDb {
@@ -272,20 +274,18 @@ impl std::fmt::Debug for AccountDb {
 }
 
 impl AccountDb {
-    /// Reads the database file at `path` (a copy; see [`super::copy_database`]).
+    /// Opens the database file at `path`, a copy (see [`super::copy_database`]) that does not
+    /// change while it is read. Pages are read as they are visited.
     pub fn open(path: &Path) -> Result<AccountDb, MoxError> {
-        Ok(AccountDb::from_bolt(Bolt::open(path)?))
+        Ok(AccountDb::from_bolt(Bolt::open_lazy(path)?))
     }
 
     /// Uses an already read database.
     pub fn from_bolt(bolt: Bolt) -> AccountDb {
-        // Parse the schemas used below once; a damaged one shows up when it is used.
-        let store = Store::new(&bolt);
-        for t in ["Message", "Mailbox", "SyncState", "MessageErase"] {
-            let _ = store.schema(t);
+        AccountDb {
+            bolt,
+            schemas: Mutex::new(HashMap::new()),
         }
-        let schemas = store.schemas();
-        AccountDb { bolt, schemas }
     }
 
     /// The bbolt file underneath.
@@ -295,12 +295,33 @@ impl AccountDb {
 
     /// A bstore view of the database, for records without a typed view.
     pub fn store(&self) -> Store<'_> {
-        Store::with_schemas(&self.bolt, self.schemas.clone())
+        Store::with_schemas(&self.bolt, self.cached_schemas().clone())
+    }
+
+    fn cached_schemas(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<TypeSchema>>> {
+        // The map is only ever extended: a poisoned lock still holds valid entries.
+        self.schemas.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The schema of `type_name`, parsed once per database.
+    fn schema(&self, type_name: &str) -> Result<(), MoxError> {
+        if self.cached_schemas().contains_key(type_name) {
+            return Ok(());
+        }
+        let schema = Store::new(&self.bolt).schema(type_name)?;
+        self.cached_schemas().insert(type_name.to_string(), schema);
+        Ok(())
+    }
+
+    /// A store with the schema of `type_name` ready.
+    fn store_for(&self, type_name: &str) -> Result<Store<'_>, MoxError> {
+        self.schema(type_name)?;
+        Ok(self.store())
     }
 
     /// The account's `SyncState`.
     pub fn sync_state(&self) -> Result<SyncState, MoxError> {
-        let store = self.store();
+        let store = self.store_for("SyncState")?;
         let first = store.records("SyncState")?.next().transpose()?;
         let (_, rec) = match first {
             Some(r) => r,
@@ -321,7 +342,7 @@ impl AccountDb {
     /// Every mailbox record, deleted ones included, by id.
     pub fn mailboxes(&self) -> Result<Vec<Mailbox>, MoxError> {
         let mut out = Vec::new();
-        for r in self.store().records("Mailbox")? {
+        for r in self.store_for("Mailbox")?.records("Mailbox")? {
             let (k, rec) = r?;
             out.push(Mailbox::from_record(&k, &rec));
         }
@@ -330,19 +351,46 @@ impl AccountDb {
 
     /// Every message record, tombstones included, by id.
     pub fn messages(&self) -> Result<Vec<Message>, MoxError> {
-        let mut out = Vec::new();
-        for r in self.store().records_only("Message", MESSAGE_FIELDS)? {
-            let (k, rec) = r?;
-            out.push(Message::from_record(&k, &rec));
-        }
-        Ok(out)
+        self.messages_iter()?.collect()
+    }
+
+    /// Every message record, tombstones included, by id, one at a time. Pages are read and
+    /// dropped as the walk goes: memory stays bounded for accounts of any size.
+    pub fn messages_iter(
+        &self,
+    ) -> Result<impl Iterator<Item = Result<Message, MoxError>> + '_, MoxError> {
+        let store = self.store_for("Message")?;
+        let schema = store.schema("Message")?;
+        let mut stream = store.records_bucket("Message")?.stream();
+        let path = self.bolt.path().to_path_buf();
+        let mut done = false;
+        Ok(std::iter::from_fn(move || {
+            if done {
+                return None;
+            }
+            let r = stream.next_with(|page, k, v| {
+                decode_entry(&schema, &path, page, k, v, Some(MESSAGE_FIELDS))
+                    .map(|(key, rec)| Message::from_record(&key, &rec))
+            });
+            match r {
+                Ok(Some(Ok(m))) => Some(Ok(m)),
+                Ok(None) => {
+                    done = true;
+                    None
+                }
+                Ok(Some(Err(e))) | Err(e) => {
+                    done = true;
+                    Some(Err(e))
+                }
+            }
+        }))
     }
 
     /// The message record with `id`.
     pub fn message(&self, id: i64) -> Result<Option<Message>, MoxError> {
         let key = int64_key(id);
         Ok(self
-            .store()
+            .store_for("Message")?
             .get("Message", &key)?
             .map(|rec| Message::from_record(&Key::Int(id), &rec)))
     }
@@ -420,7 +468,7 @@ impl AccountDb {
     /// The `MessageErase` records.
     pub fn message_erases(&self) -> Result<Vec<MessageErase>, MoxError> {
         let mut out = Vec::new();
-        for r in self.store().records("MessageErase")? {
+        for r in self.store_for("MessageErase")?.records("MessageErase")? {
             let (k, rec) = r?;
             out.push(MessageErase {
                 id: key_i64(&k),
@@ -438,7 +486,7 @@ impl AccountDb {
 
 /// Reads the queue database (`queue/index.db`, a copy) and returns its messages by id.
 pub fn read_queue(path: &Path) -> Result<Vec<QueueMsg>, MoxError> {
-    let bolt = Bolt::open(path)?;
+    let bolt = Bolt::open_lazy(path)?;
     queue_messages(&bolt)
 }
 
