@@ -1,0 +1,1 @@
+//! Generated mox data directories.
