@@ -1,0 +1,691 @@
+//! A read-only reader of bbolt database files, as written by mox (go.etcd.io/bbolt, format
+//! version 2, little-endian page headers).
+//!
+//! The whole file is held in memory and every offset is checked before use: damaged input gives
+//! an error naming the file and page, never a panic. Page cycles and runaway depth are refused.
+//!
+//! Layout (all integers little-endian):
+//! - page header, 16 bytes: `id u64, flags u16, count u16, overflow u32`;
+//! - meta (pages 0 and 1, after the header): `magic u32, version u32, page_size u32, flags u32,
+//!   root {pgid u64, sequence u64}, freelist u64, high_water u64, txid u64, checksum u64`, the
+//!   checksum being FNV-1a 64 over the 56 bytes before it;
+//! - branch element, 16 bytes: `pos u32, ksize u32, pgid u64`;
+//! - leaf element, 16 bytes: `flags u32, pos u32, ksize u32, vsize u32`;
+//!   `pos` counts from the element itself. Flag 0x01 marks a sub-bucket whose value starts with
+//!   a bucket header `{root u64, sequence u64}`; root 0 means an inline bucket whose page follows.
+
+use std::path::{Path, PathBuf};
+
+use super::MoxError;
+
+/// The magic number in a bbolt meta page.
+pub const MAGIC: u32 = 0xED0C_DAED;
+/// The only bbolt file format version there is.
+pub const FORMAT_VERSION: u32 = 2;
+
+const PAGE_HEADER_LEN: usize = 16;
+const ELEMENT_LEN: usize = 16;
+const BUCKET_HEADER_LEN: usize = 16;
+const META_LEN: usize = 64;
+const META_CHECKSUMMED_LEN: usize = 56;
+
+const FLAG_BRANCH: u16 = 0x01;
+const FLAG_LEAF: u16 = 0x02;
+const LEAF_FLAG_BUCKET: u32 = 0x01;
+
+/// Deeper trees than this are refused (a real tree of 4 KiB pages never gets near it).
+const MAX_DEPTH: usize = 64;
+const MIN_PAGE_SIZE: u32 = 512;
+const MAX_PAGE_SIZE: u32 = 1 << 20;
+
+/// A bbolt database, read-only, held in memory.
+pub struct Bolt {
+    path: PathBuf,
+    data: Vec<u8>,
+    page_size: u32,
+    root: u64,
+    root_sequence: u64,
+    high_water: u64,
+    txid: u64,
+}
+
+impl std::fmt::Debug for Bolt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bolt")
+            .field("path", &self.path)
+            .field("len", &self.data.len())
+            .field("page_size", &self.page_size)
+            .field("txid", &self.txid)
+            .finish()
+    }
+}
+
+struct Meta {
+    page_size: u32,
+    root: u64,
+    root_sequence: u64,
+    high_water: u64,
+    txid: u64,
+}
+
+fn u16_at(b: &[u8], off: usize) -> u16 {
+    u16::from_le_bytes([b[off], b[off + 1]])
+}
+
+fn u32_at(b: &[u8], off: usize) -> u32 {
+    let mut a = [0u8; 4];
+    a.copy_from_slice(&b[off..off + 4]);
+    u32::from_le_bytes(a)
+}
+
+fn u64_at(b: &[u8], off: usize) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[off..off + 8]);
+    u64::from_le_bytes(a)
+}
+
+fn fnv1a64(data: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in data {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// Parses the meta at `off` (start of a page). None if it is not a valid meta.
+fn parse_meta(data: &[u8], off: usize) -> Option<Meta> {
+    let m = data.get(off + PAGE_HEADER_LEN..off + PAGE_HEADER_LEN + META_LEN)?;
+    if u32_at(m, 0) != MAGIC || u32_at(m, 4) != FORMAT_VERSION {
+        return None;
+    }
+    if u64_at(m, META_CHECKSUMMED_LEN) != fnv1a64(&m[..META_CHECKSUMMED_LEN]) {
+        return None;
+    }
+    Some(Meta {
+        page_size: u32_at(m, 8),
+        root: u64_at(m, 16),
+        root_sequence: u64_at(m, 24),
+        high_water: u64_at(m, 40),
+        txid: u64_at(m, 48),
+    })
+}
+
+impl Bolt {
+    /// Reads the whole file at `path`.
+    pub fn open(path: &Path) -> Result<Bolt, MoxError> {
+        let data = std::fs::read(path).map_err(|e| MoxError::io(path, e))?;
+        Bolt::from_bytes(path.to_path_buf(), data)
+    }
+
+    /// Uses `data` as the file's contents; `path_for_errors` names it in errors.
+    pub fn from_bytes(path_for_errors: PathBuf, data: Vec<u8>) -> Result<Bolt, MoxError> {
+        let path = path_for_errors;
+        let page_err = |page: u64, what: String| MoxError::Page {
+            path: path.clone(),
+            page,
+            what,
+        };
+        // Meta 0 is at offset 0 and names the page size; meta 1 is one page further. If meta 0
+        // is damaged, look for meta 1 at every plausible page size.
+        let meta0 = parse_meta(&data, 0).filter(|m| valid_page_size(m.page_size));
+        let mut meta1 = None;
+        match &meta0 {
+            Some(m0) => {
+                meta1 = parse_meta(&data, m0.page_size as usize)
+                    .filter(|m| m.page_size == m0.page_size);
+            }
+            None => {
+                let mut ps = MIN_PAGE_SIZE;
+                while ps <= MAX_PAGE_SIZE {
+                    if let Some(m) = parse_meta(&data, ps as usize).filter(|m| m.page_size == ps) {
+                        meta1 = Some(m);
+                        break;
+                    }
+                    ps *= 2;
+                }
+            }
+        }
+        let (meta, meta_page) = match (meta0, meta1) {
+            (Some(a), Some(b)) => {
+                if b.txid > a.txid {
+                    (b, 1)
+                } else {
+                    (a, 0)
+                }
+            }
+            (Some(a), None) => (a, 0),
+            (None, Some(b)) => (b, 1),
+            (None, None) => {
+                if data.len() < PAGE_HEADER_LEN + META_LEN {
+                    return Err(page_err(
+                        0,
+                        format!("file too short for a bbolt database ({} bytes)", data.len()),
+                    ));
+                }
+                return Err(page_err(
+                    0,
+                    "no valid meta page (bad magic, version or checksum in pages 0 and 1)".into(),
+                ));
+            }
+        };
+        if meta.high_water < 2 || meta.root < 2 || meta.root >= meta.high_water {
+            return Err(page_err(
+                meta_page,
+                format!(
+                    "meta names root page {} of {} pages",
+                    meta.root, meta.high_water
+                ),
+            ));
+        }
+        Ok(Bolt {
+            path,
+            data,
+            page_size: meta.page_size,
+            root: meta.root,
+            root_sequence: meta.root_sequence,
+            high_water: meta.high_water,
+            txid: meta.txid,
+        })
+    }
+
+    /// The file named in errors.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The page size from the meta page.
+    pub fn page_size(&self) -> u32 {
+        self.page_size
+    }
+
+    /// Pages in use according to the current meta page (its high-water mark).
+    pub fn page_count(&self) -> u64 {
+        self.high_water
+    }
+
+    /// The transaction id of the current meta page.
+    pub fn txid(&self) -> u64 {
+        self.txid
+    }
+
+    /// The raw bytes of the file.
+    pub fn bytes(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// The root bucket, holding the top-level buckets.
+    pub fn root(&self) -> Bucket<'_> {
+        Bucket {
+            bolt: self,
+            root: self.root,
+            sequence: self.root_sequence,
+            inline: None,
+        }
+    }
+
+    fn page_error(&self, page: u64, what: impl Into<String>) -> MoxError {
+        MoxError::Page {
+            path: self.path.clone(),
+            page,
+            what: what.into(),
+        }
+    }
+
+    /// Loads a branch or leaf page with its overflow pages.
+    fn node(&self, id: u64) -> Result<Node<'_>, MoxError> {
+        if id < 2 || id >= self.high_water {
+            return Err(self.page_error(
+                id,
+                format!("page id out of range (database has {} pages)", self.high_water),
+            ));
+        }
+        let ps = self.page_size as u64;
+        let start = id * ps;
+        let file_pages = self.data.len() as u64 / ps;
+        if start + ps > self.data.len() as u64 {
+            return Err(self.page_error(
+                id,
+                format!("beyond the end of the file ({file_pages} pages)"),
+            ));
+        }
+        let start = start as usize;
+        let header = &self.data[start..start + PAGE_HEADER_LEN];
+        let stored_id = u64_at(header, 0);
+        if stored_id != id {
+            return Err(self.page_error(id, format!("page header names page {stored_id}")));
+        }
+        let overflow = u64::from(u32_at(header, 12));
+        if id + overflow >= self.high_water || (id + overflow + 1) * ps > self.data.len() as u64 {
+            return Err(self.page_error(
+                id,
+                format!("{overflow} overflow pages run past the end of the database"),
+            ));
+        }
+        let end = ((id + overflow + 1) * ps) as usize;
+        Node::parse(&self.data[start..end], id, self)
+    }
+}
+
+fn valid_page_size(ps: u32) -> bool {
+    (MIN_PAGE_SIZE..=MAX_PAGE_SIZE).contains(&ps) && ps.is_power_of_two()
+}
+
+/// One branch or leaf page (or an inline bucket's page).
+#[derive(Clone, Copy)]
+struct Node<'a> {
+    /// The page id; for an inline page, the page holding it (for errors).
+    id: u64,
+    leaf: bool,
+    count: usize,
+    buf: &'a [u8],
+}
+
+impl<'a> Node<'a> {
+    fn parse(buf: &'a [u8], id: u64, bolt: &Bolt) -> Result<Node<'a>, MoxError> {
+        if buf.len() < PAGE_HEADER_LEN {
+            return Err(bolt.page_error(id, "page shorter than its header"));
+        }
+        let flags = u16_at(buf, 8);
+        let count = usize::from(u16_at(buf, 10));
+        let leaf = match flags {
+            FLAG_LEAF => true,
+            FLAG_BRANCH => false,
+            other => {
+                return Err(bolt.page_error(
+                    id,
+                    format!("expected a branch or leaf page, found flags {other:#x}"),
+                ));
+            }
+        };
+        if PAGE_HEADER_LEN + count * ELEMENT_LEN > buf.len() {
+            return Err(bolt.page_error(id, format!("{count} elements do not fit in the page")));
+        }
+        if !leaf && count == 0 {
+            return Err(bolt.page_error(id, "branch page without elements"));
+        }
+        Ok(Node {
+            id,
+            leaf,
+            count,
+            buf,
+        })
+    }
+
+    fn slice(&self, bolt: &Bolt, i: usize, start: u64, len: u64) -> Result<&'a [u8], MoxError> {
+        let end = start.checked_add(len).filter(|&e| e <= self.buf.len() as u64);
+        match end {
+            Some(end) => Ok(&self.buf[start as usize..end as usize]),
+            None => Err(bolt.page_error(
+                self.id,
+                format!("element {i} points outside the page ({start}+{len})"),
+            )),
+        }
+    }
+
+    /// Key and child page of branch element `i`.
+    fn branch(&self, bolt: &Bolt, i: usize) -> Result<(&'a [u8], u64), MoxError> {
+        let off = PAGE_HEADER_LEN + i * ELEMENT_LEN;
+        let e = &self.buf[off..off + ELEMENT_LEN];
+        let pos = u64::from(u32_at(e, 0));
+        let ksize = u64::from(u32_at(e, 4));
+        let pgid = u64_at(e, 8);
+        let key = self.slice(bolt, i, off as u64 + pos, ksize)?;
+        Ok((key, pgid))
+    }
+
+    /// Flags, key and value of leaf element `i`.
+    fn leaf(&self, bolt: &Bolt, i: usize) -> Result<(u32, &'a [u8], &'a [u8]), MoxError> {
+        let off = PAGE_HEADER_LEN + i * ELEMENT_LEN;
+        let e = &self.buf[off..off + ELEMENT_LEN];
+        let flags = u32_at(e, 0);
+        let pos = u64::from(u32_at(e, 4));
+        let ksize = u64::from(u32_at(e, 8));
+        let vsize = u64::from(u32_at(e, 12));
+        let start = off as u64 + pos;
+        let key = self.slice(bolt, i, start, ksize)?;
+        let value = self.slice(bolt, i, start + ksize, vsize)?;
+        Ok((flags, key, value))
+    }
+
+    fn key(&self, bolt: &Bolt, i: usize) -> Result<&'a [u8], MoxError> {
+        if self.leaf {
+            Ok(self.leaf(bolt, i)?.1)
+        } else {
+            Ok(self.branch(bolt, i)?.0)
+        }
+    }
+}
+
+/// A bucket: a B+tree of keys to values or sub-buckets.
+#[derive(Clone, Copy)]
+pub struct Bucket<'a> {
+    bolt: &'a Bolt,
+    root: u64,
+    sequence: u64,
+    /// The page of an inline bucket, and the id of the page holding it.
+    inline: Option<(&'a [u8], u64)>,
+}
+
+impl std::fmt::Debug for Bucket<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bucket")
+            .field("root", &self.root)
+            .field("sequence", &self.sequence)
+            .field("inline", &self.inline.is_some())
+            .finish()
+    }
+}
+
+/// A value in a bucket: plain data or a nested bucket.
+#[derive(Debug, Clone, Copy)]
+pub enum Value<'a> {
+    Data(&'a [u8]),
+    Bucket(Bucket<'a>),
+}
+
+impl<'a> Bucket<'a> {
+    fn from_value(bolt: &'a Bolt, page: u64, value: &'a [u8]) -> Result<Bucket<'a>, MoxError> {
+        if value.len() < BUCKET_HEADER_LEN {
+            return Err(bolt.page_error(page, "bucket value shorter than a bucket header"));
+        }
+        let root = u64_at(value, 0);
+        let sequence = u64_at(value, 8);
+        let inline = if root == 0 {
+            let p = &value[BUCKET_HEADER_LEN..];
+            if p.len() < PAGE_HEADER_LEN {
+                return Err(bolt.page_error(page, "inline bucket shorter than a page header"));
+            }
+            Some((p, page))
+        } else {
+            None
+        };
+        Ok(Bucket {
+            bolt,
+            root,
+            sequence,
+            inline,
+        })
+    }
+
+    /// The bucket's sequence (bstore's autoincrement counter for `records`).
+    pub fn sequence(&self) -> u64 {
+        self.sequence
+    }
+
+    fn root_node(&self) -> Result<Node<'a>, MoxError> {
+        match self.inline {
+            Some((buf, page)) => Node::parse(buf, page, self.bolt),
+            None => self.bolt.node(self.root),
+        }
+    }
+
+    /// A cursor over the bucket's keys, in order.
+    pub fn cursor(&self) -> Cursor<'a> {
+        Cursor {
+            bucket: *self,
+            stack: Vec::new(),
+            loads: 0,
+        }
+    }
+
+    /// The nested bucket `name`, if there is one.
+    pub fn bucket(&self, name: &[u8]) -> Result<Option<Bucket<'a>>, MoxError> {
+        let mut c = self.cursor();
+        match c.seek(name)? {
+            Some((k, Value::Bucket(b))) if k == name => Ok(Some(b)),
+            _ => Ok(None),
+        }
+    }
+
+    /// The value of `key`; None if absent or if `key` names a bucket.
+    pub fn get(&self, key: &[u8]) -> Result<Option<&'a [u8]>, MoxError> {
+        let mut c = self.cursor();
+        match c.seek(key)? {
+            Some((k, Value::Data(v))) if k == key => Ok(Some(v)),
+            _ => Ok(None),
+        }
+    }
+
+    /// Every key and value, in key order.
+    pub fn iter(&self) -> Iter<'a> {
+        Iter {
+            cursor: self.cursor(),
+            started: false,
+            done: false,
+        }
+    }
+}
+
+/// An ordered position in a bucket. Moving returns the key and value there, or None past the
+/// ends.
+pub struct Cursor<'a> {
+    bucket: Bucket<'a>,
+    stack: Vec<(Node<'a>, usize)>,
+    /// Pages loaded since the last absolute positioning; bounds work on damaged trees.
+    loads: u64,
+}
+
+type Entry<'a> = (&'a [u8], Value<'a>);
+
+impl<'a> Cursor<'a> {
+    fn bolt(&self) -> &'a Bolt {
+        self.bucket.bolt
+    }
+
+    fn reset(&mut self) -> Result<(), MoxError> {
+        self.stack.clear();
+        self.loads = 0;
+        let root = self.bucket.root_node()?;
+        self.stack.push((root, 0));
+        Ok(())
+    }
+
+    fn load_child(&mut self, pgid: u64) -> Result<Node<'a>, MoxError> {
+        let bolt = self.bolt();
+        let parent = self.stack.last().map(|(n, _)| n.id).unwrap_or(0);
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(bolt.page_error(parent, format!("tree deeper than {MAX_DEPTH} levels")));
+        }
+        if self.stack.iter().any(|(n, _)| n.id == pgid) {
+            return Err(bolt.page_error(parent, format!("cycle: child page {pgid} is an ancestor")));
+        }
+        self.loads += 1;
+        if self.loads > 2 * bolt.high_water + 2 * MAX_DEPTH as u64 {
+            return Err(bolt.page_error(parent, "tree visits pages more than once (cycle)"));
+        }
+        bolt.node(pgid)
+    }
+
+    /// Descends from the top of the stack to the leftmost (or rightmost) leaf.
+    fn descend(&mut self, rightmost: bool) -> Result<(), MoxError> {
+        loop {
+            let (node, idx) = *self.stack.last().expect("stack not empty");
+            if node.leaf {
+                return Ok(());
+            }
+            let (_, pgid) = node.branch(self.bolt(), idx)?;
+            let child = self.load_child(pgid)?;
+            let cidx = if rightmost {
+                child.count.saturating_sub(1)
+            } else {
+                0
+            };
+            self.stack.push((child, cidx));
+        }
+    }
+
+    fn current(&self) -> Result<Option<Entry<'a>>, MoxError> {
+        let Some(&(node, idx)) = self.stack.last() else {
+            return Ok(None);
+        };
+        if idx >= node.count {
+            return Ok(None);
+        }
+        let bolt = self.bolt();
+        let (flags, key, value) = node.leaf(bolt, idx)?;
+        let value = if flags & LEAF_FLAG_BUCKET != 0 {
+            Value::Bucket(Bucket::from_value(bolt, node.id, value)?)
+        } else {
+            Value::Data(value)
+        };
+        Ok(Some((key, value)))
+    }
+
+    /// The page holding the current entry (for an inline bucket, the page holding the bucket).
+    pub fn page_id(&self) -> Option<u64> {
+        self.stack.last().map(|(n, _)| n.id)
+    }
+
+    /// The first entry.
+    pub fn first(&mut self) -> Result<Option<Entry<'a>>, MoxError> {
+        self.reset()?;
+        self.descend(false)?;
+        if self.stack.last().is_some_and(|(n, _)| n.count == 0) {
+            return self.next();
+        }
+        self.current()
+    }
+
+    /// The last entry.
+    pub fn last(&mut self) -> Result<Option<Entry<'a>>, MoxError> {
+        self.reset()?;
+        if let Some(top) = self.stack.last_mut() {
+            top.1 = top.0.count.saturating_sub(1);
+        }
+        self.descend(true)?;
+        if self.stack.last().is_some_and(|(n, _)| n.count == 0) {
+            return self.prev();
+        }
+        self.current()
+    }
+
+    /// The entry after the current one.
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> Result<Option<Entry<'a>>, MoxError> {
+        loop {
+            let Some(level) = self.stack.iter().rposition(|(n, i)| i + 1 < n.count) else {
+                // Past the end: stay there.
+                if let Some(top) = self.stack.last_mut() {
+                    top.1 = top.0.count;
+                }
+                return Ok(None);
+            };
+            self.stack.truncate(level + 1);
+            self.stack[level].1 += 1;
+            self.descend(false)?;
+            if self.stack.last().is_some_and(|(n, _)| n.count == 0) {
+                continue;
+            }
+            return self.current();
+        }
+    }
+
+    /// The entry before the current one.
+    pub fn prev(&mut self) -> Result<Option<Entry<'a>>, MoxError> {
+        loop {
+            let Some(level) = self.stack.iter().rposition(|(_, i)| *i > 0) else {
+                self.stack.clear();
+                return Ok(None);
+            };
+            self.stack.truncate(level + 1);
+            self.stack[level].1 -= 1;
+            self.descend(true)?;
+            if self.stack.last().is_some_and(|(n, _)| n.count == 0) {
+                continue;
+            }
+            return self.current();
+        }
+    }
+
+    /// The first entry whose key is >= `key`.
+    pub fn seek(&mut self, key: &[u8]) -> Result<Option<Entry<'a>>, MoxError> {
+        self.reset()?;
+        loop {
+            let bolt = self.bolt();
+            let (node, _) = *self.stack.last().expect("stack not empty");
+            // First index whose key is >= `key`.
+            let (mut lo, mut hi) = (0usize, node.count);
+            let mut exact = false;
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                match node.key(bolt, mid)?.cmp(key) {
+                    std::cmp::Ordering::Less => lo = mid + 1,
+                    std::cmp::Ordering::Equal => {
+                        lo = mid;
+                        exact = true;
+                        break;
+                    }
+                    std::cmp::Ordering::Greater => hi = mid,
+                }
+            }
+            if node.leaf {
+                self.stack.last_mut().expect("stack not empty").1 = lo;
+                if lo >= node.count {
+                    return self.next();
+                }
+                return self.current();
+            }
+            // In a branch, the child holding `key` is the last one whose first key is <= `key`.
+            let idx = if exact { lo } else { lo.saturating_sub(1) };
+            self.stack.last_mut().expect("stack not empty").1 = idx;
+            let (_, pgid) = node.branch(bolt, idx)?;
+            let child = self.load_child(pgid)?;
+            self.stack.push((child, 0));
+        }
+    }
+}
+
+/// Iterates over a bucket; after an error, it ends.
+pub struct Iter<'a> {
+    cursor: Cursor<'a>,
+    started: bool,
+    done: bool,
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = Result<(&'a [u8], Value<'a>), MoxError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let r = if self.started {
+            self.cursor.next()
+        } else {
+            self.started = true;
+            self.cursor.first()
+        };
+        match r {
+            Ok(Some(e)) => Some(Ok(e)),
+            Ok(None) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv_matches_reference_vectors() {
+        assert_eq!(fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
+    }
+
+    #[test]
+    fn garbage_is_an_error_naming_page_zero() {
+        let e = Bolt::from_bytes("x.db".into(), vec![7u8; 8192]).unwrap_err();
+        let s = e.to_string();
+        assert!(s.contains("x.db") && s.contains("page 0"), "{s}");
+        let e = Bolt::from_bytes("y.db".into(), vec![]).unwrap_err();
+        assert!(e.to_string().contains("y.db"));
+    }
+}
