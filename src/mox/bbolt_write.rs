@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::MoxError;
+use super::{Bolt, Bucket, MoxError, Value};
 
 /// Page size of every file we write (the size mox uses on the platforms it runs on).
 pub const PAGE_SIZE: usize = 4096;
@@ -82,6 +82,30 @@ impl BoltBucket {
             Some(BoltEntry::Bucket(b)) => Some(b),
             _ => None,
         }
+    }
+
+    /// Copies a bucket of an existing file (read with [`Bolt`]) into a tree that can be
+    /// changed and written again.
+    pub fn load(bucket: &Bucket<'_>) -> Result<BoltBucket, MoxError> {
+        let mut out = BoltBucket {
+            entries: BTreeMap::new(),
+            sequence: bucket.sequence(),
+        };
+        for item in bucket.iter() {
+            let (key, value) = item?;
+            let entry = match value {
+                Value::Data(v) => BoltEntry::Value(v.to_vec()),
+                Value::Bucket(b) => BoltEntry::Bucket(BoltBucket::load(&b)?),
+            };
+            out.entries.insert(key.to_vec(), entry);
+        }
+        Ok(out)
+    }
+
+    /// Reads a whole bbolt file into a tree.
+    pub fn read_file(path: &Path) -> Result<BoltBucket, MoxError> {
+        let bolt = Bolt::open(path)?;
+        BoltBucket::load(&bolt.root())
     }
 
     /// The value of `key`, if it is a value.
@@ -449,5 +473,10 @@ mod tests {
         // long as the meta page says.
         let m = PAGE_SIZE + PAGE_HEADER_SIZE;
         assert_eq!(u64_at(&file, m + 40) as usize * PAGE_SIZE, file.len());
+
+        // The reader sees the same tree, sequences included.
+        let bolt = Bolt::from_bytes("w.db".into(), file).unwrap();
+        assert_eq!(bolt.txid(), 9);
+        assert_eq!(BoltBucket::load(&bolt.root()).unwrap(), root);
     }
 }

@@ -821,6 +821,47 @@ impl StoreData {
         Ok(StoreData { types })
     }
 
+    /// A database read back from its bucket tree (as [`BoltBucket::load`] gives it). The
+    /// newest schema version of each type is used; records keep their bytes until changed.
+    pub fn from_bucket(root: &BoltBucket) -> Result<StoreData, EncodeError> {
+        let mut types = BTreeMap::new();
+        for (name, entry) in &root.entries {
+            let name = String::from_utf8_lossy(name).to_string();
+            let super::bbolt_write::BoltEntry::Bucket(b) = entry else {
+                continue;
+            };
+            let (version, json) = b
+                .bucket(b"types")
+                .and_then(|t| t.entries.iter().next_back())
+                .and_then(|(k, v)| match v {
+                    super::bbolt_write::BoltEntry::Value(v) => Some((k, v)),
+                    _ => None,
+                })
+                .ok_or_else(|| err(&name, "no schema in the types bucket"))?;
+            let json = std::str::from_utf8(json).map_err(|_| err(&name, "schema not UTF-8"))?;
+            let tv = TypeVersion::parse(&name, json)?;
+            if version.as_slice() != tv.version.to_be_bytes() {
+                return Err(err(&name, "types key does not match the schema version"));
+            }
+            let mut td = TypeData::new(Arc::new(tv));
+            if let Some(records) = b.bucket(b"records") {
+                td.sequence = records.sequence;
+                for (k, v) in &records.entries {
+                    if let super::bbolt_write::BoltEntry::Value(v) = v {
+                        td.records.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+            for (i, idx) in td.schema.clone().indices.iter().enumerate() {
+                if let Some(ib) = b.bucket(format!("index.{}", idx.name).as_bytes()) {
+                    td.index_keys[i] = ib.entries.keys().cloned().collect();
+                }
+            }
+            types.insert(name, td);
+        }
+        Ok(StoreData { types })
+    }
+
     /// The records of `type_name`.
     pub fn type_mut(&mut self, type_name: &str) -> Result<&mut TypeData, EncodeError> {
         self.types
