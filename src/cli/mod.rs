@@ -1,5 +1,6 @@
 //! Argument parsing and dispatch. Each subcommand lives in its own file and renders its own output.
 
+mod inspect;
 mod render;
 
 use std::path::PathBuf;
@@ -32,11 +33,16 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Show what a mox installation holds: accounts, mailboxes, messages, queue, databases.
+    Inspect(inspect::InspectArgs),
+}
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let _ = (&cli.repo, cli.json);
-    match cli.command {}
+    match cli.command {
+        Command::Inspect(args) => inspect::run(args, cli.json),
+    }
 }
 
 /// The repository path from `--repo` or `$MAILVAULT_REPO`, or a clear error.

@@ -237,7 +237,10 @@ impl Bolt {
         if id < 2 || id >= self.high_water {
             return Err(self.page_error(
                 id,
-                format!("page id out of range (database has {} pages)", self.high_water),
+                format!(
+                    "page id out of range (database has {} pages)",
+                    self.high_water
+                ),
             ));
         }
         let ps = self.page_size as u64;
@@ -313,7 +316,9 @@ impl<'a> Node<'a> {
     }
 
     fn slice(&self, bolt: &Bolt, i: usize, start: u64, len: u64) -> Result<&'a [u8], MoxError> {
-        let end = start.checked_add(len).filter(|&e| e <= self.buf.len() as u64);
+        let end = start
+            .checked_add(len)
+            .filter(|&e| e <= self.buf.len() as u64);
         match end {
             Some(end) => Ok(&self.buf[start as usize..end as usize]),
             None => Err(bolt.page_error(

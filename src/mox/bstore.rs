@@ -197,7 +197,10 @@ pub struct TypeSchema {
 impl TypeSchema {
     /// The newest version.
     pub fn latest(&self) -> &TypeVersion {
-        self.versions.values().next_back().expect("at least one version")
+        self.versions
+            .values()
+            .next_back()
+            .expect("at least one version")
     }
 
     /// The primary key's type (newest version).
@@ -250,9 +253,10 @@ impl<'a> Store<'a> {
     }
 
     fn type_bucket(&self, type_name: &str) -> Result<Bucket<'a>, MoxError> {
-        self.bolt.root().bucket(type_name.as_bytes())?.ok_or_else(|| {
-            MoxError::corrupt(self.path(), format!("no bstore type {type_name:?}"))
-        })
+        self.bolt
+            .root()
+            .bucket(type_name.as_bytes())?
+            .ok_or_else(|| MoxError::corrupt(self.path(), format!("no bstore type {type_name:?}")))
     }
 
     fn sub_bucket(&self, type_name: &str, sub: &str) -> Result<Bucket<'a>, MoxError> {
@@ -485,7 +489,11 @@ pub fn decode_record(schema: &TypeSchema, v: &[u8]) -> Result<Record, String> {
     if !p.buf.is_empty() {
         return Err(format!("{} bytes left over after the record", p.buf.len()));
     }
-    let later: Vec<&TypeVersion> = schema.versions.range(version + 1..).map(|(_, t)| t).collect();
+    let later: Vec<&TypeVersion> = schema
+        .versions
+        .range(version + 1..)
+        .map(|(_, t)| t)
+        .collect();
     if !later.is_empty() {
         let mut path = Vec::new();
         prune(&mut out, fields, tv, &later, &mut path);
@@ -760,7 +768,10 @@ mod tests {
         let r = decode_record(&s, &[0x01, 0xc0, 0xca, 0x02, 0x01]).unwrap();
         assert_eq!(r.i64("LastModSeq"), 165);
         assert_eq!(r.i64("HighestDeletedModSeq"), -1);
-        assert_eq!(decode_pk(s.pk_type(), &[0x80, 0, 0, 1]).unwrap(), Key::Int(1));
+        assert_eq!(
+            decode_pk(s.pk_type(), &[0x80, 0, 0, 1]).unwrap(),
+            Key::Int(1)
+        );
         // Leftover bytes, truncation and a missing nonzero field are errors.
         assert!(decode_record(&s, &[0x01, 0xc0, 0xca, 0x02, 0x01, 0x00]).is_err());
         assert!(decode_record(&s, &[0x01, 0xc0, 0xca]).is_err());

@@ -3,7 +3,12 @@
 
 mod bbolt;
 mod bstore;
+mod ctl;
+mod datadir;
+mod dbcopy;
 mod error;
+mod inspect;
+mod records;
 mod schema;
 
 pub use bbolt::{Bolt, Bucket, Cursor, Iter as BucketIter, Value};
@@ -11,7 +16,20 @@ pub use bstore::{
     FieldValue, Key, Record, Store, TypeSchema, decode_pk, decode_record, int64_from_key,
     int64_key, time_unix_nanos,
 };
+pub use ctl::backup_via_ctl;
+pub use datadir::{
+    FileClass, GLOBAL_DBS, QUEUE_DB, Source, classify, message_path, parse_message_path,
+};
+pub use dbcopy::{copy_database, read_database};
 pub use error::MoxError;
+pub use inspect::{
+    AccountReport, DatabaseReport, InspectReport, MailboxReport, MessageReport, QueueReport,
+    inspect, inspect_path, rfc3339_nanos,
+};
+pub use records::{
+    AccountDb, Flags, Mailbox, Message, MessageErase, QueueMsg, SpecialUse, SyncState,
+    queue_messages, read_queue,
+};
 pub use schema::{Field, FieldType, Index, Kind, TypeVersion, parse_type_version};
 
 // Writing mox data: bbolt files, bstore records and generated data directories.

@@ -315,15 +315,16 @@ impl Parser {
             map_value: None,
             struct_index: 0,
         };
-        let mut sub = |this: &mut Parser, key: &str, step: usize| -> Result<Box<FieldType>, String> {
-            let j = t
-                .get(key)
-                .ok_or_else(|| format!("{} type without {key}", kind.name()))?;
-            path.push(step);
-            let r = this.field_type(j, path, depth + 1);
-            path.pop();
-            Ok(Box::new(r?))
-        };
+        let mut sub =
+            |this: &mut Parser, key: &str, step: usize| -> Result<Box<FieldType>, String> {
+                let j = t
+                    .get(key)
+                    .ok_or_else(|| format!("{} type without {key}", kind.name()))?;
+                path.push(step);
+                let r = this.field_type(j, path, depth + 1);
+                path.pop();
+                Ok(Box::new(r?))
+            };
         match kind {
             Kind::Slice => ty.list = Some(sub(self, "List", 0)?),
             Kind::Array => {
@@ -394,7 +395,10 @@ mod tests {
         assert_eq!(tv.fields().len(), 4);
         assert_eq!(tv.fields()[1].ty.struct_index, 1);
         assert_eq!(tv.fields()[2].ty.list.as_ref().unwrap().struct_index, 1);
-        assert_eq!(tv.fields()[3].ty.map_value.as_ref().unwrap().struct_index, 0);
+        assert_eq!(
+            tv.fields()[3].ty.map_value.as_ref().unwrap().struct_index,
+            0
+        );
         assert!(tv.has_path(&["B".into(), "X".into()]));
         assert!(!tv.has_path(&["B".into(), "Y".into()]));
     }

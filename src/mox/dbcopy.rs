@@ -1,0 +1,85 @@
+//! Consistent copies of live bbolt databases.
+//!
+//! bbolt takes an advisory `flock` on its file: exclusive while mox has it open read-write. A
+//! non-blocking shared lock therefore succeeds only when no writer has the file open; held for
+//! the copy alone, it cannot corrupt the copy. mox gives up opening a database after 5 s, so the
+//! lock is never held for longer than the copy takes.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::Path;
+
+use rustix::fs::{FlockOperation, flock};
+
+use super::MoxError;
+
+/// Takes a NON-BLOCKING shared flock on `live`, copies it to `dest` (create_new), releases at once.
+/// If the lock is refused: [`MoxError::ServerRunning`], whose message says the server is running
+/// and names the remedy (`--via-ctl`, or stop mox / use a filesystem snapshot).
+pub fn copy_database(live: &Path, dest: &Path) -> Result<u64, MoxError> {
+    let mut out = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(dest)
+        .map_err(|e| MoxError::io(dest, e))?;
+    let n = with_shared_lock(live, |src| {
+        let mut buf = vec![0u8; 1 << 20];
+        let mut total = 0u64;
+        loop {
+            let n = match src.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(MoxError::io(live, e)),
+            };
+            out.write_all(&buf[..n])
+                .map_err(|e| MoxError::io(dest, e))?;
+            total += n as u64;
+        }
+        Ok(total)
+    });
+    match n {
+        Ok(n) => {
+            out.flush().map_err(|e| MoxError::io(dest, e))?;
+            Ok(n)
+        }
+        Err(e) => {
+            drop(out);
+            let _ = std::fs::remove_file(dest);
+            Err(e)
+        }
+    }
+}
+
+/// Reads the whole of `live` into memory under the same short shared lock.
+pub fn read_database(live: &Path) -> Result<Vec<u8>, MoxError> {
+    with_shared_lock(live, |src| {
+        let mut data = Vec::new();
+        src.read_to_end(&mut data)
+            .map_err(|e| MoxError::io(live, e))?;
+        Ok(data)
+    })
+}
+
+fn with_shared_lock<T>(
+    live: &Path,
+    f: impl FnOnce(&mut File) -> Result<T, MoxError>,
+) -> Result<T, MoxError> {
+    let mut src = File::open(live).map_err(|e| MoxError::io(live, e))?;
+    match flock(&src, FlockOperation::NonBlockingLockShared) {
+        Ok(()) => {}
+        Err(e) if e == rustix::io::Errno::WOULDBLOCK || e == rustix::io::Errno::AGAIN => {
+            return Err(MoxError::ServerRunning {
+                path: live.to_path_buf(),
+            });
+        }
+        Err(e) => return Err(MoxError::io(live, e.into())),
+    }
+    let r = f(&mut src);
+    // Release at once; closing the file would release it too.
+    let unlock = flock(&src, FlockOperation::Unlock);
+    drop(src);
+    let v = r?;
+    unlock.map_err(|e| MoxError::io(live, e.into()))?;
+    Ok(v)
+}
