@@ -124,6 +124,8 @@ pub struct FieldType {
 pub struct Field {
     pub name: String,
     pub ty: FieldType,
+    /// bstore refuses to store the record when this field is zero.
+    pub nonzero: bool,
 }
 
 /// An index: name (bucket `index.<name>`) and positions of its fields in the top-level fields.
@@ -208,7 +210,8 @@ fn parse_fields(
             .ok_or_else(|| err(type_name, "field without name"))?
             .to_string();
         let ty = parse_type(type_name, &f["Type"], structs)?;
-        out.push(Field { name, ty });
+        let nonzero = f["Nonzero"].as_bool().unwrap_or(false);
+        out.push(Field { name, ty, nonzero });
     }
     Ok(out)
 }
@@ -345,7 +348,8 @@ pub enum Value {
     Struct(Record),
     /// A non-nil pointer (a nil pointer is an absent field).
     Ptr(Box<Value>),
-    /// Nil (slice, map, byte string or pointer) or any zero value: never stored.
+    /// Nil (slice, map, byte string or pointer) or any zero value: never stored. Decoding
+    /// gives it for slice, array and map elements that were not stored (zero).
     Nil,
 }
 
@@ -500,6 +504,16 @@ fn encode_fields(
         .iter()
         .map(|f| record.get(&f.name).filter(|v| !v.is_zero(&f.ty, tv)))
         .collect();
+    if let Some((f, _)) = fields
+        .iter()
+        .zip(&values)
+        .find(|(f, v)| f.nonzero && v.is_none())
+    {
+        return Err(err(
+            &tv.type_name,
+            format!("field {} must be nonzero", f.name),
+        ));
+    }
     out.extend(fieldmap(
         &values.iter().map(|v| v.is_some()).collect::<Vec<_>>(),
     ));
@@ -988,7 +1002,7 @@ impl Reader<'_> {
                 let present = self.fieldmap(n)?;
                 let mut items = Vec::with_capacity(n);
                 for p in present {
-                    items.push(if p { self.one(et)? } else { zero_value(et) });
+                    items.push(if p { self.one(et)? } else { Value::Nil });
                 }
                 Value::List(items)
             }
@@ -1003,7 +1017,7 @@ impl Reader<'_> {
                 let mut entries = Vec::with_capacity(n);
                 for p in present {
                     let k = self.one(kt)?;
-                    let v = if p { self.one(vt)? } else { zero_value(vt) };
+                    let v = if p { self.one(vt)? } else { Value::Nil };
                     entries.push((k, v));
                 }
                 Value::Map(entries)
@@ -1020,25 +1034,6 @@ impl Reader<'_> {
             _ => return Err(self.fail("kind")),
         };
         Ok(if ty.ptr { Value::Ptr(Box::new(v)) } else { v })
-    }
-}
-
-/// The zero value of a type, for slice/array/map elements that were not stored.
-fn zero_value(ty: &FieldType) -> Value {
-    match ty.kind {
-        _ if ty.ptr => Value::Nil,
-        Kind::Bool => Value::Bool(false),
-        k if k.signed() => Value::Int(0),
-        k if k.unsigned() => Value::Uint(0),
-        Kind::Float32 | Kind::Float64 => Value::Float(0.0),
-        Kind::String => Value::Str(String::new()),
-        Kind::Time => Value::Time(GoTime::utc(-UNIX_TO_INTERNAL, 0)),
-        Kind::Struct => Value::Struct(Record::new()),
-        Kind::Array => Value::List(vec![
-            ty.list.as_deref().map(zero_value).unwrap_or(Value::Int(0));
-            ty.array_length
-        ]),
-        _ => Value::Nil,
     }
 }
 
@@ -1108,6 +1103,14 @@ mod tests {
         let v = encode_value(&tv, &r).unwrap();
         assert_eq!(v, vec![0x01, 0xc0, 0xca, 0x02, 0x01]);
         assert_eq!(decode_record(&tv, &[0x80, 0, 0, 1], &v).unwrap(), r);
+    }
+
+    #[test]
+    fn zero_nonzero_field_is_refused() {
+        let tv = TypeVersion::parse("SyncState", SYNC).unwrap();
+        let r = Record::new().with("ID", Value::Int(1));
+        let e = encode_value(&tv, &r).unwrap_err();
+        assert!(e.to_string().contains("LastModSeq"), "{e}");
     }
 
     #[test]

@@ -6,11 +6,18 @@ use std::path::{Path, PathBuf};
 
 use super::super::bbolt_write::{self, BoltBucket};
 use super::super::bstore_encode::{GoTime, Record, StoreData, Value};
-use super::{MailboxReport, MessageReport, SCHEMA_ACCOUNT, io_err, msg_path as datadir_path};
+use super::{MailboxReport, MessageReport, SCHEMA_ACCOUNT, io_err};
+use crate::mox::message_path as datadir_path;
 use crate::Error as GenError;
 
-/// Special-use flags in mox's field order.
-pub(crate) const SPECIAL_USE: [&str; 5] = ["Archive", "Draft", "Junk", "Sent", "Trash"];
+/// Special-use fields in mox's field order, with their IMAP names (RFC 6154).
+pub(crate) const SPECIAL_USE: [(&str, &str); 5] = [
+    ("Archive", "\\Archive"),
+    ("Draft", "\\Drafts"),
+    ("Junk", "\\Junk"),
+    ("Sent", "\\Sent"),
+    ("Trash", "\\Trash"),
+];
 
 /// A message about to be delivered.
 pub(crate) struct NewMessage {
@@ -496,8 +503,8 @@ impl Account {
                     uid_next: mb.int("UIDNext") as u32,
                     special_use: SPECIAL_USE
                         .iter()
-                        .filter(|s| mb.bool(s))
-                        .map(|s| s.to_string())
+                        .filter(|(f, _)| mb.bool(f))
+                        .map(|(_, n)| n.to_string())
                         .collect(),
                     keywords: mb.strings("Keywords"),
                     total: mb.int("Total"),

@@ -21,6 +21,7 @@ use serde::Serialize;
 use self::account::{Account, FileSource, NewMessage, write_db, write_file};
 use self::content::{Header, Person, Pools, Rng};
 use super::bstore_encode::{GoTime, Record, StoreData, Value};
+use crate::mox::message_path as msg_path;
 use crate::{Error, Result};
 
 pub use self::mutate::{AccountNight, MailboxChange, MutateOptions, MutateReport, mutate};
@@ -157,16 +158,16 @@ pub struct MessageReport {
     pub path: Option<String>,
 }
 
-/// IMAP names of the system flags, in mox's field order.
+/// Message flag fields and their IMAP names (system flags, then `$` keywords).
 pub const FLAGS: [(&str, &str); 10] = [
     ("Seen", "\\Seen"),
     ("Answered", "\\Answered"),
     ("Flagged", "\\Flagged"),
+    ("Deleted", "\\Deleted"),
+    ("Draft", "\\Draft"),
     ("Forwarded", "$Forwarded"),
     ("Junk", "$Junk"),
     ("Notjunk", "$NotJunk"),
-    ("Deleted", "\\Deleted"),
-    ("Draft", "\\Draft"),
     ("Phishing", "$Phishing"),
     ("MDNSent", "$MDNSent"),
 ];
@@ -241,22 +242,6 @@ pub struct Totals {
     /// Bytes on disk of everything under the data directory (hardlinks counted once).
     pub data_bytes: u64,
     pub files: u64,
-}
-
-/// The message file path mox uses for message `id` (`<dir>/<id>`, 8192 files per directory;
-/// FORMAT.md 2a).
-pub fn msg_path(id: i64) -> String {
-    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-_";
-    let mut v = (id as u64) >> 13;
-    let mut dir = String::new();
-    loop {
-        dir.push(ALPHABET[(v & 63) as usize] as char);
-        v >>= 6;
-        if v == 0 {
-            break;
-        }
-    }
-    format!("{dir}/{id}")
 }
 
 pub(crate) fn io_err(path: &Path, e: std::io::Error) -> Error {
@@ -1018,19 +1003,4 @@ fn totals(accounts: &[AccountReport], files: &[FileReport], data_dir: &Path) -> 
     t.distinct_message_bytes = msg_inodes.values().sum();
     t.data_bytes = inodes.values().sum();
     Ok(t)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn message_paths_follow_mox() {
-        assert_eq!(msg_path(1), "a/1");
-        assert_eq!(msg_path(8191), "a/8191");
-        assert_eq!(msg_path(8192), "b/8192");
-        assert_eq!(msg_path(516_096), "_/516096");
-        assert_eq!(msg_path(524_288), "ab/524288");
-        assert_eq!(msg_path(1_000_000), "Wb/1000000");
-    }
 }

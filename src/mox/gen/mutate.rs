@@ -10,8 +10,9 @@ use super::account::{Account, write_db};
 use super::content::{Pools, Rng};
 use super::{
     AccountReport, BoxKind, Draft, FileReport, QueueReport, ThreadInfo, Totals, list_files,
-    make_message, msg_path, totals,
+    make_message, totals,
 };
+use crate::mox::message_path as msg_path;
 use crate::mox::bbolt_write::BoltBucket;
 use crate::mox::bstore_encode::{StoreData, Value, decode_record, int64_key};
 use crate::{Error, Result};
