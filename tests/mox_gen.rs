@@ -105,9 +105,22 @@ fn check_inspect(data_root: &Path, accounts: &[AccountReport]) {
     }
 }
 
+fn thread_parents(store: &Store<'_>, id: i64) -> Vec<i64> {
+    let rec = store
+        .get("Message", &mailvault::mox::int64_key(id))
+        .unwrap()
+        .unwrap();
+    rec.get("ThreadParentIDs")
+        .as_list()
+        .iter()
+        .map(|v| v.as_i64())
+        .collect()
+}
+
 /// The checks `mox verifydata` makes (FORMAT.md 2d), on a generated data directory.
 fn check_verifydata(data: &Path) {
     let mut referenced: BTreeSet<std::path::PathBuf> = BTreeSet::new();
+    let mut threaded = 0;
     for entry in std::fs::read_dir(data.join("accounts")).unwrap() {
         let dir = entry.unwrap().path();
         let name = dir.file_name().unwrap().to_string_lossy().to_string();
@@ -152,30 +165,27 @@ fn check_verifydata(data: &Path) {
             assert!(m.modseq >= m.createseq, "{ctx}: ModSeq >= CreateSeq");
             assert!(m.modseq <= mb.modseq, "{ctx}: mailbox ModSeq is the high-water mark");
             assert!(m.id <= db.message_sequence().unwrap() as i64);
-            // Threads: ThreadID is the root, the last of the parents (closest first).
-            let rec = store
-                .get("Message", &mailvault::mox::int64_key(m.id))
-                .unwrap()
-                .unwrap();
-            let parents: Vec<i64> = rec
-                .get("ThreadParentIDs")
-                .as_list()
-                .iter()
-                .map(|v| v.as_i64())
-                .collect();
-            match parents.last() {
-                None => assert!(m.expunged || m.thread_id == m.id, "{ctx}: thread root"),
-                Some(root) => {
-                    assert_eq!(m.thread_id, *root, "{ctx}: thread id");
-                    if let Some(p) = by_id.get(&parents[0])
-                        && !p.expunged
-                    {
-                        assert_eq!(p.thread_id, m.thread_id, "{ctx}: parent thread");
-                    }
-                }
-            }
             if m.expunged {
                 continue;
+            }
+            // Threads: parents closest first; the first ancestor still present carries the
+            // tail of the list; ThreadID is the root.
+            let parents = thread_parents(&store, m.id);
+            threaded += usize::from(!parents.is_empty());
+            assert!(m.thread_id > 0, "{ctx}: thread id");
+            assert!(!parents.contains(&m.id), "{ctx}: own parent");
+            match parents.last() {
+                None => assert_eq!(m.thread_id, m.id, "{ctx}: thread root"),
+                Some(root) => assert_eq!(m.thread_id, *root, "{ctx}: thread root"),
+            }
+            for (i, pid) in parents.iter().enumerate() {
+                match by_id.get(pid) {
+                    Some(p) if !p.expunged => {
+                        assert_eq!(thread_parents(&store, *pid), parents[i + 1..], "{ctx}");
+                        break;
+                    }
+                    _ => continue,
+                }
             }
             assert!(!mb.expunged);
             let path = dir.join("msg").join(mailvault::mox::message_path(m.id));
@@ -223,13 +233,22 @@ fn check_verifydata(data: &Path) {
             }
         }
     }
-    // Queue: each Msg has its file, of the right size.
+    assert!(threaded > 0, "some messages are replies");
+    // Queue: each Msg has its file, of the right size, and there is no other file.
+    let mut queued = BTreeSet::new();
     for q in mailvault::mox::read_queue(&data.join("queue/index.db")).unwrap() {
         let path = data
             .join("queue")
             .join(mailvault::mox::message_path(q.id));
         let len = std::fs::metadata(&path).unwrap().len() as i64;
         assert_eq!(len + q.msgprefix.len() as i64, q.size);
+        queued.insert(path);
+    }
+    for f in walkdir::WalkDir::new(data.join("queue")) {
+        let f = f.unwrap();
+        if f.file_type().is_file() && f.file_name() != "index.db" {
+            assert!(queued.contains(f.path()), "stray {}", f.path().display());
+        }
     }
     for db in mailvault::mox::GLOBAL_DBS {
         let bolt = Bolt::open(&data.join(db)).unwrap();

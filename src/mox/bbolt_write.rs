@@ -375,8 +375,43 @@ mod tests {
         u64::from_le_bytes(b[o..o + 8].try_into().unwrap())
     }
 
-    /// A minimal independent walker: collects (path, key, value) of every value in the file.
+    /// A minimal independent walker: collects (path, key, value) of every value in the file,
+    /// and checks what bbolt's consistency check does about pages: every page below the
+    /// high-water mark is a meta page, the freelist, or part of exactly one node.
     fn walk(file: &[u8]) -> Vec<(Vec<Vec<u8>>, Vec<u8>, Vec<u8>)> {
+        let hw = u64_at(file, PAGE_SIZE + PAGE_HEADER_SIZE + 40) as usize;
+        let mut seen = vec![0u32; hw];
+        seen[0] = 1;
+        seen[1] = 1;
+        seen[2] = 1;
+        fn mark(file: &[u8], p: usize, seen: &mut Vec<u32>) {
+            let overflow = u32_at(file, p * PAGE_SIZE + 12) as usize;
+            assert_eq!(u64_at(file, p * PAGE_SIZE), p as u64, "page id");
+            for q in p..=p + overflow {
+                seen[q] += 1;
+            }
+            let flags = u16::from_le_bytes([file[p * PAGE_SIZE + 8], file[p * PAGE_SIZE + 9]]);
+            let count = u16::from_le_bytes([file[p * PAGE_SIZE + 10], file[p * PAGE_SIZE + 11]]);
+            for i in 0..count as usize {
+                let h = p * PAGE_SIZE + PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
+                if flags == FLAG_BRANCH {
+                    mark(file, u64_at(file, h + 8) as usize, seen);
+                } else if u32_at(file, h) == BUCKET_LEAF_FLAG {
+                    let pos = h + u32_at(file, h + 4) as usize + u32_at(file, h + 8) as usize;
+                    let root = u64_at(file, pos) as usize;
+                    if root != 0 {
+                        mark(file, root, seen);
+                    }
+                }
+            }
+        }
+        let m = PAGE_SIZE + PAGE_HEADER_SIZE;
+        mark(file, u64_at(file, m + 16) as usize, &mut seen);
+        assert!(seen.iter().all(|&n| n == 1), "page use: {seen:?}");
+        walk_values(file)
+    }
+
+    fn walk_values(file: &[u8]) -> Vec<(Vec<Vec<u8>>, Vec<u8>, Vec<u8>)> {
         let meta = |p: usize| {
             let m = p * PAGE_SIZE + PAGE_HEADER_SIZE;
             assert_eq!(u32_at(file, m), MAGIC);
