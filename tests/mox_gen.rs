@@ -714,3 +714,25 @@ fn generate_refuses_a_non_empty_target() {
     assert!(e.to_string().contains("not empty"), "{e}");
     assert_eq!(std::fs::read(dir.path().join("data/x")).unwrap(), b"x");
 }
+
+/// A larger directory (several thousand messages, multi-page branches, shared files whose first
+/// copy was expunged): slow in the debug profile, run with `--ignored`.
+#[test]
+#[ignore]
+fn larger_generation_and_night_pass_the_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = GenOptions {
+        accounts: 4,
+        messages: 2500,
+        seed: 1,
+        ..GenOptions::default()
+    };
+    let r = generate(&opts, dir.path()).unwrap();
+    assert_eq!(r.totals.live_messages, 10_000);
+    check_inspect(dir.path(), &r.accounts);
+    check_verifydata(&r.data_dir);
+    let night = mutate(dir.path(), &MutateOptions::default()).unwrap();
+    let afters: Vec<AccountReport> = night.accounts.iter().map(|a| a.after.clone()).collect();
+    check_inspect(dir.path(), &afters);
+    check_verifydata(&night.data_dir);
+}

@@ -242,7 +242,10 @@ impl Account {
                 b.len()
             }
             FileSource::Link(src) => {
-                std::fs::hard_link(src, &path).map_err(|e| io_err(&path, e))?;
+                std::fs::hard_link(src, &path).map_err(|e| {
+                    let what = format!("linking to {}: {e}", src.display());
+                    io_err(&path, std::io::Error::new(e.kind(), what))
+                })?;
                 std::fs::metadata(&path).map_err(|e| io_err(&path, e))?.len() as usize
             }
         };

@@ -680,14 +680,18 @@ fn generate_account(
             &draft,
             content_seed,
         );
+        // Later recipients of a shared delivery link the first copy (unless that one was
+        // expunged since; then this copy becomes the one to link).
         if let Some(s) = shared_idx
             && let Some(p) = &shared[s].first_path
+            && p.exists()
         {
             msg.file = FileSource::Link(p.clone());
         }
+        let linked = matches!(msg.file, FileSource::Link(_));
         let id = acc.deliver(mailbox_id, msg)?;
         if let Some(s) = shared_idx
-            && shared[s].first_path.is_none()
+            && !linked
         {
             shared[s].first_path = Some(acc.message_file(id));
         }
