@@ -163,7 +163,10 @@ fn check_verifydata(data: &Path) {
             let ctx = format!("{name} message {}", m.id);
             assert!(m.uid < mb.uidnext, "{ctx}: UID < UIDNext");
             assert!(m.modseq >= m.createseq, "{ctx}: ModSeq >= CreateSeq");
-            assert!(m.modseq <= mb.modseq, "{ctx}: mailbox ModSeq is the high-water mark");
+            assert!(
+                m.modseq <= mb.modseq,
+                "{ctx}: mailbox ModSeq is the high-water mark"
+            );
             assert!(m.id <= db.message_sequence().unwrap() as i64);
             if m.expunged {
                 continue;
@@ -237,9 +240,7 @@ fn check_verifydata(data: &Path) {
     // Queue: each Msg has its file, of the right size, and there is no other file.
     let mut queued = BTreeSet::new();
     for q in mailvault::mox::read_queue(&data.join("queue/index.db")).unwrap() {
-        let path = data
-            .join("queue")
-            .join(mailvault::mox::message_path(q.id));
+        let path = data.join("queue").join(mailvault::mox::message_path(q.id));
         let len = std::fs::metadata(&path).unwrap().len() as i64;
         assert_eq!(len + q.msgprefix.len() as i64, q.size);
         queued.insert(path);
@@ -262,7 +263,10 @@ fn generated_directory_inspects_as_reported_and_passes_verifydata_checks() {
     let r = generate(&small_opts(7), dir.path()).unwrap();
     assert_eq!(r.totals.accounts, 3);
     assert_eq!(r.totals.live_messages, 360);
-    assert!(r.totals.message_records > r.totals.live_messages, "tombstones");
+    assert!(
+        r.totals.message_records > r.totals.live_messages,
+        "tombstones"
+    );
     // Shared deliveries are hardlinked: fewer distinct files than paths.
     assert!(r.totals.distinct_message_files < r.totals.message_files);
     let linked = r
@@ -281,10 +285,11 @@ fn generated_directory_inspects_as_reported_and_passes_verifydata_checks() {
     assert!(small * 10 >= sizes.len() * 8, "most messages are small");
     assert!(sizes.iter().any(|&s| s > 60_000), "a tail of attachments");
     // Nested mailboxes with their parents.
-    assert!(r.accounts.iter().all(|a| a
-        .mailboxes
-        .iter()
-        .any(|m| m.parent_id != 0)));
+    assert!(
+        r.accounts
+            .iter()
+            .all(|a| a.mailboxes.iter().any(|m| m.parent_id != 0))
+    );
     // Junk filter on the first account, with mox's bloom size.
     let bloom = r.data_dir.join("accounts/user01/junkfilter.bloom");
     assert_eq!(std::fs::metadata(bloom).unwrap().len(), 4 << 20);
@@ -305,7 +310,16 @@ fn generated_directory_inspects_as_reported_and_passes_verifydata_checks() {
     let q: Vec<_> = ins
         .queue
         .iter()
-        .map(|q| (q.id, q.base_id, q.size, q.msgprefix_len, q.path.clone(), q.hold))
+        .map(|q| {
+            (
+                q.id,
+                q.base_id,
+                q.size,
+                q.msgprefix_len,
+                q.path.clone(),
+                q.hold,
+            )
+        })
         .collect();
     let want: Vec<_> = r
         .queue
@@ -355,7 +369,10 @@ fn a_night_moves_modseqs_as_mox_does_and_inspect_agrees() {
         for &(id, tomb) in &a.moved {
             let old = before.messages.iter().find(|m| m.id == id).unwrap();
             let m = msg(id);
-            assert!(!m.expunged && m.mailbox_id != old.mailbox_id, "{n}: moved keeps id");
+            assert!(
+                !m.expunged && m.mailbox_id != old.mailbox_id,
+                "{n}: moved keeps id"
+            );
             assert_eq!(m.create_seq, m.mod_seq);
             let t = msg(tomb);
             assert!(t.expunged && t.mailbox_id == old.mailbox_id && t.uid == old.uid);
@@ -409,7 +426,12 @@ fn generation_is_deterministic_by_seed() {
     let digest = |r: &GenReport| -> Vec<(String, Vec<u8>)> {
         r.files
             .iter()
-            .map(|f| (f.path.clone(), std::fs::read(r.data_dir.join(&f.path)).unwrap()))
+            .map(|f| {
+                (
+                    f.path.clone(),
+                    std::fs::read(r.data_dir.join(&f.path)).unwrap(),
+                )
+            })
             .collect()
     };
     assert_eq!(digest(&ra), digest(&rb));
@@ -433,7 +455,10 @@ fn to_value(tv: &TypeVersion, ty: &enc::FieldType, v: &FieldValue) -> Value {
             Value::List(items.iter().map(|i| to_value(tv, et, i)).collect())
         }
         FieldValue::Map(entries) => {
-            let (kt, vt) = (ty.map_key.as_deref().unwrap(), ty.map_value.as_deref().unwrap());
+            let (kt, vt) = (
+                ty.map_key.as_deref().unwrap(),
+                ty.map_value.as_deref().unwrap(),
+            );
             Value::Map(
                 entries
                     .iter()
@@ -456,7 +481,10 @@ fn to_value(tv: &TypeVersion, ty: &enc::FieldType, v: &FieldValue) -> Value {
 fn to_record(tv: &TypeVersion, defs: &[enc::Field], fields: &[(String, FieldValue)]) -> Record {
     let mut r = Record::new();
     for (name, v) in fields {
-        let def = defs.iter().find(|f| &f.name == name).expect("field in schema");
+        let def = defs
+            .iter()
+            .find(|f| &f.name == name)
+            .expect("field in schema");
         if !matches!(v, FieldValue::Zero) {
             r.set(name, to_value(tv, &def.ty, v));
         }
@@ -507,7 +535,9 @@ fn fixture_databases_reencode_byte_for_byte() {
                 let BoltEntry::Value(json) = json else {
                     panic!()
                 };
-                let tv = Arc::new(TypeVersion::parse(&type_name, std::str::from_utf8(json).unwrap()).unwrap());
+                let tv = Arc::new(
+                    TypeVersion::parse(&type_name, std::str::from_utf8(json).unwrap()).unwrap(),
+                );
                 let mut td = TypeData::new(tv.clone());
                 let stored = tb.bucket(b"records").unwrap();
                 for item in store.records(&type_name).unwrap() {
@@ -577,8 +607,13 @@ fn random_value(tv: &TypeVersion, ty: &enc::FieldType, seed: &mut u64, depth: us
         Kind::Float32 => Value::Float(f64::from((step(seed) % 1000) as f32 / 8.0)),
         Kind::Float64 => Value::Float(step(seed) as f64 / 3.0),
         Kind::String => Value::Str(format!("s{}é", step(seed) % 1000)),
-        Kind::Bytes | Kind::BinaryMarshal => Value::Bytes(vec![step(seed) as u8; (step(seed) % 40) as usize]),
-        Kind::Time => Value::Time(GoTime::utc(step(seed) as i64 % 4_000_000_000, (step(seed) % 1_000_000_000) as u32)),
+        Kind::Bytes | Kind::BinaryMarshal => {
+            Value::Bytes(vec![step(seed) as u8; (step(seed) % 40) as usize])
+        }
+        Kind::Time => Value::Time(GoTime::utc(
+            step(seed) as i64 % 4_000_000_000,
+            (step(seed) % 1_000_000_000) as u32,
+        )),
         Kind::Slice | Kind::Array => {
             let et = ty.list.as_deref().unwrap();
             let n = if ty.kind == Kind::Array {
@@ -589,17 +624,29 @@ fn random_value(tv: &TypeVersion, ty: &enc::FieldType, seed: &mut u64, depth: us
             if depth > 3 {
                 return Value::Nil;
             }
-            Value::List((0..n).map(|_| random_value(tv, et, seed, depth + 1)).collect())
+            Value::List(
+                (0..n)
+                    .map(|_| random_value(tv, et, seed, depth + 1))
+                    .collect(),
+            )
         }
         Kind::Map => {
             if depth > 3 {
                 return Value::Nil;
             }
-            let (kt, vt) = (ty.map_key.as_deref().unwrap(), ty.map_value.as_deref().unwrap());
+            let (kt, vt) = (
+                ty.map_key.as_deref().unwrap(),
+                ty.map_value.as_deref().unwrap(),
+            );
             let n = (step(seed) % 3) as usize;
             Value::Map(
                 (0..n)
-                    .map(|_| (random_value(tv, kt, seed, depth + 1), random_value(tv, vt, seed, depth + 1)))
+                    .map(|_| {
+                        (
+                            random_value(tv, kt, seed, depth + 1),
+                            random_value(tv, vt, seed, depth + 1),
+                        )
+                    })
                     .collect(),
             )
         }

@@ -286,8 +286,7 @@ impl PageWriter {
                 let mut end = start;
                 let mut size = PAGE_HEADER_SIZE;
                 while end < level.len()
-                    && (end - start < 2
-                        || size + ELEMENT_SIZE + level[end].0.len() <= PAGE_SIZE)
+                    && (end - start < 2 || size + ELEMENT_SIZE + level[end].0.len() <= PAGE_SIZE)
                 {
                     size += ELEMENT_SIZE + level[end].0.len();
                     end += 1;
@@ -375,10 +374,13 @@ mod tests {
         u64::from_le_bytes(b[o..o + 8].try_into().unwrap())
     }
 
+    /// (bucket path, key, value).
+    type Walked = (Vec<Vec<u8>>, Vec<u8>, Vec<u8>);
+
     /// A minimal independent walker: collects (path, key, value) of every value in the file,
     /// and checks what bbolt's consistency check does about pages: every page below the
     /// high-water mark is a meta page, the freelist, or part of exactly one node.
-    fn walk(file: &[u8]) -> Vec<(Vec<Vec<u8>>, Vec<u8>, Vec<u8>)> {
+    fn walk(file: &[u8]) -> Vec<Walked> {
         let hw = u64_at(file, PAGE_SIZE + PAGE_HEADER_SIZE + 40) as usize;
         let mut seen = vec![0u32; hw];
         seen[0] = 1;
@@ -387,8 +389,8 @@ mod tests {
         fn mark(file: &[u8], p: usize, seen: &mut Vec<u32>) {
             let overflow = u32_at(file, p * PAGE_SIZE + 12) as usize;
             assert_eq!(u64_at(file, p * PAGE_SIZE), p as u64, "page id");
-            for q in p..=p + overflow {
-                seen[q] += 1;
+            for n in &mut seen[p..=p + overflow] {
+                *n += 1;
             }
             let flags = u16::from_le_bytes([file[p * PAGE_SIZE + 8], file[p * PAGE_SIZE + 9]]);
             let count = u16::from_le_bytes([file[p * PAGE_SIZE + 10], file[p * PAGE_SIZE + 11]]);
@@ -411,7 +413,7 @@ mod tests {
         walk_values(file)
     }
 
-    fn walk_values(file: &[u8]) -> Vec<(Vec<Vec<u8>>, Vec<u8>, Vec<u8>)> {
+    fn walk_values(file: &[u8]) -> Vec<Walked> {
         let meta = |p: usize| {
             let m = p * PAGE_SIZE + PAGE_HEADER_SIZE;
             assert_eq!(u32_at(file, m), MAGIC);
@@ -425,12 +427,7 @@ mod tests {
         let (t1, r1) = meta(1);
         let root = if t0 > t1 { r0 } else { r1 };
         let mut out = Vec::new();
-        fn page(
-            file: &[u8],
-            p: &[u8],
-            path: &[Vec<u8>],
-            out: &mut Vec<(Vec<Vec<u8>>, Vec<u8>, Vec<u8>)>,
-        ) {
+        fn page(file: &[u8], p: &[u8], path: &[Vec<u8>], out: &mut Vec<Walked>) {
             let flags = u16::from_le_bytes([p[8], p[9]]);
             let count = u16::from_le_bytes([p[10], p[11]]) as usize;
             for i in 0..count {
@@ -484,10 +481,15 @@ mod tests {
         }
         big.put(b"huge".to_vec(), vec![7u8; 3 * PAGE_SIZE + 5]);
         root.bucket_mut(b"small").put(b"k".to_vec(), b"v".to_vec());
-        root.bucket_mut(b"nest").bucket_mut(b"inner").put(b"a", b"b");
+        root.bucket_mut(b"nest")
+            .bucket_mut(b"inner")
+            .put(b"a", b"b");
         let file = build(&root, 9);
         let got = walk(&file);
-        let big_vals: Vec<_> = got.iter().filter(|(p, _, _)| p == &[b"big".to_vec()]).collect();
+        let big_vals: Vec<_> = got
+            .iter()
+            .filter(|(p, _, _)| p == &[b"big".to_vec()])
+            .collect();
         assert_eq!(big_vals.len(), 5001);
         let keys: Vec<_> = big_vals.iter().map(|(_, k, _)| k.clone()).collect();
         let mut sorted = keys.clone();

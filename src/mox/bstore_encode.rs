@@ -534,7 +534,12 @@ fn encode_one(
 ) -> Result<(), EncodeError> {
     let v = match (ty.ptr, v) {
         (true, Value::Ptr(inner)) => inner.as_ref(),
-        (true, _) => return Err(err(&tv.type_name, format!("field {name}: expected pointer"))),
+        (true, _) => {
+            return Err(err(
+                &tv.type_name,
+                format!("field {name}: expected pointer"),
+            ));
+        }
         (false, v) => v,
     };
     let mismatch = || {
@@ -632,7 +637,12 @@ fn pack_key_part(
     terminate: bool,
     out: &mut Vec<u8>,
 ) -> Result<(), EncodeError> {
-    let bad = || err(&tv.type_name, format!("cannot pack {v:?} as {:?} key", ty.kind));
+    let bad = || {
+        err(
+            &tv.type_name,
+            format!("cannot pack {v:?} as {:?} key", ty.kind),
+        )
+    };
     let k = ty.kind;
     if k.signed() {
         let i = match v {
@@ -695,7 +705,10 @@ pub fn index_keys(
     for &fi in &idx.fields {
         let f = &tv.fields[fi];
         if f.ty.kind == Kind::Slice {
-            let et = f.ty.list.as_deref().ok_or_else(|| err(&tv.type_name, "slice"))?;
+            let et =
+                f.ty.list
+                    .as_deref()
+                    .ok_or_else(|| err(&tv.type_name, "slice"))?;
             let items: &[Value] = match record.get(&f.name) {
                 Some(Value::List(items)) => items,
                 _ => &[],
@@ -961,7 +974,9 @@ impl Reader<'_> {
     }
     fn fieldmap(&mut self, n: usize) -> Result<Vec<bool>, EncodeError> {
         let bytes = self.take(n.div_ceil(8))?.to_vec();
-        Ok((0..n).map(|i| bytes[i / 8] & (1 << (7 - i % 8)) != 0).collect())
+        Ok((0..n)
+            .map(|i| bytes[i / 8] & (1 << (7 - i % 8)) != 0)
+            .collect())
     }
     fn fields(&mut self, fields: &[Field]) -> Result<Record, EncodeError> {
         let present = self.fieldmap(fields.len())?;
@@ -1008,7 +1023,10 @@ impl Reader<'_> {
             }
             Kind::Map => {
                 let kt = ty.map_key.as_deref().ok_or_else(|| self.fail("map type"))?;
-                let vt = ty.map_value.as_deref().ok_or_else(|| self.fail("map type"))?;
+                let vt = ty
+                    .map_value
+                    .as_deref()
+                    .ok_or_else(|| self.fail("map type"))?;
                 let n = self.uvarint()? as usize;
                 if n > self.b.len() * 8 + 8 {
                     return Err(self.fail("map too long"));
@@ -1039,7 +1057,11 @@ impl Reader<'_> {
 
 /// Decodes a stored record (value bytes, with its primary key) by schema `tv`.
 pub fn decode_record(tv: &TypeVersion, pk: &[u8], value: &[u8]) -> Result<Record, EncodeError> {
-    let mut r = Reader { b: value, pos: 0, tv };
+    let mut r = Reader {
+        b: value,
+        pos: 0,
+        tv,
+    };
     let version = r.uvarint()?;
     if version != u64::from(tv.version) {
         return Err(r.fail(&format!(

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use super::super::bbolt_write::{self, BoltBucket};
 use super::super::bstore_encode::{GoTime, Record, StoreData, Value};
 use super::{MailboxReport, MessageReport, SCHEMA_ACCOUNT, io_err};
-use crate::mox::message_path as datadir_path;
 use crate::Error as GenError;
+use crate::mox::message_path as datadir_path;
 
 /// Special-use fields in mox's field order, with their IMAP names (RFC 6154).
 pub(crate) const SPECIAL_USE: [(&str, &str); 5] = [
@@ -54,11 +54,7 @@ pub(crate) struct Account {
 
 impl Account {
     /// A new account with the standard mailboxes, as mox creates it (all at modseq 2).
-    pub(crate) fn create(
-        name: &str,
-        dir: &Path,
-        uidvalidity: u32,
-    ) -> Result<Account, GenError> {
+    pub(crate) fn create(name: &str, dir: &Path, uidvalidity: u32) -> Result<Account, GenError> {
         let store = StoreData::from_schema_lines(SCHEMA_ACCOUNT)?;
         let mut a = Account {
             name: name.to_string(),
@@ -98,9 +94,8 @@ impl Account {
             let td = store.type_data(t)?;
             let mut out = BTreeMap::new();
             for (pk, v) in &td.records {
-                let r =
-                    super::super::bstore_encode::decode_record(&td.schema, pk, v)
-                        .map_err(|e| GenError::corrupt(&db, e.to_string()))?;
+                let r = super::super::bstore_encode::decode_record(&td.schema, pk, v)
+                    .map_err(|e| GenError::corrupt(&db, e.to_string()))?;
                 out.insert(r.int("ID"), r);
             }
             Ok(out)
@@ -186,7 +181,11 @@ impl Account {
     }
 
     fn message_seq(&self) -> i64 {
-        let t = self.store.type_data("Message").map(|t| t.sequence).unwrap_or(0) as i64;
+        let t = self
+            .store
+            .type_data("Message")
+            .map(|t| t.sequence)
+            .unwrap_or(0) as i64;
         t.max(self.messages.keys().next_back().copied().unwrap_or(0))
     }
 
@@ -246,7 +245,9 @@ impl Account {
                     let what = format!("linking to {}: {e}", src.display());
                     io_err(&path, std::io::Error::new(e.kind(), what))
                 })?;
-                std::fs::metadata(&path).map_err(|e| io_err(&path, e))?.len() as usize
+                std::fs::metadata(&path)
+                    .map_err(|e| io_err(&path, e))?
+                    .len() as usize
             }
         };
         r.set("Size", Value::Int((m.prefix_len + file_len) as i64));
@@ -314,8 +315,7 @@ impl Account {
             self.dirty.insert(id);
             let path = self.message_file(id);
             std::fs::remove_file(&path).map_err(|e| io_err(&path, e))?;
-            self.files_removed
-                .push(format!("msg/{}", datadir_path(id)));
+            self.files_removed.push(format!("msg/{}", datadir_path(id)));
         }
         self.bump_mailbox(mailbox_id, modseq, &[]);
         Ok(modseq)
@@ -434,8 +434,10 @@ impl Account {
             self.store.insert("Mailbox", mb)?;
         }
         for (_, name) in &names {
-            self.store
-                .insert("Subscription", &Record::new().with("Name", Value::Str(name.clone())))?;
+            self.store.insert(
+                "Subscription",
+                &Record::new().with("Name", Value::Str(name.clone())),
+            )?;
         }
         let disk = self.disk_usage();
         let st = &mut self.store;
@@ -532,7 +534,11 @@ impl Account {
             next_uid_validity: self.next_uidvalidity,
             disk_usage: self.disk_usage(),
             message_sequence: self.message_seq() as u64,
-            live_messages: self.messages.values().filter(|r| !r.bool("Expunged")).count() as u64,
+            live_messages: self
+                .messages
+                .values()
+                .filter(|r| !r.bool("Expunged"))
+                .count() as u64,
             message_records: self.messages.len() as u64,
             mailboxes,
             messages,

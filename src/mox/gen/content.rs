@@ -56,23 +56,122 @@ impl Rng {
 }
 
 const WORDS: &[&str] = &[
-    "the", "of", "and", "to", "in", "for", "is", "on", "that", "with", "as", "we", "it", "be",
-    "at", "this", "by", "from", "have", "or", "not", "are", "you", "your", "our", "will", "can",
-    "backup", "server", "mail", "message", "report", "meeting", "budget", "review", "project",
-    "deploy", "database", "latency", "storage", "network", "cluster", "invoice", "customer",
-    "schedule", "update", "version", "migration", "ticket", "release", "quarterly", "support",
-    "throughput", "postmortem", "design", "draft", "notes", "agenda", "team", "week", "today",
-    "tomorrow", "please", "thanks", "regards", "question", "answer", "issue", "change", "plan",
-    "after", "before", "because", "through", "between", "under", "again", "still", "maybe",
-    "good", "new", "old", "first", "last", "long", "great", "little", "own", "other", "right",
-    "big", "high", "different", "small", "large", "next", "early", "young", "important", "few",
-    "public", "bad", "same", "able", "système", "café", "naïve", "über", "straße", "señor",
+    "the",
+    "of",
+    "and",
+    "to",
+    "in",
+    "for",
+    "is",
+    "on",
+    "that",
+    "with",
+    "as",
+    "we",
+    "it",
+    "be",
+    "at",
+    "this",
+    "by",
+    "from",
+    "have",
+    "or",
+    "not",
+    "are",
+    "you",
+    "your",
+    "our",
+    "will",
+    "can",
+    "backup",
+    "server",
+    "mail",
+    "message",
+    "report",
+    "meeting",
+    "budget",
+    "review",
+    "project",
+    "deploy",
+    "database",
+    "latency",
+    "storage",
+    "network",
+    "cluster",
+    "invoice",
+    "customer",
+    "schedule",
+    "update",
+    "version",
+    "migration",
+    "ticket",
+    "release",
+    "quarterly",
+    "support",
+    "throughput",
+    "postmortem",
+    "design",
+    "draft",
+    "notes",
+    "agenda",
+    "team",
+    "week",
+    "today",
+    "tomorrow",
+    "please",
+    "thanks",
+    "regards",
+    "question",
+    "answer",
+    "issue",
+    "change",
+    "plan",
+    "after",
+    "before",
+    "because",
+    "through",
+    "between",
+    "under",
+    "again",
+    "still",
+    "maybe",
+    "good",
+    "new",
+    "old",
+    "first",
+    "last",
+    "long",
+    "great",
+    "little",
+    "own",
+    "other",
+    "right",
+    "big",
+    "high",
+    "different",
+    "small",
+    "large",
+    "next",
+    "early",
+    "young",
+    "important",
+    "few",
+    "public",
+    "bad",
+    "same",
+    "able",
+    "système",
+    "café",
+    "naïve",
+    "über",
+    "straße",
+    "señor",
 ];
 
 const FIRST: &[&str] = &[
-    "Alice", "Bob", "Carol", "Dave", "Erin", "Frank", "Grace", "Heidi", "Ivan", "Judy",
-    "Mallory", "Niaj", "Olivia", "Peggy", "Rupert", "Sybil", "Trent", "Victor", "Walter",
-    "Akira", "Zoë", "José", "Müller",
+    "Alice", "Bob", "Carol", "Dave", "Erin", "Frank", "Grace", "Heidi", "Ivan", "Judy", "Mallory",
+    "Niaj", "Olivia", "Peggy", "Rupert", "Sybil", "Trent", "Victor", "Walter", "Akira", "Zoë",
+    "José", "Müller",
 ];
 const LAST: &[&str] = &[
     "Smith", "Jones", "Nakamura", "García", "Müller", "Dubois", "Rossi", "Novak", "Kowalski",
@@ -156,7 +255,11 @@ impl Pools {
         while text.len() < TEXT_POOL {
             let w = rng.pick(WORDS);
             if line + w.len() > 72 {
-                text.extend_from_slice(if rng.chance(0.1) { b".\r\n\r\n" } else { b"\r\n" });
+                text.extend_from_slice(if rng.chance(0.1) {
+                    b".\r\n\r\n"
+                } else {
+                    b"\r\n"
+                });
                 line = 0;
             } else if line > 0 {
                 text.push(b' ');
@@ -211,8 +314,16 @@ fn base64_lines(raw: &[u8]) -> Vec<u8> {
             let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
             out.push(A[(n >> 18) as usize & 63]);
             out.push(A[(n >> 12) as usize & 63]);
-            out.push(if c.len() > 1 { A[(n >> 6) as usize & 63] } else { b'=' });
-            out.push(if c.len() > 2 { A[n as usize & 63] } else { b'=' });
+            out.push(if c.len() > 1 {
+                A[(n >> 6) as usize & 63]
+            } else {
+                b'='
+            });
+            out.push(if c.len() > 2 {
+                A[n as usize & 63]
+            } else {
+                b'='
+            });
         }
         out.extend_from_slice(b"\r\n");
     }
@@ -318,13 +429,19 @@ pub(crate) fn build_message(
 ) -> Built {
     let mut f = Vec::with_capacity(text_len + attachment_len + 1024);
     let push = |f: &mut Vec<u8>, s: &str| f.extend_from_slice(s.as_bytes());
-    push(&mut f, &format!("From: {} <{}>\r\n", h.from.name, h.from.addr()));
+    push(
+        &mut f,
+        &format!("From: {} <{}>\r\n", h.from.name, h.from.addr()),
+    );
     push(&mut f, &format!("To: {} <{}>\r\n", h.to.name, h.to.addr()));
     push(&mut f, &format!("Subject: {}\r\n", h.subject));
     push(&mut f, &format!("Date: {}\r\n", rfc5322_date(h.date)));
     push(&mut f, &format!("Message-ID: <{}>\r\n", h.message_id));
     if let Some(p) = h.in_reply_to {
-        push(&mut f, &format!("In-Reply-To: <{p}>\r\nReferences: <{p}>\r\n"));
+        push(
+            &mut f,
+            &format!("In-Reply-To: <{p}>\r\nReferences: <{p}>\r\n"),
+        );
     }
     push(&mut f, "MIME-Version: 1.0\r\n");
     let text = pools.text(rng, text_len);

@@ -347,7 +347,10 @@ fn make_message(
         Vec::new()
     };
     let received = GoTime::utc(d.time, rng.below(1_000_000_000) as u32);
-    let save = GoTime::utc(d.time, received.nanos.saturating_add(5_000_000).min(999_999_999));
+    let save = GoTime::utc(
+        d.time,
+        received.nanos.saturating_add(5_000_000).min(999_999_999),
+    );
     let mut r = Record::new()
         .with("Received", Value::Time(received))
         .with("SaveDate", Value::Ptr(Box::new(Value::Time(save))));
@@ -493,9 +496,9 @@ pub fn generate(opts: &GenOptions, out: &Path) -> Result<GenReport> {
                 let a = rng.below(opts.accounts as u64) as usize;
                 if !recipients.contains(&a) && shared_of[a].len() < per_account {
                     recipients.push(a);
-                } else if (0..opts.accounts).all(|a| {
-                    recipients.contains(&a) || shared_of[a].len() >= per_account
-                }) {
+                } else if (0..opts.accounts)
+                    .all(|a| recipients.contains(&a) || shared_of[a].len() >= per_account)
+                {
                     break;
                 }
             }
@@ -795,7 +798,10 @@ fn flag_batch(rng: &mut Rng, acc: &mut Account, boxes: &[(i64, BoxKind)]) -> Opt
             if !kw.iter().any(|k| k == "$label2") {
                 kw.push("$label2".to_string());
             }
-            r.set("Keywords", Value::List(kw.into_iter().map(Value::Str).collect()));
+            r.set(
+                "Keywords",
+                Value::List(kw.into_iter().map(Value::Str).collect()),
+            );
         }
     }))
 }
@@ -962,9 +968,9 @@ pub(crate) fn list_files(data_dir: &Path) -> Result<Vec<FileReport>> {
         if !e.file_type().is_file() {
             continue;
         }
-        let md = e.metadata().map_err(|err| {
-            Error::io(e.path(), std::io::Error::other(err.to_string()))
-        })?;
+        let md = e
+            .metadata()
+            .map_err(|err| Error::io(e.path(), std::io::Error::other(err.to_string())))?;
         let rel = e.path().strip_prefix(data_dir).unwrap_or(e.path());
         out.push(FileReport {
             path: rel.to_string_lossy().replace('\\', "/"),

@@ -12,9 +12,9 @@ use super::{
     AccountReport, BoxKind, Draft, FileReport, QueueReport, ThreadInfo, Totals, list_files,
     make_message, totals,
 };
-use crate::mox::message_path as msg_path;
 use crate::mox::bbolt_write::BoltBucket;
 use crate::mox::bstore_encode::{StoreData, Value, decode_record, int64_key};
+use crate::mox::message_path as msg_path;
 use crate::{Error, Result};
 
 /// How much happens in the night.
@@ -104,7 +104,7 @@ pub fn mutate(dir: &Path, opts: &MutateOptions) -> Result<MutateReport> {
         .map(|e| e.file_name().to_string_lossy().to_string())
         .collect();
     names.sort();
-    let mut rng = Rng::new(opts.seed ^ 0x5eed_0f_4e16_4701);
+    let mut rng = Rng::new(opts.seed ^ 0x5eed_0f4e_1647_0100);
     let pools = Pools::new(&mut rng);
     let mut report = MutateReport {
         options: opts.clone(),
@@ -121,8 +121,12 @@ pub fn mutate(dir: &Path, opts: &MutateOptions) -> Result<MutateReport> {
     for name in &names {
         let night = night_for_account(opts, &mut rng, &pools, name, &accounts_dir.join(name))?;
         let prefix = format!("accounts/{name}/");
-        report.files_added.extend(night.1.iter().map(|f| format!("{prefix}{f}")));
-        report.files_removed.extend(night.2.iter().map(|f| format!("{prefix}{f}")));
+        report
+            .files_added
+            .extend(night.1.iter().map(|f| format!("{prefix}{f}")));
+        report
+            .files_removed
+            .extend(night.2.iter().map(|f| format!("{prefix}{f}")));
         report.databases_rewritten.push(format!("{prefix}index.db"));
         report.accounts.push(night.0);
     }
@@ -341,7 +345,8 @@ fn queue_records(store: &StoreData, path: &Path) -> Result<Vec<QueueReport>> {
     let td = store.type_data("Msg")?;
     let mut out = Vec::new();
     for (pk, v) in &td.records {
-        let r = decode_record(&td.schema, pk, v).map_err(|e| Error::corrupt(path, e.to_string()))?;
+        let r =
+            decode_record(&td.schema, pk, v).map_err(|e| Error::corrupt(path, e.to_string()))?;
         let id = r.int("ID");
         let domain = |f: &str| r.str(f).to_string();
         out.push(QueueReport {
