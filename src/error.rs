@@ -43,6 +43,9 @@ pub enum Error {
     /// Reading the mox data directory failed.
     #[error(transparent)]
     Mox(#[from] crate::mox::MoxError),
+    /// A bstore record does not fit its schema (writing mox data).
+    #[error(transparent)]
+    Encode(#[from] crate::mox::bstore_encode::EncodeError),
 }
 
 impl Error {

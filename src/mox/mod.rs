@@ -31,3 +31,9 @@ pub use records::{
     queue_messages, read_queue,
 };
 pub use schema::{Field, FieldType, Index, Kind, TypeVersion, parse_type_version};
+
+// Writing mox data: bbolt files, bstore records and generated data directories.
+pub mod bbolt_write;
+pub mod bstore_encode;
+#[path = "gen/mod.rs"]
+pub mod generator;
