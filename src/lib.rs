@@ -22,7 +22,7 @@ pub use id::{BlobId, ID_LEN, ParseIdError, SnapshotId};
 pub use progress::{Collect, Event, NoProgress, Progress};
 pub use repo::{
     Backend, BlobInfo, BlobKind, ChunkParams, FailAfter, LocalBackend, PutOutcome, RepoConfig,
-    Repository,
+    Repository, SnapshotList,
 };
 pub use restore::{RestoreOptions, RestoreStats, restore_tree};
 pub use snapshot::{AccountRef, Notice, Snapshot, SourceKind};
