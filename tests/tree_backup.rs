@@ -375,3 +375,27 @@ fn cli_names_a_damaged_object_and_rebuilds_a_deleted_catalog() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     check::assert_same(&check::model(src.path()), &check::model(&target2));
 }
+
+#[test]
+fn restore_of_a_partial_tree_creates_parents() {
+    let src = tempfile::tempdir().unwrap();
+    check::generate(src.path(), 6);
+    let repo_dir = tempfile::tempdir().unwrap();
+    let repo = Repository::init(&repo_dir.path().join("r")).unwrap();
+    let s = backup(&repo, src.path());
+    let mut tree = Tree::load(&repo, &repo.load_snapshot(&s.snapshot).unwrap().tree).unwrap();
+    tree.entries.retain(|e| e.path == "a/b/c/deep.bin");
+    let out = tempfile::tempdir().unwrap();
+    mailvault::restore_tree(
+        &repo,
+        &tree,
+        out.path(),
+        &RestoreOptions::default(),
+        &NoProgress,
+    )
+    .unwrap();
+    assert_eq!(
+        std::fs::read(out.path().join("a/b/c/deep.bin")).unwrap(),
+        std::fs::read(src.path().join("a/b/c/deep.bin")).unwrap()
+    );
+}
