@@ -32,7 +32,7 @@ pub use manifest::{AccountManifest, MailboxEntry, ManifestError, MessageEntry, M
 pub use progress::{Collect, Event, NoProgress, Progress};
 pub use repo::{
     Backend, BlobInfo, BlobKind, ChunkParams, FailAfter, LocalBackend, PutOutcome, RepoConfig,
-    Repository,
+    Repository, SnapshotList,
 };
 pub use restore::mox::{MoxRestoreSelection, load_list, load_manifest, restore_mox};
 pub use restore::{RestoreOptions, RestoreStats, restore_tree};

@@ -51,7 +51,7 @@ fn run_crash_points(power_loss: bool) {
 
     // The second backup changes some files, adds others, and reuses the rest.
     std::fs::write(src.join("a/one.txt"), b"edited\n").unwrap();
-    std::fs::write(src.join("big/more.bin"), check::bytes(2 << 20, 77)).unwrap();
+    std::fs::write(src.join("big/more.bin"), check::bytes(1_200_000, 77)).unwrap();
     let mut db = std::fs::read(src.join("big/store.db")).unwrap();
     db[70_000] ^= 1;
     std::fs::write(src.join("big/store.db"), db).unwrap();

@@ -448,3 +448,140 @@ fn second_handle_works_without_the_catalog() {
         &check::model(check::restore(&repo, &s.snapshot).path()),
     );
 }
+
+/// The source tree of the golden repository: fixed content, modes and mtimes.
+fn golden_source(root: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let t = |secs: u64| {
+        std::fs::FileTimes::new()
+            .set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+    };
+    let file = |rel: &str, data: &[u8], mode: u32, secs: u64| {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, data).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_times(t(secs))
+            .unwrap();
+    };
+    file("hello.txt", b"hello, golden world\n", 0o644, 1_700_000_000);
+    let text: Vec<u8> = b"Subject: golden\r\n\r\n"
+        .iter()
+        .chain(
+            b"all work and no play makes a dull backup\r\n"
+                .repeat(2500)
+                .iter(),
+        )
+        .copied()
+        .collect();
+    file("accounts/alice/msg/a/1", &text, 0o660, 1_700_000_100);
+    file(
+        "accounts/alice/index.db",
+        &check::bytes(140_000, 2024),
+        0o640,
+        1_700_000_200,
+    );
+    std::fs::hard_link(
+        root.join("accounts/alice/msg/a/1"),
+        root.join("accounts/alice/msg/a/1-twin"),
+    )
+    .unwrap();
+    for (dir, mode, secs) in [
+        ("accounts/alice/msg/a", 0o750, 1_700_000_300),
+        ("accounts/alice/msg", 0o750, 1_700_000_400),
+        ("accounts/alice", 0o750, 1_700_000_500),
+        ("accounts", 0o755, 1_700_000_600),
+    ] {
+        let p = root.join(dir);
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+        std::fs::File::open(&p).unwrap().set_times(t(secs)).unwrap();
+    }
+}
+
+fn golden_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/repo-v1")
+}
+
+/// Writes `tests/golden/repo-v1` (run once per format version, then committed):
+/// `cargo test --test repository write_golden_v1 -- --ignored`
+#[test]
+#[ignore]
+fn write_golden_v1() {
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("src");
+    golden_source(&src);
+    let root = work.path().join("repo");
+    let repo = Repository::init(&root).unwrap();
+    let s = backup_tree(&repo, &src, &TreeBackupOptions::default(), &NoProgress).unwrap();
+    // Replace the machine-specific fields with fixed ones.
+    let mut snap = repo.load_snapshot(&s.snapshot).unwrap();
+    snap.host = "example-host".into();
+    snap.source = "/srv/mox".into();
+    snap.time_ns = 1_700_001_000_000_000_000;
+    snap.stats.insert("duration_ms".into(), 7);
+    snap.tool_version = "0.1.0".into();
+    repo.commit_snapshot(&snap).unwrap();
+    std::fs::remove_file(root.join("snapshots").join(s.snapshot.to_hex())).unwrap();
+    drop(repo);
+    let golden = golden_dir();
+    let _ = std::fs::remove_dir_all(&golden);
+    for e in walkdir::WalkDir::new(&root) {
+        let e = e.unwrap();
+        let rel = e.path().strip_prefix(&root).unwrap();
+        if !e.file_type().is_file() || rel.starts_with("tmp") || rel.ends_with("catalog.redb") {
+            continue;
+        }
+        let dest = golden.join(rel);
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::copy(e.path(), dest).unwrap();
+    }
+}
+
+#[test]
+fn golden_v1_repository_still_reads() {
+    // A copy: opening creates the catalog and the empty directories git does not keep.
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("repo");
+    for e in walkdir::WalkDir::new(golden_dir()) {
+        let e = e.unwrap();
+        let dest = root.join(e.path().strip_prefix(golden_dir()).unwrap());
+        if e.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+        } else {
+            std::fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+    let repo = Repository::open(&root).unwrap();
+    let snaps = repo.snapshots().unwrap();
+    assert_eq!(snaps.len(), 1);
+    let (id, snap) = &snaps[0];
+    assert_eq!(snap.host, "example-host");
+    assert_eq!(snap.source, "/srv/mox");
+    assert_eq!(snap.time_ns, 1_700_001_000_000_000_000);
+    assert!(snap.complete);
+    assert_eq!(snap.stats["files_total"], 4);
+    // Framed objects of every kind used, one of them zstd-compressed.
+    let blobs = repo.list_blobs().unwrap();
+    assert!(blobs.iter().any(|(_, i)| i.kind == BlobKind::Tree));
+    assert!(
+        blobs
+            .iter()
+            .any(|(_, i)| i.kind == BlobKind::Data && i.stored_len < 5000)
+    );
+    assert_eq!(
+        blobs.len(),
+        1 + 1 + 1 + 3,
+        "tree, hello, message, three db chunks"
+    );
+
+    let src = work.path().join("src");
+    golden_source(&src);
+    check::assert_same(
+        &check::model(&src),
+        &check::model(check::restore(&repo, id).path()),
+    );
+}

@@ -244,13 +244,23 @@ pub fn backup_tree(
     });
     let bytes_read = AtomicU64::new(0);
     let bytes_added = AtomicU64::new(0);
-    let results: Vec<(usize, Result<crate::chunk::StoredFile>)> = to_read
+    type Stored = Result<(crate::chunk::StoredFile, bool)>;
+    let results: Vec<(usize, Stored)> = to_read
         .par_iter()
         .map(|&i| {
             let e = &entries[i];
             let abs: PathBuf = root.join(&e.path);
-            let r = store_file(repo, &abs, chunking_for(&abs, e.size));
-            if let Ok(s) = &r {
+            let r = store_file(repo, &abs, chunking_for(&abs, e.size)).map(|s| {
+                // Re-stat right after the read: was the file written to meanwhile?
+                let changed = s.size != e.size
+                    || std::fs::symlink_metadata(&abs).ok().is_none_or(|m| {
+                        m.mtime() * 1_000_000_000 + m.mtime_nsec() != e.mtime_ns
+                            || m.ctime() * 1_000_000_000 + m.ctime_nsec() != e.ctime_ns
+                            || m.len() != s.size
+                    });
+                (s, changed)
+            });
+            if let Ok((s, _)) = &r {
                 bytes_read.fetch_add(s.bytes_read, Ordering::Relaxed);
                 bytes_added.fetch_add(s.bytes_added, Ordering::Relaxed);
                 progress.event(Event::Advance {
@@ -266,9 +276,9 @@ pub fn backup_tree(
     for (i, r) in results {
         let abs = root.join(&entries[i].path);
         match r {
-            Ok(stored) => {
+            Ok((stored, changed)) => {
                 files_read += 1;
-                if stored.size != entries[i].size {
+                if changed {
                     log.warning(
                         Some(&abs),
                         Some(entries[i].path.clone()),
@@ -277,9 +287,22 @@ pub fn backup_tree(
                             entries[i].size, stored.size
                         ),
                     );
+                    // The entry keeps the metadata seen before the read, which no longer
+                    // matches the file: the next backup reads it again.
                     entries[i].size = stored.size;
                 }
                 entries[i].chunks = stored.chunks;
+            }
+            Err(Error::Io { path, source })
+                if path == abs && source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                // Deleted since the walk: not part of this snapshot, nothing lost.
+                failed[i] = true;
+                log.warning(
+                    Some(&abs),
+                    Some(entries[i].path.clone()),
+                    "vanished during the backup".into(),
+                );
             }
             Err(Error::Io { path, source }) if path == abs => {
                 failed[i] = true;

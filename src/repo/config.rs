@@ -54,9 +54,15 @@ pub struct RepoConfig {
 }
 
 impl RepoConfig {
-    /// A fresh config with a new random id.
+    /// A fresh config with a new random id (from the OS; hashed time, pid and path otherwise).
     pub fn new(seed: &Path) -> RepoConfig {
         let mut h = blake3::Hasher::new();
+        let mut random = [0u8; 32];
+        if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
+            use std::io::Read;
+            let _ = f.read_exact(&mut random);
+        }
+        h.update(&random);
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos())
@@ -64,8 +70,6 @@ impl RepoConfig {
         h.update(&now.to_le_bytes());
         h.update(&std::process::id().to_le_bytes());
         h.update(seed.as_os_str().as_encoded_bytes());
-        // Address-space randomisation adds a little entropy on top.
-        h.update(&(&now as *const u128 as usize).to_le_bytes());
         RepoConfig {
             version: REPO_VERSION,
             id: *h.finalize().as_bytes(),

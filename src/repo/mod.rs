@@ -38,6 +38,9 @@ pub const CATALOG_FILE: &str = "catalog.redb";
 /// Written-but-unrecorded blobs held in memory before a sync + catalog flush.
 const FLUSH_AT: usize = 200_000;
 
+/// Snapshots with their ids, oldest first.
+pub type SnapshotList = Vec<(SnapshotId, Snapshot)>;
+
 /// What a `put_*` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PutOutcome {
@@ -448,7 +451,7 @@ impl Repository {
 
     /// Every readable snapshot, oldest first, and the errors of those that cannot be read
     /// (so one damaged file does not hide the others or block the next backup).
-    pub fn snapshots_lenient(&self) -> Result<(Vec<(SnapshotId, Snapshot)>, Vec<Error>)> {
+    pub fn snapshots_lenient(&self) -> Result<(SnapshotList, Vec<Error>)> {
         let mut out = Vec::new();
         let mut bad = Vec::new();
         for id in self.snapshot_ids()? {

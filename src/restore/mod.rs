@@ -152,6 +152,18 @@ pub fn restore_tree(
         stats.dirs += 1;
     }
 
+    // Trees need not list every directory (a partial tree, a subset): create missing parents.
+    let parents: std::collections::BTreeSet<&Path> = tree
+        .entries
+        .iter()
+        .filter_map(|e| Path::new(&e.path).parent())
+        .filter(|p| !p.as_os_str().is_empty())
+        .collect();
+    for p in parents {
+        let dest = target.join(p);
+        std::fs::create_dir_all(&dest).at(&dest)?;
+    }
+
     // Files: one per hardlink group is written, the others linked to it.
     let mut leaders: HashMap<u64, &Entry> = HashMap::new();
     let mut write: Vec<&Entry> = Vec::new();

@@ -139,7 +139,7 @@ pub fn generate(root: &Path, seed: u64) {
     w("a/one.txt", b"hello world\n", 0o644);
     w("a/dup.txt", b"hello world\n", 0o600);
     w("a/b/c/deep.bin", &bytes(5000, seed), 0o640);
-    w("big/blob.bin", &bytes(3 << 20, seed + 1), 0o644);
+    w("big/blob.bin", &bytes(1_500_000, seed + 1), 0o644);
     w("big/store.db", &bytes(300_000, seed + 2), 0o600);
     w("empty", b"", 0o644);
     w("exec.sh", b"#!/bin/sh\necho hi\n", 0o755);
