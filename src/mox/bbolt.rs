@@ -1,8 +1,9 @@
 //! A read-only reader of bbolt database files, as written by mox (go.etcd.io/bbolt, format
 //! version 2, little-endian page headers).
 //!
-//! The whole file is held in memory and every offset is checked before use: damaged input gives
-//! an error naming the file and page, never a panic. Page cycles and runaway depth are refused.
+//! The file is held in memory, or read page by page on demand (a copy that does not change).
+//! Every offset is checked before use: damaged input gives an error naming the file and page,
+//! never a panic. Page cycles and runaway depth are refused.
 //!
 //! Layout (all integers little-endian):
 //! - page header, 16 bytes: `id u64, flags u16, count u16, overflow u32`;
@@ -278,7 +279,7 @@ impl Bolt {
                 let (start, end) = self.page_range(id, &data[..])?;
                 &data[start..end]
             }
-            Storage::File { chunks, .. } => {
+            Storage::File { file, chunks } => {
                 self.check_page_id(id)?;
                 let (c, i) = (id as usize / CACHE_CHUNK, id as usize % CACHE_CHUNK);
                 let chunk =
@@ -287,7 +288,7 @@ impl Bolt {
                 match slot.get() {
                     Some(b) => b,
                     None => {
-                        let b = self.read_page(id)?;
+                        let b = self.read_page(file, id)?;
                         // Another thread may have filled it meanwhile: same bytes.
                         let _ = slot.set(b);
                         slot.get().expect("slot filled above")
@@ -345,24 +346,21 @@ impl Bolt {
                 let (start, end) = self.page_range(id, &data[..])?;
                 Ok(Box::from(&data[start..end]))
             }
-            Storage::File { chunks, .. } => {
+            Storage::File { file, chunks } => {
                 self.check_page_id(id)?;
                 let cached = chunks[id as usize / CACHE_CHUNK]
                     .get()
                     .and_then(|c| c[id as usize % CACHE_CHUNK].get());
                 match cached {
                     Some(b) => Ok(b.clone()),
-                    None => self.read_page(id),
+                    None => self.read_page(file, id),
                 }
             }
         }
     }
 
     /// Reads page `id` and its overflow pages from the file.
-    fn read_page(&self, id: u64) -> Result<Box<[u8]>, MoxError> {
-        let Storage::File { file, .. } = &self.storage else {
-            unreachable!("read_page on a file-backed database only");
-        };
+    fn read_page(&self, file: &File, id: u64) -> Result<Box<[u8]>, MoxError> {
         self.pages_read.fetch_add(1, Ordering::Relaxed);
         let ps = self.page_size as usize;
         let mut first = vec![0u8; ps];

@@ -36,7 +36,7 @@ pub enum FieldValue {
     /// A slice or array.
     List(Vec<FieldValue>),
     Map(Vec<(FieldValue, FieldValue)>),
-    Struct(Vec<(Arc<str>, FieldValue)>),
+    Struct(Vec<(String, FieldValue)>),
 }
 
 impl FieldValue {
@@ -90,7 +90,7 @@ impl FieldValue {
         match self {
             FieldValue::Struct(fs) => fs
                 .iter()
-                .find(|(n, _)| &**n == name)
+                .find(|(n, _)| n == name)
                 .map(|(_, v)| v)
                 .unwrap_or(&FieldValue::Zero),
             _ => &FieldValue::Zero,
@@ -144,7 +144,7 @@ impl Key {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
     pub version: u32,
-    pub fields: Vec<(Arc<str>, FieldValue)>,
+    pub fields: Vec<(String, FieldValue)>,
 }
 
 impl Record {
@@ -152,7 +152,7 @@ impl Record {
     pub fn get(&self, name: &str) -> &FieldValue {
         self.fields
             .iter()
-            .find(|(n, _)| &**n == name)
+            .find(|(n, _)| n == name)
             .map(|(_, v)| v)
             .unwrap_or(&FieldValue::Zero)
     }
@@ -576,7 +576,7 @@ fn decode(schema: &TypeSchema, v: &[u8], only: Option<&[&str]>) -> Result<Record
 
 /// Removes fields that do not exist in every later version, recursively through structs.
 fn prune(
-    values: &mut Vec<(Arc<str>, FieldValue)>,
+    values: &mut Vec<(String, FieldValue)>,
     defs: &[&Field],
     tv: &TypeVersion,
     later: &[&TypeVersion],
@@ -692,7 +692,7 @@ impl<'b> Reader<'b> {
         fields: &[Field],
         depth: usize,
         only: Option<&[&str]>,
-    ) -> Result<Vec<(Arc<str>, FieldValue)>, String> {
+    ) -> Result<Vec<(String, FieldValue)>, String> {
         let fm = self.fieldmap(fields.len())?;
         let mut out = Vec::with_capacity(only.map_or(fields.len(), <[&str]>::len));
         for (i, f) in fields.iter().enumerate() {

@@ -6,7 +6,6 @@
 //! sequence 1, each struct definition carries its positive sequence.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use serde_json::Value as Json;
 
@@ -106,7 +105,7 @@ pub struct FieldType {
 /// A field of a struct or of the top-level type.
 #[derive(Debug, Clone)]
 pub struct Field {
-    pub name: Arc<str>,
+    pub name: String,
     pub ty: FieldType,
     /// The field may not be zero.
     pub nonzero: bool,
@@ -141,7 +140,7 @@ impl TypeVersion {
     pub fn has_path(&self, path: &[String]) -> bool {
         let mut fields = self.fields();
         for (i, name) in path.iter().enumerate() {
-            let Some(f) = fields.iter().find(|f| *f.name == **name) else {
+            let Some(f) = fields.iter().find(|f| &f.name == name) else {
                 return false;
             };
             if i + 1 == path.len() {
@@ -274,7 +273,7 @@ impl Parser {
             let ty = self.field_type(tj, path, depth + 1);
             path.pop();
             out.push(Field {
-                name: Arc::from(name),
+                name: name.to_string(),
                 ty: ty?,
                 nonzero,
             });
