@@ -222,12 +222,14 @@ struct OldBucket {
     subs: HashMap<Vec<u8>, OldBucket>,
 }
 
+/// A leaf element as stored: (flags, key, value).
+type StoredElem = (u32, Vec<u8>, Vec<u8>);
+
 #[derive(Debug)]
 struct OldLeaf {
     pgid: u64,
     overflow: u32,
-    /// (flags, key, value) as stored.
-    elems: Vec<(u32, Vec<u8>, Vec<u8>)>,
+    elems: Vec<StoredElem>,
 }
 
 /// What `update` needs from an existing file: the current meta, the freelist, the page map.
@@ -394,7 +396,7 @@ impl<'a> PageReader<'a> {
         pgid: u64,
         b: &mut OldBucket,
         depth: usize,
-    ) -> Result<Vec<(u32, Vec<u8>, Vec<u8>)>, MoxError> {
+    ) -> Result<Vec<StoredElem>, MoxError> {
         let count = get_u16(page, 10) as usize;
         let mut out = Vec::with_capacity(count);
         for i in 0..count {
