@@ -181,3 +181,16 @@ fn stream_data_is_read_exactly() {
     h.join().unwrap();
     assert_eq!(logs(&progress), ["0", "ok", "12"]);
 }
+
+#[test]
+fn relative_destination_is_sent_absolute() {
+    let dir = tempfile::tempdir().unwrap();
+    let want = std::env::current_dir().unwrap().join("staging/x");
+    let want_s = want.to_str().unwrap().to_string();
+    let (sock, h) = peer(dir.path(), "ctlv0\n", move |r, w| {
+        expect_backup_command(r, &want_s, "");
+        w.write_all(b"0\nok\n").unwrap();
+    });
+    backup_via_ctl(&sock, Path::new("staging/x"), false, &Collect::default()).unwrap();
+    h.join().unwrap();
+}

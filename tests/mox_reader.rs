@@ -254,9 +254,26 @@ fn source_is_located_from_conf_root_or_data_dir() {
     for s in [&from_conf, &from_root, &from_data] {
         assert_eq!(s.data_dir.canonicalize().unwrap(), data);
         assert_eq!(s.accounts, ["alice", "bob", "carol"]);
+        assert!(s.accounts_configured);
     }
-    assert!(from_conf.accounts_configured && from_root.accounts_configured);
-    assert!(!from_data.accounts_configured && from_data.config_dir.is_none());
+    // The data dir's sibling config/ is found, since its DataDir points back.
+    assert_eq!(
+        from_data
+            .config_dir
+            .as_ref()
+            .unwrap()
+            .canonicalize()
+            .unwrap(),
+        dir.path().join("config").canonicalize().unwrap()
+    );
+    // A data dir alone (no config next to it): its account directories are the accounts.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let moved = elsewhere.path().join("mail");
+    std::fs::rename(dir.path().join("data"), &moved).unwrap();
+    std::fs::create_dir(moved.join("accounts/zed")).unwrap();
+    let alone = Source::locate(&moved).unwrap();
+    assert!(alone.config_dir.is_none() && !alone.accounts_configured);
+    assert_eq!(alone.accounts, ["alice", "bob", "carol", "zed"]);
     assert!(Source::locate(&dir.path().join("config/domains.conf")).is_err());
     let empty = tempfile::tempdir().unwrap();
     assert!(Source::locate(empty.path()).is_err());
@@ -557,7 +574,7 @@ fn bbolt_cursor_walks_both_ways_and_seeks() {
     }
     assert!(bolt.root().get(b"Message").unwrap().is_none());
     assert!(records.bucket(&keys[0]).unwrap().is_none());
-    assert!(bolt.page_count() * u64::from(bolt.page_size()) <= bolt.bytes().len() as u64);
+    assert!(bolt.page_count() * u64::from(bolt.page_size()) <= bolt.file_len());
 }
 
 #[test]
@@ -627,4 +644,168 @@ fn locked_database_means_server_running() {
     mailvault::mox::copy_database(&live, &dir.path().join("copy.db")).unwrap();
     drop(reader);
     let _exclusive = lock(&live, FlockOperation::NonBlockingLockExclusive);
+}
+
+#[test]
+fn readers_can_move_across_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<AccountDb>();
+    send_sync::<Bolt>();
+    send_sync::<Source>();
+    send_sync::<mailvault::mox::InspectReport>();
+}
+
+#[test]
+fn projected_decoding_agrees_with_full_decoding() {
+    let dir = common::extract_fixture("small-state2");
+    let bolt = Bolt::open(&dir.path().join("data/accounts/alice/index.db")).unwrap();
+    let store = Store::new(&bolt);
+    const ONLY: &[&str] = &["UID", "MsgPrefix", "Keywords", "Received", "ParsedBuf"];
+    let full: Vec<_> = store
+        .records("Message")
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let part: Vec<_> = store
+        .records_only("Message", ONLY)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(full.len(), part.len());
+    let mut nonzero = 0;
+    for ((fk, f), (pk, p)) in full.iter().zip(&part) {
+        assert_eq!(fk, pk);
+        assert_eq!(p.fields.len(), ONLY.len());
+        for name in ONLY {
+            assert_eq!(f.get(name), p.get(name), "{fk:?} {name}");
+            nonzero += usize::from(*p.get(name) != FieldValue::Zero);
+        }
+        assert_eq!(p.get("Preview"), &FieldValue::Zero);
+    }
+    assert!(nonzero > 400);
+}
+
+#[test]
+fn configured_account_without_database_and_absolute_data_dir() {
+    let dir = common::extract_fixture("small-state1");
+    let data = dir.path().join("data");
+    // mox creates an account's directory on first use: a configured account may have none.
+    std::fs::remove_dir_all(data.join("accounts/carol")).unwrap();
+    // A stray directory of an account that is not configured is not read as an account.
+    std::fs::create_dir_all(data.join("accounts/zed")).unwrap();
+    // An absolute DataDir in a mox.conf elsewhere.
+    let conf_dir = tempfile::tempdir().unwrap();
+    let conf = std::fs::read_to_string(dir.path().join("config/mox.conf"))
+        .unwrap()
+        .replace("DataDir: ../data", &format!("DataDir: {}", data.display()));
+    std::fs::write(conf_dir.path().join("mox.conf"), conf).unwrap();
+    std::fs::copy(
+        dir.path().join("config/domains.conf"),
+        conf_dir.path().join("domains.conf"),
+    )
+    .unwrap();
+    let source = Source::locate(&conf_dir.path().join("mox.conf")).unwrap();
+    assert_eq!(source.data_dir, data);
+    assert_eq!(source.accounts, ["alice", "bob", "carol"]);
+    assert_eq!(classify("accounts/zed/index.db", &source), FileClass::Other);
+    let report = inspect(&source, true).unwrap();
+    let carol = &report.accounts[2];
+    assert_eq!(carol.name, "carol");
+    assert!(!carol.has_database && carol.mailboxes.is_empty());
+    assert_eq!(carol.messages.as_ref().map(Vec::len), Some(0));
+    assert!(report.accounts[0].has_database && report.accounts[1].has_database);
+    // The data dir's own sibling config still names the configured accounts only.
+    let from_data = Source::locate(&data).unwrap();
+    assert_eq!(from_data.accounts, ["alice", "bob", "carol"]);
+}
+
+#[test]
+fn message_iterator_matches_the_list() {
+    let dir = common::extract_fixture("small-state2");
+    let db = AccountDb::open(&dir.path().join("data/accounts/bob/index.db")).unwrap();
+    let list = db.messages().unwrap();
+    let iter: Vec<_> = db.messages_iter().unwrap().map(Result::unwrap).collect();
+    assert_eq!(list, iter);
+    // The page-dropping walk agrees with the cursor over the cached pages.
+    let by_cursor: Vec<_> = db
+        .store()
+        .records("Message")
+        .unwrap()
+        .map(|r| {
+            let (k, rec) = r.unwrap();
+            mailvault::mox::Message::from_record(&k, &rec)
+        })
+        .collect();
+    assert_eq!(list, by_cursor);
+    assert_eq!(list.len(), 110);
+    assert_eq!(list.iter().filter(|m| m.expunged).count(), 4);
+    // Tombstones keep ids and modseqs but no content.
+    for m in list.iter().filter(|m| m.expunged) {
+        assert!(m.uid > 0 && m.modseq >= m.createseq && m.size == 0 && m.msgprefix.is_empty());
+    }
+}
+
+/// The fixtures exercise inline buckets, multi-level trees and overflow pages.
+#[test]
+fn fixtures_cover_inline_buckets_branches_and_overflow() {
+    fn visit(b: mailvault::mox::Bucket<'_>, stats: &mut (usize, usize, usize)) {
+        if b.is_inline() {
+            stats.0 += 1;
+        }
+        for e in b.iter() {
+            match e.unwrap() {
+                (_, Value::Bucket(sub)) => visit(sub, stats),
+                (_, Value::Data(v)) => {
+                    if v.len() > 4096 {
+                        stats.1 += 1;
+                    }
+                    stats.2 += 1;
+                }
+            }
+        }
+    }
+    let dir = common::extract_fixture("small-state2");
+    let bolt = Bolt::open(&dir.path().join("data/accounts/alice/index.db")).unwrap();
+    let mut stats = (0, 0, 0);
+    visit(bolt.root(), &mut stats);
+    let (inline, big, values) = stats;
+    assert!(inline > 10, "{stats:?}");
+    assert!(big > 0, "no value spans overflow pages: {stats:?}");
+    assert!(values > 1000, "{stats:?}");
+    // More records than fit one leaf: the tree has branch pages.
+    let records = bolt.root().bucket(b"Message").unwrap().unwrap();
+    let records = records.bucket(b"records").unwrap().unwrap();
+    assert!(!records.is_inline());
+    let mut c = records.cursor();
+    c.first().unwrap();
+    let first_page = c.page_id();
+    c.last().unwrap();
+    assert_ne!(first_page, c.page_id(), "first and last record on one page");
+}
+
+/// A no-change check reads a few pages, not the file; a full message walk keeps no pages.
+#[test]
+fn lazy_reads_touch_only_what_a_query_needs() {
+    let dir = common::extract_fixture("small-state2");
+    let db = AccountDb::open(&dir.path().join("data/accounts/alice/index.db")).unwrap();
+    let total = db.bolt().page_count();
+    assert!(total > 200);
+    db.sync_state().unwrap();
+    for mb in db.mailboxes().unwrap() {
+        db.max_message_modseq(mb.id).unwrap();
+    }
+    let read = db.bolt().pages_read();
+    assert!(
+        read > 0 && read * 10 < total,
+        "read {read} of {total} pages"
+    );
+    let cached = db.bolt().cached_pages();
+    let n = db.messages().unwrap().len();
+    assert_eq!(n, 162);
+    // The walk read the message pages but did not keep them.
+    assert!(db.bolt().pages_read() > read + 20);
+    assert!(
+        db.bolt().cached_pages() <= cached + 8,
+        "walk filled the cache"
+    );
 }

@@ -1,8 +1,9 @@
 //! A read-only reader of bbolt database files, as written by mox (go.etcd.io/bbolt, format
 //! version 2, little-endian page headers).
 //!
-//! The whole file is held in memory and every offset is checked before use: damaged input gives
-//! an error naming the file and page, never a panic. Page cycles and runaway depth are refused.
+//! The file is held in memory, or read page by page on demand (a copy that does not change).
+//! Every offset is checked before use: damaged input gives an error naming the file and page,
+//! never a panic. Page cycles and runaway depth are refused.
 //!
 //! Layout (all integers little-endian):
 //! - page header, 16 bytes: `id u64, flags u16, count u16, overflow u32`;
@@ -14,7 +15,11 @@
 //!   `pos` counts from the element itself. Flag 0x01 marks a sub-bucket whose value starts with
 //!   a bucket header `{root u64, sequence u64}`; root 0 means an inline bucket whose page follows.
 
+use std::fs::File;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::MoxError;
 
@@ -38,10 +43,33 @@ const MAX_DEPTH: usize = 64;
 const MIN_PAGE_SIZE: u32 = 512;
 const MAX_PAGE_SIZE: u32 = 1 << 20;
 
-/// A bbolt database, read-only, held in memory.
+/// Pages per slot chunk of the page cache of a file-backed database.
+const CACHE_CHUNK: usize = 1024;
+
+/// A lazily filled cache slot for one page (with its overflow pages).
+type PageSlot = OnceLock<Box<[u8]>>;
+
+/// Where the pages come from.
+enum Storage {
+    /// The whole file in memory.
+    Memory(Vec<u8>),
+    /// Read from the file on first use and kept: memory grows with the pages visited, not with
+    /// the file. Slots are allocated per chunk of pages as they are touched.
+    File {
+        file: File,
+        chunks: Vec<OnceLock<Box<[PageSlot]>>>,
+    },
+}
+
+/// A bbolt database, read-only: held in memory, or read page by page from a file that does not
+/// change (a copy).
 pub struct Bolt {
     path: PathBuf,
-    data: Vec<u8>,
+    storage: Storage,
+    /// File length in bytes.
+    len: u64,
+    /// Pages read from the file so far (file-backed only).
+    pages_read: AtomicU64,
     page_size: u32,
     root: u64,
     root_sequence: u64,
@@ -53,7 +81,8 @@ impl std::fmt::Debug for Bolt {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Bolt")
             .field("path", &self.path)
-            .field("len", &self.data.len())
+            .field("len", &self.len)
+            .field("in_memory", &matches!(self.storage, Storage::Memory(_)))
             .field("page_size", &self.page_size)
             .field("txid", &self.txid)
             .finish()
@@ -93,9 +122,9 @@ fn fnv1a64(data: &[u8]) -> u64 {
     h
 }
 
-/// Parses the meta at `off` (start of a page). None if it is not a valid meta.
-fn parse_meta(data: &[u8], off: usize) -> Option<Meta> {
-    let m = data.get(off + PAGE_HEADER_LEN..off + PAGE_HEADER_LEN + META_LEN)?;
+/// Parses a meta page's first bytes (header and meta). None if it is not a valid meta.
+fn parse_meta(page_start: Option<&[u8]>) -> Option<Meta> {
+    let m = page_start?.get(PAGE_HEADER_LEN..PAGE_HEADER_LEN + META_LEN)?;
     if u32_at(m, 0) != MAGIC || u32_at(m, 4) != FORMAT_VERSION {
         return None;
     }
@@ -112,81 +141,74 @@ fn parse_meta(data: &[u8], off: usize) -> Option<Meta> {
 }
 
 impl Bolt {
-    /// Reads the whole file at `path`.
+    /// Reads the whole file at `path` into memory.
     pub fn open(path: &Path) -> Result<Bolt, MoxError> {
         let data = std::fs::read(path).map_err(|e| MoxError::io(path, e))?;
         Bolt::from_bytes(path.to_path_buf(), data)
     }
 
+    /// Opens the file at `path` and reads pages only when they are visited (each at most once).
+    /// The file must not change while the `Bolt` is in use: use it on copies.
+    pub fn open_lazy(path: &Path) -> Result<Bolt, MoxError> {
+        Bolt::open_lazy_named(path, path.to_path_buf())
+    }
+
+    /// Like [`Bolt::open_lazy`], naming the database `path_for_errors` in errors (e.g. the live
+    /// file that `path` is a copy of).
+    pub fn open_lazy_named(path: &Path, path_for_errors: PathBuf) -> Result<Bolt, MoxError> {
+        let file = File::open(path).map_err(|e| MoxError::io(path, e))?;
+        let len = file.metadata().map_err(|e| MoxError::io(path, e))?.len();
+        let fetch = |off: u64| -> Result<Option<Vec<u8>>, MoxError> {
+            if off >= len {
+                return Ok(None);
+            }
+            let n = (len - off).min((PAGE_HEADER_LEN + META_LEN) as u64) as usize;
+            let mut buf = vec![0u8; n];
+            file.read_exact_at(&mut buf, off)
+                .map_err(|e| MoxError::io(path, e))?;
+            Ok(Some(buf))
+        };
+        let meta = read_meta(&path_for_errors, len, fetch)?;
+        let pages = meta.high_water as usize;
+        let chunks = (0..pages.div_ceil(CACHE_CHUNK))
+            .map(|_| OnceLock::new())
+            .collect();
+        Ok(Bolt::with_meta(
+            path_for_errors,
+            Storage::File { file, chunks },
+            len,
+            meta,
+        ))
+    }
+
     /// Uses `data` as the file's contents; `path_for_errors` names it in errors.
     pub fn from_bytes(path_for_errors: PathBuf, data: Vec<u8>) -> Result<Bolt, MoxError> {
-        let path = path_for_errors;
-        let page_err = |page: u64, what: String| MoxError::Page {
-            path: path.clone(),
-            page,
-            what,
-        };
-        // Meta 0 is at offset 0 and names the page size; meta 1 is one page further. If meta 0
-        // is damaged, look for meta 1 at every plausible page size.
-        let meta0 = parse_meta(&data, 0).filter(|m| valid_page_size(m.page_size));
-        let mut meta1 = None;
-        match &meta0 {
-            Some(m0) => {
-                meta1 = parse_meta(&data, m0.page_size as usize)
-                    .filter(|m| m.page_size == m0.page_size);
-            }
-            None => {
-                let mut ps = MIN_PAGE_SIZE;
-                while ps <= MAX_PAGE_SIZE {
-                    if let Some(m) = parse_meta(&data, ps as usize).filter(|m| m.page_size == ps) {
-                        meta1 = Some(m);
-                        break;
-                    }
-                    ps *= 2;
-                }
-            }
-        }
-        let (meta, meta_page) = match (meta0, meta1) {
-            (Some(a), Some(b)) => {
-                if b.txid > a.txid {
-                    (b, 1)
-                } else {
-                    (a, 0)
-                }
-            }
-            (Some(a), None) => (a, 0),
-            (None, Some(b)) => (b, 1),
-            (None, None) => {
-                if data.len() < PAGE_HEADER_LEN + META_LEN {
-                    return Err(page_err(
-                        0,
-                        format!("file too short for a bbolt database ({} bytes)", data.len()),
-                    ));
-                }
-                return Err(page_err(
-                    0,
-                    "no valid meta page (bad magic, version or checksum in pages 0 and 1)".into(),
-                ));
-            }
-        };
-        if meta.high_water < 2 || meta.root < 2 || meta.root >= meta.high_water {
-            return Err(page_err(
-                meta_page,
-                format!(
-                    "meta names root page {} of {} pages",
-                    meta.root, meta.high_water
-                ),
-            ));
-        }
-        Ok(Bolt {
+        let len = data.len() as u64;
+        let meta = read_meta(&path_for_errors, len, |off| {
+            Ok(data
+                .get(off as usize..)
+                .map(|d| d[..d.len().min(PAGE_HEADER_LEN + META_LEN)].to_vec()))
+        })?;
+        Ok(Bolt::with_meta(
+            path_for_errors,
+            Storage::Memory(data),
+            len,
+            meta,
+        ))
+    }
+
+    fn with_meta(path: PathBuf, storage: Storage, len: u64, meta: Meta) -> Bolt {
+        Bolt {
             path,
-            data,
+            storage,
+            len,
+            pages_read: AtomicU64::new(0),
             page_size: meta.page_size,
             root: meta.root,
             root_sequence: meta.root_sequence,
             high_water: meta.high_water,
             txid: meta.txid,
-        })
+        }
     }
 
     /// The file named in errors.
@@ -209,9 +231,27 @@ impl Bolt {
         self.txid
     }
 
-    /// The raw bytes of the file.
-    pub fn bytes(&self) -> &[u8] {
-        &self.data
+    /// Pages (with their overflow pages, counted once) read from the file so far; 0 for a
+    /// database held in memory. Shows how much of a file a query touched.
+    pub fn pages_read(&self) -> u64 {
+        self.pages_read.load(Ordering::Relaxed)
+    }
+
+    /// Pages currently held in the page cache of a file-backed database.
+    pub fn cached_pages(&self) -> usize {
+        match &self.storage {
+            Storage::Memory(_) => 0,
+            Storage::File { chunks, .. } => chunks
+                .iter()
+                .filter_map(OnceLock::get)
+                .map(|c| c.iter().filter(|s| s.get().is_some()).count())
+                .sum(),
+        }
+    }
+
+    /// The length of the file in bytes.
+    pub fn file_len(&self) -> u64 {
+        self.len
     }
 
     /// The root bucket, holding the top-level buckets.
@@ -234,6 +274,32 @@ impl Bolt {
 
     /// Loads a branch or leaf page with its overflow pages.
     fn node(&self, id: u64) -> Result<Node<'_>, MoxError> {
+        let buf = match &self.storage {
+            Storage::Memory(data) => {
+                let (start, end) = self.page_range(id, &data[..])?;
+                &data[start..end]
+            }
+            Storage::File { file, chunks } => {
+                self.check_page_id(id)?;
+                let (c, i) = (id as usize / CACHE_CHUNK, id as usize % CACHE_CHUNK);
+                let chunk =
+                    chunks[c].get_or_init(|| (0..CACHE_CHUNK).map(|_| OnceLock::new()).collect());
+                let slot = &chunk[i];
+                match slot.get() {
+                    Some(b) => b,
+                    None => {
+                        let b = self.read_page(file, id)?;
+                        // Another thread may have filled it meanwhile: same bytes.
+                        let _ = slot.set(b);
+                        slot.get().expect("slot filled above")
+                    }
+                }
+            }
+        };
+        Node::parse(buf, id, self)
+    }
+
+    fn check_page_id(&self, id: u64) -> Result<(), MoxError> {
         if id < 2 || id >= self.high_water {
             return Err(self.page_error(
                 id,
@@ -243,31 +309,152 @@ impl Bolt {
                 ),
             ));
         }
-        let ps = self.page_size as u64;
-        let start = id * ps;
-        let file_pages = self.data.len() as u64 / ps;
-        if start + ps > self.data.len() as u64 {
-            return Err(self.page_error(
-                id,
-                format!("beyond the end of the file ({file_pages} pages)"),
-            ));
-        }
-        let start = start as usize;
-        let header = &self.data[start..start + PAGE_HEADER_LEN];
+        // The high-water mark is within the file (checked when opening).
+        Ok(())
+    }
+
+    /// Checks page `id` given its header (at least the first page) and returns the byte range
+    /// of the page with its overflow pages.
+    fn page_range(&self, id: u64, data_or_header: &[u8]) -> Result<(usize, usize), MoxError> {
+        self.check_page_id(id)?;
+        let ps = u64::from(self.page_size);
+        // id < high_water <= file pages, so these cannot overflow.
+        let start = (id * ps) as usize;
+        let header = match &self.storage {
+            Storage::Memory(_) => &data_or_header[start..start + PAGE_HEADER_LEN],
+            Storage::File { .. } => &data_or_header[..PAGE_HEADER_LEN],
+        };
         let stored_id = u64_at(header, 0);
         if stored_id != id {
             return Err(self.page_error(id, format!("page header names page {stored_id}")));
         }
         let overflow = u64::from(u32_at(header, 12));
-        if id + overflow >= self.high_water || (id + overflow + 1) * ps > self.data.len() as u64 {
+        let last = id + overflow;
+        if last >= self.high_water {
             return Err(self.page_error(
                 id,
                 format!("{overflow} overflow pages run past the end of the database"),
             ));
         }
-        let end = ((id + overflow + 1) * ps) as usize;
-        Node::parse(&self.data[start..end], id, self)
+        Ok((start, ((last + 1) * ps) as usize))
     }
+
+    /// Page `id` with its overflow pages as an owned copy, not kept in the page cache.
+    fn page_uncached(&self, id: u64) -> Result<Box<[u8]>, MoxError> {
+        match &self.storage {
+            Storage::Memory(data) => {
+                let (start, end) = self.page_range(id, &data[..])?;
+                Ok(Box::from(&data[start..end]))
+            }
+            Storage::File { file, chunks } => {
+                self.check_page_id(id)?;
+                let cached = chunks[id as usize / CACHE_CHUNK]
+                    .get()
+                    .and_then(|c| c[id as usize % CACHE_CHUNK].get());
+                match cached {
+                    Some(b) => Ok(b.clone()),
+                    None => self.read_page(file, id),
+                }
+            }
+        }
+    }
+
+    /// Reads page `id` and its overflow pages from the file.
+    fn read_page(&self, file: &File, id: u64) -> Result<Box<[u8]>, MoxError> {
+        self.pages_read.fetch_add(1, Ordering::Relaxed);
+        let ps = self.page_size as usize;
+        let mut first = vec![0u8; ps];
+        file.read_exact_at(&mut first, id * ps as u64)
+            .map_err(|e| MoxError::io(&self.path, e))?;
+        let (start, end) = self.page_range(id, &first)?;
+        if end - start == ps {
+            return Ok(first.into_boxed_slice());
+        }
+        let mut all = first;
+        all.resize(end - start, 0);
+        file.read_exact_at(&mut all[ps..], (start + ps) as u64)
+            .map_err(|e| MoxError::io(&self.path, e))?;
+        Ok(all.into_boxed_slice())
+    }
+}
+
+/// Finds the current meta page. `fetch(offset)` returns the bytes at a file offset (at least a
+/// page header and a meta, when the file is that long).
+fn read_meta(
+    path: &Path,
+    len: u64,
+    fetch: impl Fn(u64) -> Result<Option<Vec<u8>>, MoxError>,
+) -> Result<Meta, MoxError> {
+    let page_err = |page: u64, what: String| MoxError::Page {
+        path: path.to_path_buf(),
+        page,
+        what,
+    };
+    // Meta 0 is at offset 0 and names the page size; meta 1 is one page further. If meta 0
+    // is damaged, look for meta 1 at every plausible page size.
+    let meta0 = parse_meta(fetch(0)?.as_deref()).filter(|m| valid_page_size(m.page_size));
+    let mut meta1 = None;
+    match &meta0 {
+        Some(m0) => {
+            meta1 = parse_meta(fetch(u64::from(m0.page_size))?.as_deref())
+                .filter(|m| m.page_size == m0.page_size);
+        }
+        None => {
+            let mut ps = MIN_PAGE_SIZE;
+            while ps <= MAX_PAGE_SIZE {
+                let m = parse_meta(fetch(u64::from(ps))?.as_deref());
+                if let Some(m) = m.filter(|m| m.page_size == ps) {
+                    meta1 = Some(m);
+                    break;
+                }
+                ps *= 2;
+            }
+        }
+    }
+    let (meta, meta_page) = match (meta0, meta1) {
+        (Some(a), Some(b)) => {
+            if b.txid > a.txid {
+                (b, 1)
+            } else {
+                (a, 0)
+            }
+        }
+        (Some(a), None) => (a, 0),
+        (None, Some(b)) => (b, 1),
+        (None, None) => {
+            if len < (PAGE_HEADER_LEN + META_LEN) as u64 {
+                return Err(page_err(
+                    0,
+                    format!("file too short for a bbolt database ({len} bytes)"),
+                ));
+            }
+            return Err(page_err(
+                0,
+                "no valid meta page (bad magic, version or checksum in pages 0 and 1)".into(),
+            ));
+        }
+    };
+    if meta.high_water < 2 || meta.root < 2 || meta.root >= meta.high_water {
+        return Err(page_err(
+            meta_page,
+            format!(
+                "meta names root page {} of {} pages",
+                meta.root, meta.high_water
+            ),
+        ));
+    }
+    // A consistent file always holds every page up to the high-water mark.
+    let file_pages = len / u64::from(meta.page_size);
+    if file_pages < meta.high_water {
+        return Err(page_err(
+            file_pages,
+            format!(
+                "file is truncated: it ends at page {file_pages}, the database uses {} pages",
+                meta.high_water
+            ),
+        ));
+    }
+    Ok(meta)
 }
 
 fn valid_page_size(ps: u32) -> bool {
@@ -413,9 +600,22 @@ impl<'a> Bucket<'a> {
         })
     }
 
+    /// Whether the bucket is stored inline, inside its parent's leaf.
+    pub fn is_inline(&self) -> bool {
+        self.inline.is_some()
+    }
+
     /// The bucket's sequence (bstore's autoincrement counter for `records`).
     pub fn sequence(&self) -> u64 {
         self.sequence
+    }
+
+    /// The bucket's root page (for an inline bucket, the page holding it); for error messages.
+    pub fn page_id(&self) -> u64 {
+        match self.inline {
+            Some((_, page)) => page,
+            None => self.root,
+        }
     }
 
     fn root_node(&self) -> Result<Node<'a>, MoxError> {
@@ -449,6 +649,21 @@ impl<'a> Bucket<'a> {
         match c.seek(key)? {
             Some((k, Value::Data(v))) if k == key => Ok(Some(v)),
             _ => Ok(None),
+        }
+    }
+
+    /// A walk over the data entries that keeps no pages (see [`Stream`]).
+    pub fn stream(&self) -> Stream<'a> {
+        let root = match self.inline {
+            Some((buf, page)) => (page, Some(Box::from(buf))),
+            None => (self.root, None),
+        };
+        Stream {
+            bolt: self.bolt,
+            root,
+            stack: Vec::new(),
+            loads: 0,
+            started: false,
         }
     }
 
@@ -637,6 +852,114 @@ impl<'a> Cursor<'a> {
             let (_, pgid) = node.branch(bolt, idx)?;
             let child = self.load_child(pgid)?;
             self.stack.push((child, 0));
+        }
+    }
+}
+
+/// Walks a bucket's data entries in key order without keeping the pages it reads: memory
+/// stays bounded by the tree's depth, whatever the size of the bucket. Sub-buckets are skipped.
+pub struct Stream<'a> {
+    bolt: &'a Bolt,
+    /// The root page (an inline bucket's page copied out of its parent).
+    root: (u64, Option<Box<[u8]>>),
+    /// Per level: page bytes, page id, current index.
+    stack: Vec<(Box<[u8]>, u64, usize)>,
+    loads: u64,
+    started: bool,
+}
+
+impl<'a> Stream<'a> {
+    fn node(&self, level: usize) -> Result<Node<'_>, MoxError> {
+        let (buf, id, _) = &self.stack[level];
+        Node::parse(buf, *id, self.bolt)
+    }
+
+    fn load(&mut self, pgid: u64) -> Result<Box<[u8]>, MoxError> {
+        let bolt = self.bolt;
+        let parent = self.stack.last().map(|(_, id, _)| *id).unwrap_or(0);
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(bolt.page_error(parent, format!("tree deeper than {MAX_DEPTH} levels")));
+        }
+        if self.stack.iter().any(|(_, id, _)| *id == pgid) {
+            return Err(bolt.page_error(parent, format!("cycle: child page {pgid} is an ancestor")));
+        }
+        self.loads += 1;
+        if self.loads > 2 * bolt.high_water + 2 * MAX_DEPTH as u64 {
+            return Err(bolt.page_error(parent, "tree visits pages more than once (cycle)"));
+        }
+        bolt.page_uncached(pgid)
+    }
+
+    fn descend(&mut self) -> Result<(), MoxError> {
+        loop {
+            let level = self.stack.len() - 1;
+            let node = self.node(level)?;
+            if node.leaf {
+                return Ok(());
+            }
+            let (_, pgid) = node.branch(self.bolt, self.stack[level].2)?;
+            let child = self.load(pgid)?;
+            // Checked like every page: parse it before going on.
+            Node::parse(&child, pgid, self.bolt)?;
+            self.stack.push((child, pgid, 0));
+        }
+    }
+
+    /// Moves to the next data entry and hands `f` its page id, key and value.
+    pub fn next_with<R>(
+        &mut self,
+        f: impl FnOnce(u64, &[u8], &[u8]) -> R,
+    ) -> Result<Option<R>, MoxError> {
+        if !self.started {
+            self.started = true;
+            let (id, inline) = &self.root;
+            let buf = match inline {
+                Some(b) => b.clone(),
+                None => self.bolt.page_uncached(*id)?,
+            };
+            Node::parse(&buf, *id, self.bolt)?;
+            self.stack.push((buf, *id, 0));
+            self.descend()?;
+        } else if !self.advance()? {
+            return Ok(None);
+        }
+        loop {
+            let level = self.stack.len() - 1;
+            let node = self.node(level)?;
+            let idx = self.stack[level].2;
+            if idx < node.count {
+                let (flags, k, v) = node.leaf(self.bolt, idx)?;
+                if flags & LEAF_FLAG_BUCKET == 0 {
+                    return Ok(Some(f(node.id, k, v)));
+                }
+            }
+            if !self.advance()? {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// Steps to the next leaf position; false at the end.
+    fn advance(&mut self) -> Result<bool, MoxError> {
+        loop {
+            let mut level = None;
+            for l in (0..self.stack.len()).rev() {
+                let count = self.node(l)?.count;
+                if self.stack[l].2 + 1 < count {
+                    level = Some(l);
+                    break;
+                }
+            }
+            let Some(level) = level else {
+                self.stack.clear();
+                return Ok(false);
+            };
+            self.stack.truncate(level + 1);
+            self.stack[level].2 += 1;
+            self.descend()?;
+            if self.node(self.stack.len() - 1)?.count > 0 {
+                return Ok(true);
+            }
         }
     }
 }

@@ -10,7 +10,7 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use super::MoxError;
 use super::bbolt::{Bolt, Bucket, Cursor, Value};
@@ -212,7 +212,7 @@ impl TypeSchema {
 /// bstore types of one database.
 pub struct Store<'a> {
     bolt: &'a Bolt,
-    schemas: RefCell<HashMap<String, Rc<TypeSchema>>>,
+    schemas: RefCell<HashMap<String, Arc<TypeSchema>>>,
 }
 
 impl std::fmt::Debug for Store<'_> {
@@ -223,10 +223,20 @@ impl std::fmt::Debug for Store<'_> {
 
 impl<'a> Store<'a> {
     pub fn new(bolt: &'a Bolt) -> Store<'a> {
+        Store::with_schemas(bolt, HashMap::new())
+    }
+
+    /// A store that starts with already parsed schemas (see [`Store::schemas`]).
+    pub fn with_schemas(bolt: &'a Bolt, schemas: HashMap<String, Arc<TypeSchema>>) -> Store<'a> {
         Store {
             bolt,
-            schemas: RefCell::new(HashMap::new()),
+            schemas: RefCell::new(schemas),
         }
+    }
+
+    /// The schemas parsed so far, to seed another `Store` over the same file.
+    pub fn schemas(&self) -> HashMap<String, Arc<TypeSchema>> {
+        self.schemas.borrow().clone()
     }
 
     /// The database underneath.
@@ -252,39 +262,53 @@ impl<'a> Store<'a> {
         Ok(out)
     }
 
+    fn page_error(&self, page: u64, what: String) -> MoxError {
+        MoxError::Page {
+            path: self.path(),
+            page,
+            what,
+        }
+    }
+
     fn type_bucket(&self, type_name: &str) -> Result<Bucket<'a>, MoxError> {
-        self.bolt
-            .root()
-            .bucket(type_name.as_bytes())?
-            .ok_or_else(|| MoxError::corrupt(self.path(), format!("no bstore type {type_name:?}")))
+        let root = self.bolt.root();
+        root.bucket(type_name.as_bytes())?.ok_or_else(|| {
+            self.page_error(
+                root.page_id(),
+                format!("root bucket has no bstore type {type_name:?}"),
+            )
+        })
     }
 
     fn sub_bucket(&self, type_name: &str, sub: &str) -> Result<Bucket<'a>, MoxError> {
-        self.type_bucket(type_name)?
-            .bucket(sub.as_bytes())?
-            .ok_or_else(|| {
-                MoxError::corrupt(
-                    self.path(),
-                    format!("bstore type {type_name:?} has no {sub:?} bucket"),
-                )
-            })
+        let tb = self.type_bucket(type_name)?;
+        tb.bucket(sub.as_bytes())?.ok_or_else(|| {
+            self.page_error(
+                tb.page_id(),
+                format!("bstore type {type_name:?} has no {sub:?} bucket"),
+            )
+        })
     }
 
     /// The schema versions of `type_name`.
-    pub fn schema(&self, type_name: &str) -> Result<Rc<TypeSchema>, MoxError> {
+    pub fn schema(&self, type_name: &str) -> Result<Arc<TypeSchema>, MoxError> {
         if let Some(s) = self.schemas.borrow().get(type_name) {
             return Ok(s.clone());
         }
         let types = self.sub_bucket(type_name, "types")?;
         let mut versions = BTreeMap::new();
-        for e in types.iter() {
-            let (k, v) = e?;
-            let Value::Data(v) = v else { continue };
+        let mut c = types.cursor();
+        let mut e = c.first()?;
+        while let Some((k, v)) = e {
+            let page = c.page_id().unwrap_or(0);
             let bad = |what: String| {
-                MoxError::corrupt(
-                    self.path(),
+                self.page_error(
+                    page,
                     format!("bstore type {type_name:?}: schema {}: {what}", hex(k)),
                 )
+            };
+            let Value::Data(v) = v else {
+                return Err(bad("a bucket where a schema should be".into()));
             };
             let key: [u8; 4] = k
                 .try_into()
@@ -294,14 +318,15 @@ impl<'a> Store<'a> {
                 return Err(bad(format!("schema says version {}", tv.version)));
             }
             versions.insert(tv.version, tv);
+            e = c.next()?;
         }
         if versions.is_empty() {
-            return Err(MoxError::corrupt(
-                self.path(),
+            return Err(self.page_error(
+                types.page_id(),
                 format!("bstore type {type_name:?} has no schema"),
             ));
         }
-        let schema = Rc::new(TypeSchema {
+        let schema = Arc::new(TypeSchema {
             name: type_name.to_string(),
             versions,
         });
@@ -322,6 +347,26 @@ impl<'a> Store<'a> {
             cursor: bucket.cursor(),
             schema,
             path: self.path(),
+            only: None,
+            started: false,
+            done: false,
+        })
+    }
+
+    /// Like [`Store::records`], decoding only the fields named in `only` (faster when a record
+    /// has large fields that are not needed).
+    pub fn records_only(
+        &self,
+        type_name: &str,
+        only: &'static [&'static str],
+    ) -> Result<impl Iterator<Item = Result<(Key, Record), MoxError>> + use<'a>, MoxError> {
+        let schema = self.schema(type_name)?;
+        let bucket = self.sub_bucket(type_name, "records")?;
+        Ok(Records {
+            cursor: bucket.cursor(),
+            schema,
+            path: self.path(),
+            only: Some(only),
             started: false,
             done: false,
         })
@@ -335,11 +380,16 @@ impl<'a> Store<'a> {
         match c.seek(pk)? {
             Some((k, Value::Data(v))) if k == pk => {
                 let page = c.page_id().unwrap_or(0);
-                let (_, rec) = decode_entry(&schema, &self.path(), page, k, v)?;
+                let (_, rec) = decode_entry(&schema, &self.path(), page, k, v, None)?;
                 Ok(Some(rec))
             }
             _ => Ok(None),
         }
+    }
+
+    /// The `records` bucket of `type_name`.
+    pub fn records_bucket(&self, type_name: &str) -> Result<Bucket<'a>, MoxError> {
+        self.sub_bucket(type_name, "records")
     }
 
     /// The autoincrement sequence of `type_name` (the last assigned id).
@@ -365,8 +415,9 @@ impl<'a> Store<'a> {
 
 struct Records<'a> {
     cursor: Cursor<'a>,
-    schema: Rc<TypeSchema>,
+    schema: Arc<TypeSchema>,
     path: PathBuf,
+    only: Option<&'static [&'static str]>,
     started: bool,
     done: bool,
 }
@@ -393,7 +444,7 @@ impl Iterator for Records<'_> {
                 Ok(Some((_, Value::Bucket(_)))) => continue,
                 Ok(Some((k, Value::Data(v)))) => {
                     let page = self.cursor.page_id().unwrap_or(0);
-                    decode_entry(&self.schema, &self.path, page, k, v)
+                    decode_entry(&self.schema, &self.path, page, k, v, self.only)
                 }
                 Err(e) => Err(e),
             };
@@ -409,12 +460,13 @@ pub(crate) fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-fn decode_entry(
+pub(crate) fn decode_entry(
     schema: &TypeSchema,
     path: &std::path::Path,
     page: u64,
     k: &[u8],
     v: &[u8],
+    only: Option<&[&str]>,
 ) -> Result<(Key, Record), MoxError> {
     let err = |what: String| MoxError::Record {
         path: path.to_path_buf(),
@@ -423,7 +475,7 @@ fn decode_entry(
         what,
     };
     let key = decode_pk(schema.pk_type(), k).map_err(&err)?;
-    let rec = decode_record(schema, v).map_err(&err)?;
+    let rec = decode(schema, v, only).map_err(&err)?;
     Ok((key, rec))
 }
 
@@ -477,6 +529,20 @@ pub fn int64_from_key(b: &[u8]) -> Option<i64> {
 /// Decodes a record value with its own schema version, then drops fields that a later version
 /// no longer has (bstore's `lookupLater` rule).
 pub fn decode_record(schema: &TypeSchema, v: &[u8]) -> Result<Record, String> {
+    decode(schema, v, None)
+}
+
+/// Like [`decode_record`], but decodes only the top-level fields named in `only`; the others
+/// are checked and skipped without being copied.
+pub fn decode_record_fields(
+    schema: &TypeSchema,
+    v: &[u8],
+    only: &[&str],
+) -> Result<Record, String> {
+    decode(schema, v, Some(only))
+}
+
+fn decode(schema: &TypeSchema, v: &[u8], only: Option<&[&str]>) -> Result<Record, String> {
     let mut p = Reader { buf: v };
     let version = p.uvarint()?;
     let version = u32::try_from(version).map_err(|_| format!("bad schema version {version}"))?;
@@ -485,7 +551,7 @@ pub fn decode_record(schema: &TypeSchema, v: &[u8]) -> Result<Record, String> {
         .get(&version)
         .ok_or_else(|| format!("unknown schema version {version}"))?;
     let fields = &tv.fields()[1..];
-    let mut out = p.struct_fields(tv, fields, 0)?;
+    let mut out = p.struct_fields(tv, fields, 0, only)?;
     if !p.buf.is_empty() {
         return Err(format!("{} bytes left over after the record", p.buf.len()));
     }
@@ -496,7 +562,11 @@ pub fn decode_record(schema: &TypeSchema, v: &[u8]) -> Result<Record, String> {
         .collect();
     if !later.is_empty() {
         let mut path = Vec::new();
-        prune(&mut out, fields, tv, &later, &mut path);
+        let defs: Vec<&Field> = fields
+            .iter()
+            .filter(|f| only.is_none_or(|o| o.contains(&&*f.name)))
+            .collect();
+        prune(&mut out, &defs, tv, &later, &mut path);
     }
     Ok(Record {
         version,
@@ -507,14 +577,14 @@ pub fn decode_record(schema: &TypeSchema, v: &[u8]) -> Result<Record, String> {
 /// Removes fields that do not exist in every later version, recursively through structs.
 fn prune(
     values: &mut Vec<(String, FieldValue)>,
-    defs: &[Field],
+    defs: &[&Field],
     tv: &TypeVersion,
     later: &[&TypeVersion],
     path: &mut Vec<String>,
 ) {
     let mut keep = Vec::with_capacity(values.len());
     for ((name, mut value), def) in std::mem::take(values).into_iter().zip(defs) {
-        path.push(name.clone());
+        path.push(name.to_string());
         if later.iter().all(|t| t.has_path(path)) {
             prune_value(&mut value, &def.ty, tv, later, path);
             keep.push((name, value));
@@ -533,8 +603,8 @@ fn prune_value(
 ) {
     match (value, ty.kind) {
         (FieldValue::Struct(fs), Kind::Struct) => {
-            let defs = &tv.structs[ty.struct_index];
-            prune(fs, defs, tv, later, path);
+            let defs: Vec<&Field> = tv.structs[ty.struct_index].iter().collect();
+            prune(fs, &defs, tv, later, path);
         }
         (FieldValue::List(items), Kind::Slice | Kind::Array) => {
             if let Some(lt) = &ty.list {
@@ -615,26 +685,55 @@ impl<'b> Reader<'b> {
         self.take(n.div_ceil(8))
     }
 
+    /// A fieldmap and the present fields; with `only`, other fields are skipped (top level).
     fn struct_fields(
         &mut self,
         tv: &TypeVersion,
         fields: &[Field],
         depth: usize,
+        only: Option<&[&str]>,
     ) -> Result<Vec<(String, FieldValue)>, String> {
         let fm = self.fieldmap(fields.len())?;
-        let mut out = Vec::with_capacity(fields.len());
+        let mut out = Vec::with_capacity(only.map_or(fields.len(), <[&str]>::len));
         for (i, f) in fields.iter().enumerate() {
-            let v = if bit(fm, i) {
+            let wanted = only.is_none_or(|o| o.contains(&&*f.name));
+            let present = bit(fm, i);
+            if !present && f.nonzero {
+                return Err(format!("field {} must be nonzero but is absent", f.name));
+            }
+            if !wanted {
+                if present {
+                    self.skip(tv, &f.ty, depth + 1)
+                        .map_err(|e| format!("field {}: {e}", f.name))?;
+                }
+                continue;
+            }
+            let v = if present {
                 self.value(tv, &f.ty, depth + 1)
                     .map_err(|e| format!("field {}: {e}", f.name))?
-            } else if f.nonzero {
-                return Err(format!("field {} must be nonzero but is absent", f.name));
             } else {
                 FieldValue::Zero
             };
             out.push((f.name.clone(), v));
         }
         Ok(out)
+    }
+
+    /// Checks and passes over a present value of type `ty` without copying it.
+    fn skip(&mut self, tv: &TypeVersion, ty: &FieldType, depth: usize) -> Result<(), String> {
+        if depth > MAX_VALUE_DEPTH {
+            return Err("value nested too deeply".into());
+        }
+        match ty.kind {
+            Kind::Bytes | Kind::BinaryMarshal | Kind::String | Kind::Time => {
+                self.len_bytes()?;
+            }
+            // Numbers and bools allocate nothing; nested values are checked as when decoded.
+            _ => {
+                self.value(tv, ty, depth)?;
+            }
+        }
+        Ok(())
     }
 
     fn list(
@@ -645,7 +744,7 @@ impl<'b> Reader<'b> {
         depth: usize,
     ) -> Result<Vec<FieldValue>, String> {
         let fm = self.fieldmap(n)?;
-        let mut out = Vec::with_capacity(n);
+        let mut out = Vec::with_capacity(n.min(self.buf.len() + 1));
         for i in 0..n {
             out.push(if bit(fm, i) {
                 self.value(tv, elem, depth + 1)?
@@ -718,7 +817,7 @@ impl<'b> Reader<'b> {
                 let vt = ty.map_value.as_deref().ok_or_else(|| missing("MapValue"))?;
                 let n = self.count()?;
                 let fm = self.fieldmap(n)?;
-                let mut out = Vec::with_capacity(n);
+                let mut out = Vec::with_capacity(n.min(self.buf.len() + 1));
                 for i in 0..n {
                     let k = self.value(tv, kt, depth + 1)?;
                     let v = if bit(fm, i) {
@@ -735,7 +834,7 @@ impl<'b> Reader<'b> {
                     .structs
                     .get(ty.struct_index)
                     .ok_or_else(|| missing("Fields"))?;
-                FieldValue::Struct(self.struct_fields(tv, fields, depth)?)
+                FieldValue::Struct(self.struct_fields(tv, fields, depth, None)?)
             }
         })
     }
@@ -807,6 +906,75 @@ mod tests {
         assert_eq!(r.version, 1);
         assert_eq!(r.get("A"), &FieldValue::Zero);
         assert_eq!(r.u64("B"), 7);
+    }
+
+    #[test]
+    fn later_versions_drop_nested_struct_fields() {
+        let v1 = parse_type_version(
+            br#"{"Version":1,"OndiskVersion":2,"Fields":[{"Name":"ID","Type":{"Kind":"int64"}},
+            {"Name":"S","Type":{"Kind":"slice","List":{"Kind":"struct","Fields":[
+                {"Name":"A","Type":{"Kind":"string"}},{"Name":"B","Type":{"Kind":"int32"}}],
+                "FieldsTypeSeq":2}}}]}"#,
+        )
+        .unwrap();
+        let v2 = parse_type_version(
+            br#"{"Version":2,"OndiskVersion":2,"Fields":[{"Name":"ID","Type":{"Kind":"int64"}},
+            {"Name":"S","Type":{"Kind":"slice","List":{"Kind":"struct","Fields":[
+                {"Name":"B","Type":{"Kind":"int32"}}],"FieldsTypeSeq":2}}}]}"#,
+        )
+        .unwrap();
+        let s = TypeSchema {
+            name: "T".into(),
+            versions: BTreeMap::from([(1, v1), (2, v2)]),
+        };
+        // version 1, fieldmap S, slice of 2: elements [1 present, 2 absent],
+        // element 1: fieldmap A+B, A="x", B=zigzag(3).
+        let r = decode_record(&s, &[0x01, 0x80, 0x02, 0x80, 0xc0, 0x01, b'x', 0x06]).unwrap();
+        let items = r.get("S").as_list();
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0].field("A"), &FieldValue::Zero);
+        assert_eq!(items[0].field("B"), &FieldValue::Int(3));
+        assert_eq!(items[1], FieldValue::Zero);
+    }
+
+    #[test]
+    fn maps_arrays_and_pointer_bools() {
+        let s = schema(
+            r#"{"Version":1,"OndiskVersion":2,"Fields":[{"Name":"ID","Type":{"Kind":"string"}},
+            {"Name":"M","Type":{"Kind":"map","MapKey":{"Kind":"string"},"MapValue":{"Kind":"uint16"}}},
+            {"Name":"A","Type":{"Kind":"array","ArrayLength":3,"List":{"Kind":"int8"}}},
+            {"Name":"P","Type":{"Ptr":true,"Kind":"bool"}},
+            {"Name":"F","Type":{"Kind":"float64"}}]}"#,
+        );
+        let one = 1.5f64.to_bits();
+        let mut v = vec![
+            0x01, 0xf0, 0x02, 0x40, 0x01, b'a', 0x01, b'b', 0x07, 0xa0, 0x02, 0x03, 0x00,
+        ];
+        let mut x = one;
+        while x >= 0x80 {
+            v.push((x as u8) | 0x80);
+            x >>= 7;
+        }
+        v.push(x as u8);
+        let r = decode_record(&s, &v).unwrap();
+        assert_eq!(
+            r.get("M"),
+            &FieldValue::Map(vec![
+                (FieldValue::String("a".into()), FieldValue::Zero),
+                (FieldValue::String("b".into()), FieldValue::Uint(7)),
+            ])
+        );
+        assert_eq!(
+            r.get("A").as_list(),
+            &[FieldValue::Int(1), FieldValue::Zero, FieldValue::Int(-2)]
+        );
+        // A non-nil pointer to false is present, with its byte.
+        assert_eq!(r.get("P"), &FieldValue::Bool(false));
+        assert_eq!(r.get("F"), &FieldValue::Float(1.5));
+        assert_eq!(
+            decode_pk(s.pk_type(), b"key").unwrap(),
+            Key::String("key".into())
+        );
     }
 
     #[test]

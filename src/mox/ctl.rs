@@ -33,6 +33,9 @@ pub fn backup_via_ctl(
         path: ctl_socket.to_path_buf(),
         message,
     };
+    // The server resolves a relative path against its own working directory.
+    let dest_dir = std::path::absolute(dest_dir)
+        .map_err(|e| ctl_err(format!("destination {}: {e}", dest_dir.display())))?;
     let dest = dest_dir.to_str().ok_or_else(|| {
         ctl_err(format!(
             "destination {} is not valid UTF-8",

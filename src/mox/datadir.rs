@@ -59,7 +59,8 @@ pub struct Source {
 
 impl Source {
     /// Finds the installation from a `mox.conf` path, a directory holding `config/mox.conf`
-    /// (or `mox.conf`), or a data directory.
+    /// (or `mox.conf`), or a data directory (whose config is found when it is the sibling
+    /// `config/` directory of quickstart's layout and its `DataDir` points back).
     pub fn locate(path: &Path) -> Result<Source, MoxError> {
         let meta = std::fs::metadata(path).map_err(|e| MoxError::io(path, e))?;
         if meta.is_file() {
@@ -80,6 +81,24 @@ impl Source {
                        directory (no accounts/, queue/index.db or global databases)"
                     .into(),
             });
+        }
+        // quickstart's layout: config/ next to data/. Use that config if it points here.
+        if let Some(parent) = path.parent() {
+            let conf = parent.join("config/mox.conf");
+            if conf.is_file() {
+                if let Ok(s) = Source::from_mox_conf(&conf) {
+                    let same = match (s.data_dir.canonicalize(), path.canonicalize()) {
+                        (Ok(a), Ok(b)) => a == b,
+                        _ => false,
+                    };
+                    if same {
+                        return Ok(Source {
+                            data_dir: path.to_path_buf(),
+                            ..s
+                        });
+                    }
+                }
+            }
         }
         let accounts = account_dirs(path)?;
         Ok(Source {

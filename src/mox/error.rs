@@ -50,11 +50,4 @@ impl MoxError {
             source,
         }
     }
-
-    pub(crate) fn corrupt(path: impl Into<PathBuf>, what: impl Into<String>) -> Self {
-        MoxError::Corrupt {
-            path: path.into(),
-            what: what.into(),
-        }
-    }
 }

@@ -126,15 +126,14 @@ pub fn inspect(source: &Source, with_messages: bool) -> Result<InspectReport, Mo
         n += 1;
         let dest = tmp.path().join(format!("{n}.db"));
         copy_database(&live, &dest)?;
-        let data = std::fs::read(&dest).map_err(|e| MoxError::io(&dest, e))?;
-        std::fs::remove_file(&dest).map_err(|e| MoxError::io(&dest, e))?;
-        Ok(Some(Bolt::from_bytes(live, data)?))
+        // Read from the copy, page by page; errors name the live file.
+        Ok(Some(Bolt::open_lazy_named(&dest, live)?))
     };
     let mut databases = Vec::new();
     let mut record_db = |rel: &str, b: &Bolt| {
         databases.push(DatabaseReport {
             path: rel.to_string(),
-            bytes: b.bytes().len() as u64,
+            bytes: b.file_len(),
             page_size: b.page_size(),
             pages: b.page_count(),
             txid: b.txid(),

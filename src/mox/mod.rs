@@ -11,10 +11,10 @@ mod inspect;
 mod records;
 mod schema;
 
-pub use bbolt::{Bolt, Bucket, Cursor, Iter as BucketIter, Value};
+pub use bbolt::{Bolt, Bucket, Cursor, Iter as BucketIter, Stream, Value};
 pub use bstore::{
-    FieldValue, Key, Record, Store, TypeSchema, decode_pk, decode_record, int64_from_key,
-    int64_key, time_unix_nanos,
+    FieldValue, Key, Record, Store, TypeSchema, decode_pk, decode_record, decode_record_fields,
+    int64_from_key, int64_key, time_unix_nanos,
 };
 pub use ctl::backup_via_ctl;
 pub use datadir::{

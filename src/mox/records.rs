@@ -1,13 +1,17 @@
 //! Typed views of the mox records a backup needs: account `SyncState`, `Mailbox`, `Message`,
 //! `MessageErase`, and the queue's `Msg`.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
 use super::MoxError;
 use super::bbolt::{Bolt, Value};
-use super::bstore::{Key, Record, Store, int64_from_key, int64_key, time_unix_nanos};
+use super::bstore::{
+    Key, Record, Store, TypeSchema, decode_entry, int64_from_key, int64_key, time_unix_nanos,
+};
 
 /// Index of `Message` by mailbox and modseq: keys are `MailboxID (8) ModSeq (8) ID (8)`, each a
 /// sign-flipped big-endian int64.
@@ -144,6 +148,31 @@ fn received_nanos(r: &Record) -> Option<i64> {
     time_unix_nanos(b).and_then(|n| i64::try_from(n).ok())
 }
 
+/// The `Message` fields the typed view reads.
+const MESSAGE_FIELDS: &[&str] = &[
+    "MailboxID",
+    "UID",
+    "ModSeq",
+    "CreateSeq",
+    "Expunged",
+    "Size",
+    "MsgPrefix",
+    "Seen",
+    "Answered",
+    "Flagged",
+    "Forwarded",
+    "Junk",
+    "Notjunk",
+    "Deleted",
+    "Draft",
+    "Phishing",
+    "MDNSent",
+    "Keywords",
+    "Received",
+    "ThreadID",
+    "MessageID",
+];
+
 impl Mailbox {
     /// The typed view of a `Mailbox` record.
     pub fn from_record(key: &Key, r: &Record) -> Mailbox {
@@ -232,6 +261,8 @@ impl QueueMsg {
 /// An account database opened read-only (always a COPY, never the live file).
 pub struct AccountDb {
     bolt: Bolt,
+    /// Schemas parsed so far, shared by every query.
+    schemas: Mutex<HashMap<String, Arc<TypeSchema>>>,
 }
 
 impl std::fmt::Debug for AccountDb {
@@ -243,16 +274,18 @@ impl std::fmt::Debug for AccountDb {
 }
 
 impl AccountDb {
-    /// Reads the database file at `path` (a copy; see [`super::copy_database`]).
+    /// Opens the database file at `path`, a copy (see [`super::copy_database`]) that does not
+    /// change while it is read. Pages are read as they are visited.
     pub fn open(path: &Path) -> Result<AccountDb, MoxError> {
-        Ok(AccountDb {
-            bolt: Bolt::open(path)?,
-        })
+        Ok(AccountDb::from_bolt(Bolt::open_lazy(path)?))
     }
 
     /// Uses an already read database.
     pub fn from_bolt(bolt: Bolt) -> AccountDb {
-        AccountDb { bolt }
+        AccountDb {
+            bolt,
+            schemas: Mutex::new(HashMap::new()),
+        }
     }
 
     /// The bbolt file underneath.
@@ -262,16 +295,44 @@ impl AccountDb {
 
     /// A bstore view of the database, for records without a typed view.
     pub fn store(&self) -> Store<'_> {
-        Store::new(&self.bolt)
+        Store::with_schemas(&self.bolt, self.cached_schemas().clone())
+    }
+
+    fn cached_schemas(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<TypeSchema>>> {
+        // The map is only ever extended: a poisoned lock still holds valid entries.
+        self.schemas.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The schema of `type_name`, parsed once per database.
+    fn schema(&self, type_name: &str) -> Result<(), MoxError> {
+        if self.cached_schemas().contains_key(type_name) {
+            return Ok(());
+        }
+        let schema = Store::new(&self.bolt).schema(type_name)?;
+        self.cached_schemas().insert(type_name.to_string(), schema);
+        Ok(())
+    }
+
+    /// A store with the schema of `type_name` ready.
+    fn store_for(&self, type_name: &str) -> Result<Store<'_>, MoxError> {
+        self.schema(type_name)?;
+        Ok(self.store())
     }
 
     /// The account's `SyncState`.
     pub fn sync_state(&self) -> Result<SyncState, MoxError> {
-        let store = self.store();
+        let store = self.store_for("SyncState")?;
         let first = store.records("SyncState")?.next().transpose()?;
-        let (_, rec) = first.ok_or_else(|| {
-            MoxError::corrupt(self.bolt.path(), "account database has no SyncState record")
-        })?;
+        let (_, rec) = match first {
+            Some(r) => r,
+            None => {
+                return Err(MoxError::Page {
+                    path: self.bolt.path().to_path_buf(),
+                    page: store.records_bucket("SyncState")?.page_id(),
+                    what: "account database has no SyncState record".into(),
+                });
+            }
+        };
         Ok(SyncState {
             last_modseq: rec.i64("LastModSeq"),
             highest_deleted_modseq: rec.i64("HighestDeletedModSeq"),
@@ -281,7 +342,7 @@ impl AccountDb {
     /// Every mailbox record, deleted ones included, by id.
     pub fn mailboxes(&self) -> Result<Vec<Mailbox>, MoxError> {
         let mut out = Vec::new();
-        for r in self.store().records("Mailbox")? {
+        for r in self.store_for("Mailbox")?.records("Mailbox")? {
             let (k, rec) = r?;
             out.push(Mailbox::from_record(&k, &rec));
         }
@@ -290,19 +351,46 @@ impl AccountDb {
 
     /// Every message record, tombstones included, by id.
     pub fn messages(&self) -> Result<Vec<Message>, MoxError> {
-        let mut out = Vec::new();
-        for r in self.store().records("Message")? {
-            let (k, rec) = r?;
-            out.push(Message::from_record(&k, &rec));
-        }
-        Ok(out)
+        self.messages_iter()?.collect()
+    }
+
+    /// Every message record, tombstones included, by id, one at a time. Pages are read and
+    /// dropped as the walk goes: memory stays bounded for accounts of any size.
+    pub fn messages_iter(
+        &self,
+    ) -> Result<impl Iterator<Item = Result<Message, MoxError>> + '_, MoxError> {
+        let store = self.store_for("Message")?;
+        let schema = store.schema("Message")?;
+        let mut stream = store.records_bucket("Message")?.stream();
+        let path = self.bolt.path().to_path_buf();
+        let mut done = false;
+        Ok(std::iter::from_fn(move || {
+            if done {
+                return None;
+            }
+            let r = stream.next_with(|page, k, v| {
+                decode_entry(&schema, &path, page, k, v, Some(MESSAGE_FIELDS))
+                    .map(|(key, rec)| Message::from_record(&key, &rec))
+            });
+            match r {
+                Ok(Some(Ok(m))) => Some(Ok(m)),
+                Ok(None) => {
+                    done = true;
+                    None
+                }
+                Ok(Some(Err(e))) | Err(e) => {
+                    done = true;
+                    Some(Err(e))
+                }
+            }
+        }))
     }
 
     /// The message record with `id`.
     pub fn message(&self, id: i64) -> Result<Option<Message>, MoxError> {
         let key = int64_key(id);
         Ok(self
-            .store()
+            .store_for("Message")?
             .get("Message", &key)?
             .map(|rec| Message::from_record(&Key::Int(id), &rec)))
     }
@@ -324,7 +412,7 @@ impl AccountDb {
             if !k.starts_with(&prefix) {
                 break;
             }
-            out.push(self.parse_index_key(k, v)?);
+            out.push(self.parse_index_key(k, v, c.page_id())?);
             e = c.next()?;
         }
         Ok(out)
@@ -343,20 +431,26 @@ impl AccountDb {
             None => c.last()?,
         };
         match e {
-            Some((k, v)) if k.starts_with(&prefix) => Ok(Some(self.parse_index_key(k, v)?.0)),
+            Some((k, v)) if k.starts_with(&prefix) => {
+                Ok(Some(self.parse_index_key(k, v, c.page_id())?.0))
+            }
             _ => Ok(None),
         }
     }
 
-    fn parse_index_key(&self, k: &[u8], v: Value<'_>) -> Result<(i64, i64), MoxError> {
-        let bad = || {
-            MoxError::corrupt(
-                self.bolt.path(),
-                format!(
-                    "Message index {INDEX_MAILBOX_MODSEQ}: bad key {}",
-                    super::bstore::hex(k)
-                ),
-            )
+    fn parse_index_key(
+        &self,
+        k: &[u8],
+        v: Value<'_>,
+        page: Option<u64>,
+    ) -> Result<(i64, i64), MoxError> {
+        let bad = || MoxError::Page {
+            path: self.bolt.path().to_path_buf(),
+            page: page.unwrap_or(0),
+            what: format!(
+                "Message index {INDEX_MAILBOX_MODSEQ}: bad key {}",
+                super::bstore::hex(k)
+            ),
         };
         if k.len() != 24 || !matches!(v, Value::Data(_)) {
             return Err(bad());
@@ -374,7 +468,7 @@ impl AccountDb {
     /// The `MessageErase` records.
     pub fn message_erases(&self) -> Result<Vec<MessageErase>, MoxError> {
         let mut out = Vec::new();
-        for r in self.store().records("MessageErase")? {
+        for r in self.store_for("MessageErase")?.records("MessageErase")? {
             let (k, rec) = r?;
             out.push(MessageErase {
                 id: key_i64(&k),
@@ -392,7 +486,7 @@ impl AccountDb {
 
 /// Reads the queue database (`queue/index.db`, a copy) and returns its messages by id.
 pub fn read_queue(path: &Path) -> Result<Vec<QueueMsg>, MoxError> {
-    let bolt = Bolt::open(path)?;
+    let bolt = Bolt::open_lazy(path)?;
     queue_messages(&bolt)
 }
 

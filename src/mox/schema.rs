@@ -264,8 +264,7 @@ impl Parser {
             let name = f
                 .get("Name")
                 .and_then(Json::as_str)
-                .ok_or("field without Name")?
-                .to_string();
+                .ok_or("field without Name")?;
             let nonzero = f.get("Nonzero").and_then(Json::as_bool).unwrap_or(false);
             let tj = f
                 .get("Type")
@@ -274,7 +273,7 @@ impl Parser {
             let ty = self.field_type(tj, path, depth + 1);
             path.pop();
             out.push(Field {
-                name,
+                name: name.to_string(),
                 ty: ty?,
                 nonzero,
             });
