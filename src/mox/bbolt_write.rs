@@ -11,7 +11,7 @@
 //! its own gets a page with overflow pages. A bucket without sub-buckets whose page would take at
 //! most a quarter page is stored inline in its parent's value, as bbolt itself does.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use super::{Bolt, Bucket, MoxError, Value};
@@ -119,35 +119,76 @@ impl BoltBucket {
 
 /// Lays out a whole bbolt file for the tree under `root` with transaction id `txid` (≥ 1).
 pub fn build(root: &BoltBucket, txid: u64) -> Vec<u8> {
-    let txid = txid.max(1);
     let mut w = PageWriter {
         buf: vec![0; 3 * PAGE_SIZE],
         next_pgid: 3,
+        free: BTreeSet::new(),
     };
     let root_pgid = w.write_tree(root);
-    let high_water = w.next_pgid;
-
-    // Freelist: no free pages.
+    // Freelist: page 2, no free pages.
     write_page_header(&mut w.buf, 2, FLAG_FREELIST, 0, 0);
+    w.finish(root_pgid, root.sequence, 2, txid.max(1))
+}
 
-    for (pgid, meta_txid) in [(txid % 2, txid), ((txid - 1) % 2, txid - 1)] {
-        let off = pgid as usize * PAGE_SIZE;
-        write_page_header(&mut w.buf, pgid, FLAG_META, 0, 0);
-        let m = off + PAGE_HEADER_SIZE;
-        let buf = &mut w.buf;
-        put_u32(buf, m, MAGIC);
-        put_u32(buf, m + 4, VERSION);
-        put_u32(buf, m + 8, PAGE_SIZE as u32);
-        put_u32(buf, m + 12, 0); // flags
-        put_u64(buf, m + 16, root_pgid);
-        put_u64(buf, m + 24, root.sequence);
-        put_u64(buf, m + 32, 2); // freelist page
-        put_u64(buf, m + 40, high_water);
-        put_u64(buf, m + 48, meta_txid);
-        let sum = fnv1a64(&buf[m..m + META_CHECKSUMMED]);
-        put_u64(buf, m + META_CHECKSUMMED, sum);
+/// Writes the tree under `root` over an existing file `old` as one bbolt transaction does:
+/// pages whose content is unchanged stay where they are, changed leaves and the branches above
+/// them are written to free pages (or appended), the pages they replace go to the freelist,
+/// and the meta pages name the new root with the next transaction id. A night that changes a
+/// few records therefore changes a few pages, as it does under mox.
+pub fn update(old: &[u8], path: &Path, root: &BoltBucket) -> Result<Vec<u8>, MoxError> {
+    let meta = OldFile::parse(old, path)?;
+    let mut w = PageWriter {
+        buf: old[..meta.high_water as usize * PAGE_SIZE].to_vec(),
+        next_pgid: meta.high_water,
+        free: meta.free.iter().copied().collect(),
+    };
+    for p in meta.freelist..=meta.freelist + u64::from(meta.freelist_overflow) {
+        w.free.insert(p);
     }
-    w.buf
+    let root_pgid = w.update_tree(root, Some(&meta.root));
+    // The freelist takes free pages itself: size it for the list before taking them.
+    let bytes = freelist_size(w.free.len());
+    let (fl, overflow) = w.alloc(bytes);
+    let ids: Vec<u64> = w.free.iter().copied().collect();
+    let off = fl as usize * PAGE_SIZE;
+    let mut data = off + PAGE_HEADER_SIZE;
+    let count = if ids.len() >= 0xFFFF {
+        put_u64(&mut w.buf, data, ids.len() as u64);
+        data += 8;
+        0xFFFF
+    } else {
+        ids.len() as u16
+    };
+    write_page_header(&mut w.buf, fl, FLAG_FREELIST, count, overflow);
+    for id in ids {
+        put_u64(&mut w.buf, data, id);
+        data += 8;
+    }
+    Ok(w.finish(root_pgid, root.sequence, fl, meta.txid + 1))
+}
+
+fn freelist_size(n: usize) -> usize {
+    PAGE_HEADER_SIZE + 8 * n + if n >= 0xFFFF { 8 } else { 0 }
+}
+
+/// Writes `root` to `path`: over the existing file with [`update`] if there is one, else a
+/// fresh file with [`build`]. Returns the new size.
+pub fn update_file(path: &Path, root: &BoltBucket) -> Result<u64, MoxError> {
+    let bytes = match std::fs::read(path) {
+        Ok(old) => update(&old, path, root)?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => build(root, 2),
+        Err(source) => {
+            return Err(MoxError::Io {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    std::fs::write(path, &bytes).map_err(|source| MoxError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(bytes.len() as u64)
 }
 
 /// Writes the file for `root` to `path` (created or truncated) and returns its size.
@@ -170,9 +211,231 @@ pub fn fnv1a64(data: &[u8]) -> u64 {
     h
 }
 
+/// The pages of a bucket in an existing file.
+#[derive(Debug, Default)]
+struct OldBucket {
+    /// 0 for an inline bucket.
+    root: u64,
+    leaves: Vec<OldLeaf>,
+    /// Branch pages: (page id, overflow).
+    branches: Vec<(u64, u32)>,
+    subs: HashMap<Vec<u8>, OldBucket>,
+}
+
+/// A leaf element as stored: (flags, key, value).
+type StoredElem = (u32, Vec<u8>, Vec<u8>);
+
+#[derive(Debug)]
+struct OldLeaf {
+    pgid: u64,
+    overflow: u32,
+    elems: Vec<StoredElem>,
+}
+
+/// What `update` needs from an existing file: the current meta, the freelist, the page map.
+struct OldFile {
+    txid: u64,
+    high_water: u64,
+    freelist: u64,
+    freelist_overflow: u32,
+    free: Vec<u64>,
+    root: OldBucket,
+}
+
+impl OldFile {
+    fn parse(file: &[u8], path: &Path) -> Result<OldFile, MoxError> {
+        let bad = |what: String| MoxError::Corrupt {
+            path: path.to_path_buf(),
+            what,
+        };
+        let mut best: Option<(u64, u64, u64, u64)> = None;
+        for p in 0..2usize {
+            let m = p * PAGE_SIZE + PAGE_HEADER_SIZE;
+            if file.len() < m + META_CHECKSUMMED + 8 {
+                return Err(bad(format!("page {p}: file too short for a meta page")));
+            }
+            let ok = get_u32(file, m) == MAGIC
+                && get_u32(file, m + 4) == VERSION
+                && get_u64(file, m + META_CHECKSUMMED) == fnv1a64(&file[m..m + META_CHECKSUMMED]);
+            if !ok {
+                continue;
+            }
+            if get_u32(file, m + 8) as usize != PAGE_SIZE {
+                return Err(bad(format!(
+                    "page {p}: page size {} (this writer uses {PAGE_SIZE})",
+                    get_u32(file, m + 8)
+                )));
+            }
+            let txid = get_u64(file, m + 48);
+            if best.is_none_or(|b| txid > b.0) {
+                best = Some((
+                    txid,
+                    get_u64(file, m + 16),
+                    get_u64(file, m + 32),
+                    get_u64(file, m + 40),
+                ));
+            }
+        }
+        let (txid, root, freelist, high_water) =
+            best.ok_or_else(|| bad("no valid meta page".into()))?;
+        if (high_water as usize).saturating_mul(PAGE_SIZE) > file.len() || high_water < 3 {
+            return Err(bad(format!("high-water mark {high_water} beyond the file")));
+        }
+        let mut r = PageReader {
+            file,
+            high_water,
+            path,
+            visits: 0,
+        };
+        let (fl_page, fl_overflow) = r.page(freelist)?;
+        if get_u16(fl_page, 8) != FLAG_FREELIST {
+            return Err(bad(format!("page {freelist}: not a freelist page")));
+        }
+        let mut count = get_u16(fl_page, 10) as usize;
+        let mut at = PAGE_HEADER_SIZE;
+        if count == 0xFFFF {
+            count = get_u64(fl_page, at) as usize;
+            at += 8;
+        }
+        if at + count * 8 > fl_page.len() {
+            return Err(bad(format!(
+                "page {freelist}: freelist longer than its pages"
+            )));
+        }
+        let free = (0..count).map(|i| get_u64(fl_page, at + i * 8)).collect();
+        let root = r.bucket_pages(root, 0)?;
+        Ok(OldFile {
+            txid,
+            high_water,
+            freelist,
+            freelist_overflow: fl_overflow,
+            free,
+            root,
+        })
+    }
+}
+
+/// Bounds-checked page access for [`OldFile::parse`].
+struct PageReader<'a> {
+    file: &'a [u8],
+    high_water: u64,
+    path: &'a Path,
+    visits: usize,
+}
+
+impl<'a> PageReader<'a> {
+    fn bad(&self, what: String) -> MoxError {
+        MoxError::Corrupt {
+            path: self.path.to_path_buf(),
+            what,
+        }
+    }
+
+    /// The bytes of page `pgid` with its overflow pages, and the overflow count.
+    fn page(&mut self, pgid: u64) -> Result<(&'a [u8], u32), MoxError> {
+        self.visits += 1;
+        if self.visits > 4 * self.high_water as usize + 16 {
+            return Err(self.bad("page references loop".into()));
+        }
+        if pgid < 2 || pgid >= self.high_water {
+            return Err(self.bad(format!("page {pgid}: out of range")));
+        }
+        let off = pgid as usize * PAGE_SIZE;
+        let overflow = get_u32(self.file, off + 12);
+        let end = pgid + 1 + u64::from(overflow);
+        if end > self.high_water {
+            return Err(self.bad(format!("page {pgid}: overflow beyond the high-water mark")));
+        }
+        Ok((&self.file[off..end as usize * PAGE_SIZE], overflow))
+    }
+
+    fn bucket_pages(&mut self, root: u64, depth: usize) -> Result<OldBucket, MoxError> {
+        if depth > 64 {
+            return Err(self.bad("buckets nested too deep".into()));
+        }
+        let mut b = OldBucket {
+            root,
+            ..OldBucket::default()
+        };
+        self.node(root, &mut b, depth)?;
+        Ok(b)
+    }
+
+    fn node(&mut self, pgid: u64, b: &mut OldBucket, depth: usize) -> Result<(), MoxError> {
+        let (page, overflow) = self.page(pgid)?;
+        let flags = get_u16(page, 8);
+        let count = get_u16(page, 10) as usize;
+        if PAGE_HEADER_SIZE + count * ELEMENT_SIZE > page.len() {
+            return Err(self.bad(format!("page {pgid}: too many elements")));
+        }
+        match flags {
+            FLAG_BRANCH => {
+                b.branches.push((pgid, overflow));
+                for i in 0..count {
+                    let h = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
+                    let child = get_u64(page, h + 8);
+                    self.node(child, b, depth)?;
+                }
+            }
+            FLAG_LEAF => {
+                let elems = self.leaf_elems(page, pgid, b, depth)?;
+                b.leaves.push(OldLeaf {
+                    pgid,
+                    overflow,
+                    elems,
+                });
+            }
+            other => return Err(self.bad(format!("page {pgid}: unexpected flags {other:#x}"))),
+        }
+        Ok(())
+    }
+
+    fn leaf_elems(
+        &mut self,
+        page: &'a [u8],
+        pgid: u64,
+        b: &mut OldBucket,
+        depth: usize,
+    ) -> Result<Vec<StoredElem>, MoxError> {
+        let count = get_u16(page, 10) as usize;
+        let mut out = Vec::with_capacity(count);
+        for i in 0..count {
+            let h = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
+            let flags = get_u32(page, h);
+            let pos = h + get_u32(page, h + 4) as usize;
+            let ks = get_u32(page, h + 8) as usize;
+            let vs = get_u32(page, h + 12) as usize;
+            let end = pos
+                .checked_add(ks)
+                .and_then(|x| x.checked_add(vs))
+                .filter(|&e| e <= page.len())
+                .ok_or_else(|| self.bad(format!("page {pgid}: element {i} out of bounds")))?;
+            let key = page[pos..pos + ks].to_vec();
+            let value = page[pos + ks..end].to_vec();
+            if flags & BUCKET_LEAF_FLAG != 0 {
+                if value.len() < BUCKET_HEADER_SIZE {
+                    return Err(self.bad(format!("page {pgid}: short bucket header")));
+                }
+                let root = get_u64(&value, 0);
+                let sub = if root == 0 {
+                    // Inline: no pages of its own, and (as bbolt requires) no sub-buckets.
+                    OldBucket::default()
+                } else {
+                    self.bucket_pages(root, depth + 1)?
+                };
+                b.subs.insert(key.clone(), sub);
+            }
+            out.push((flags, key, value));
+        }
+        Ok(out)
+    }
+}
+
 struct PageWriter {
     buf: Vec<u8>,
     next_pgid: u64,
+    /// Free pages that may be reused (update only).
+    free: BTreeSet<u64>,
 }
 
 /// A leaf element about to be written.
@@ -189,17 +452,98 @@ impl LeafElem<'_> {
 }
 
 impl PageWriter {
-    /// Reserves pages for `bytes` bytes of page content; returns the first page id.
+    /// Reserves pages for `bytes` bytes of page content, from the free pages when a run of
+    /// them is long enough, else at the end; returns the first page id and the overflow.
     fn alloc(&mut self, bytes: usize) -> (u64, u32) {
-        let npages = bytes.div_ceil(PAGE_SIZE).max(1);
-        let pgid = self.next_pgid;
-        self.next_pgid += npages as u64;
-        self.buf.resize(self.next_pgid as usize * PAGE_SIZE, 0);
+        let npages = bytes.div_ceil(PAGE_SIZE).max(1) as u64;
+        let mut run: Option<u64> = None;
+        let (mut start, mut len) = (0u64, 0u64);
+        for &p in &self.free {
+            if len > 0 && p == start + len {
+                len += 1;
+            } else {
+                start = p;
+                len = 1;
+            }
+            if len == npages {
+                run = Some(start);
+                break;
+            }
+        }
+        let pgid = match run {
+            Some(start) => {
+                for p in start..start + npages {
+                    self.free.remove(&p);
+                }
+                start
+            }
+            None => {
+                let p = self.next_pgid;
+                self.next_pgid += npages;
+                self.buf.resize(self.next_pgid as usize * PAGE_SIZE, 0);
+                p
+            }
+        };
+        let off = pgid as usize * PAGE_SIZE;
+        self.buf[off..off + npages as usize * PAGE_SIZE].fill(0);
         (pgid, (npages - 1) as u32)
     }
 
+    fn free_pages(&mut self, pgid: u64, overflow: u32) {
+        for p in pgid..=pgid + u64::from(overflow) {
+            self.free.insert(p);
+        }
+    }
+
+    /// Frees every page of an old bucket, its sub-buckets included.
+    fn free_bucket(&mut self, old: &OldBucket) {
+        for l in &old.leaves {
+            self.free_pages(l.pgid, l.overflow);
+        }
+        for &(p, o) in &old.branches {
+            self.free_pages(p, o);
+        }
+        for sub in old.subs.values() {
+            self.free_bucket(sub);
+        }
+    }
+
+    /// The meta pages; returns the finished file.
+    fn finish(mut self, root_pgid: u64, root_seq: u64, freelist: u64, txid: u64) -> Vec<u8> {
+        for (pgid, meta_txid) in [(txid % 2, txid), ((txid - 1) % 2, txid - 1)] {
+            let off = pgid as usize * PAGE_SIZE;
+            self.buf[off..off + PAGE_SIZE].fill(0);
+            write_page_header(&mut self.buf, pgid, FLAG_META, 0, 0);
+            let m = off + PAGE_HEADER_SIZE;
+            let buf = &mut self.buf;
+            put_u32(buf, m, MAGIC);
+            put_u32(buf, m + 4, VERSION);
+            put_u32(buf, m + 8, PAGE_SIZE as u32);
+            put_u32(buf, m + 12, 0); // flags
+            put_u64(buf, m + 16, root_pgid);
+            put_u64(buf, m + 24, root_seq);
+            put_u64(buf, m + 32, freelist);
+            put_u64(buf, m + 40, self.next_pgid);
+            put_u64(buf, m + 48, meta_txid);
+            let sum = fnv1a64(&buf[m..m + META_CHECKSUMMED]);
+            put_u64(buf, m + META_CHECKSUMMED, sum);
+        }
+        self.buf
+    }
+
     /// The elements of `bucket`, with sub-buckets already written (children first).
-    fn elements<'a>(&mut self, bucket: &'a BoltBucket) -> Vec<LeafElem<'a>> {
+    fn elements<'a>(
+        &mut self,
+        bucket: &'a BoltBucket,
+        old: Option<&OldBucket>,
+    ) -> Vec<LeafElem<'a>> {
+        if let Some(old) = old {
+            for (name, sub) in &old.subs {
+                if bucket.bucket(name).is_none() {
+                    self.free_bucket(sub);
+                }
+            }
+        }
         bucket
             .entries
             .iter()
@@ -212,14 +556,16 @@ impl PageWriter {
                 BoltEntry::Bucket(b) => LeafElem {
                     flags: BUCKET_LEAF_FLAG,
                     key,
-                    value: std::borrow::Cow::Owned(self.bucket_value(b)),
+                    value: std::borrow::Cow::Owned(
+                        self.bucket_value(b, old.and_then(|o| o.subs.get(key))),
+                    ),
                 },
             })
             .collect()
     }
 
     /// The value stored in the parent for a sub-bucket: its header, inline page included.
-    fn bucket_value(&mut self, bucket: &BoltBucket) -> Vec<u8> {
+    fn bucket_value(&mut self, bucket: &BoltBucket, old: Option<&OldBucket>) -> Vec<u8> {
         let has_sub = bucket
             .entries
             .values()
@@ -239,14 +585,17 @@ impl PageWriter {
                 .sum::<usize>();
         let mut out = Vec::with_capacity(BUCKET_HEADER_SIZE + inline_size);
         if !has_sub && inline_size <= MAX_INLINE_BUCKET_SIZE {
+            if let Some(old) = old {
+                self.free_bucket(old);
+            }
             out.extend_from_slice(&0u64.to_le_bytes());
             out.extend_from_slice(&bucket.sequence.to_le_bytes());
-            let elems = self.elements(bucket);
+            let elems = self.elements(bucket, None);
             let start = out.len();
             out.resize(start + inline_size, 0);
             write_leaf(&mut out[start..], 0, &elems);
         } else {
-            let root = self.write_tree(bucket);
+            let root = self.update_tree(bucket, old.filter(|o| o.root != 0));
             out.extend_from_slice(&root.to_le_bytes());
             out.extend_from_slice(&bucket.sequence.to_le_bytes());
         }
@@ -255,8 +604,59 @@ impl PageWriter {
 
     /// Writes the pages of a bucket stored in its own pages; returns its root page id.
     fn write_tree(&mut self, bucket: &BoltBucket) -> u64 {
-        let elems = self.elements(bucket);
-        // Leaves.
+        self.update_tree(bucket, None)
+    }
+
+    /// Writes a bucket stored in its own pages, reusing the leaves of `old` whose content is
+    /// unchanged (and the whole bucket when nothing changed); returns its root page id.
+    fn update_tree(&mut self, bucket: &BoltBucket, old: Option<&OldBucket>) -> u64 {
+        let elems = self.elements(bucket, old);
+        let Some(old) = old.filter(|o| o.root != 0 && !o.leaves.is_empty()) else {
+            let leaves = self.write_leaves(&elems);
+            return self.write_branches(leaves);
+        };
+        // Each old leaf owns the keys from its first key up to the next leaf's first key
+        // (the first leaf also owns everything before).
+        let mut leaves: Vec<(Vec<u8>, u64)> = Vec::new();
+        let mut changed = false;
+        let mut i = 0;
+        for (li, leaf) in old.leaves.iter().enumerate() {
+            let end = match old.leaves.get(li + 1).and_then(|n| n.elems.first()) {
+                Some((_, next_first, _)) => {
+                    i + elems[i..].partition_point(|e| e.key < next_first.as_slice())
+                }
+                None => elems.len(),
+            };
+            let group = &elems[i..end];
+            i = end;
+            let same = group.len() == leaf.elems.len()
+                && group.iter().zip(&leaf.elems).all(|(e, (f, k, v))| {
+                    e.flags == *f && e.key == k.as_slice() && e.value.as_ref() == v.as_slice()
+                });
+            if same && !group.is_empty() {
+                leaves.push((group[0].key.to_vec(), leaf.pgid));
+            } else {
+                changed = true;
+                self.free_pages(leaf.pgid, leaf.overflow);
+                if !group.is_empty() {
+                    leaves.extend(self.write_leaves(group));
+                }
+            }
+        }
+        if !changed {
+            return old.root;
+        }
+        for &(p, o) in &old.branches {
+            self.free_pages(p, o);
+        }
+        if leaves.is_empty() {
+            leaves = self.write_leaves(&elems);
+        }
+        self.write_branches(leaves)
+    }
+
+    /// Leaves filled up to the page size: (first key, page id) of each.
+    fn write_leaves(&mut self, elems: &[LeafElem<'_>]) -> Vec<(Vec<u8>, u64)> {
         let mut level: Vec<(Vec<u8>, u64)> = Vec::new();
         let mut start = 0;
         loop {
@@ -278,7 +678,11 @@ impl PageWriter {
                 break;
             }
         }
-        // Branches, until one page remains.
+        level
+    }
+
+    /// Branch levels over `level` until one page remains; returns the root page id.
+    fn write_branches(&mut self, mut level: Vec<(Vec<u8>, u64)>) -> u64 {
         while level.len() > 1 {
             let mut next = Vec::new();
             let mut start = 0;
@@ -302,6 +706,24 @@ impl PageWriter {
         }
         level[0].1
     }
+}
+
+fn get_u16(b: &[u8], off: usize) -> u16 {
+    b.get(off..off + 2)
+        .map(|s| u16::from_le_bytes([s[0], s[1]]))
+        .unwrap_or(0)
+}
+
+fn get_u32(b: &[u8], off: usize) -> u32 {
+    b.get(off..off + 4)
+        .map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+        .unwrap_or(0)
+}
+
+fn get_u64(b: &[u8], off: usize) -> u64 {
+    b.get(off..off + 8)
+        .map(|s| u64::from_le_bytes(s.try_into().unwrap_or([0; 8])))
+        .unwrap_or(0)
 }
 
 fn write_page_header(buf: &mut [u8], pgid: u64, flags: u16, count: u16, overflow: u32) {
@@ -381,11 +803,27 @@ mod tests {
     /// and checks what bbolt's consistency check does about pages: every page below the
     /// high-water mark is a meta page, the freelist, or part of exactly one node.
     fn walk(file: &[u8]) -> Vec<Walked> {
-        let hw = u64_at(file, PAGE_SIZE + PAGE_HEADER_SIZE + 40) as usize;
+        let m = if u64_at(file, PAGE_HEADER_SIZE + 48)
+            > u64_at(file, PAGE_SIZE + PAGE_HEADER_SIZE + 48)
+        {
+            PAGE_HEADER_SIZE
+        } else {
+            PAGE_SIZE + PAGE_HEADER_SIZE
+        };
+        let hw = u64_at(file, m + 40) as usize;
         let mut seen = vec![0u32; hw];
         seen[0] = 1;
         seen[1] = 1;
-        seen[2] = 1;
+        // The freelist page(s) and the pages it lists.
+        let fl = u64_at(file, m + 32) as usize;
+        let fl_off = fl * PAGE_SIZE;
+        for n in &mut seen[fl..=fl + u32_at(file, fl_off + 12) as usize] {
+            *n += 1;
+        }
+        let count = u16::from_le_bytes([file[fl_off + 10], file[fl_off + 11]]) as usize;
+        for i in 0..count {
+            seen[u64_at(file, fl_off + PAGE_HEADER_SIZE + i * 8) as usize] += 1;
+        }
         fn mark(file: &[u8], p: usize, seen: &mut Vec<u32>) {
             let overflow = u32_at(file, p * PAGE_SIZE + 12) as usize;
             assert_eq!(u64_at(file, p * PAGE_SIZE), p as u64, "page id");
@@ -407,7 +845,6 @@ mod tests {
                 }
             }
         }
-        let m = PAGE_SIZE + PAGE_HEADER_SIZE;
         mark(file, u64_at(file, m + 16) as usize, &mut seen);
         assert!(seen.iter().all(|&n| n == 1), "page use: {seen:?}");
         walk_values(file)
@@ -459,6 +896,103 @@ mod tests {
         }
         page(file, &file[root as usize * PAGE_SIZE..], &[], &mut out);
         out
+    }
+
+    #[test]
+    fn update_keeps_unchanged_pages_and_frees_replaced_ones() {
+        let mut root = BoltBucket::new();
+        for b in 0..4u8 {
+            let bucket = root.bucket_mut(&[b'b', b]);
+            for i in 0..4000u32 {
+                bucket.put(i.to_be_bytes().to_vec(), vec![b; 30]);
+            }
+            bucket.bucket_mut(b"small").put(b"x", b"y");
+        }
+        let first = build(&root, 4);
+        let path = Path::new("t.db");
+
+        // One value changes, one key is added at the end, one bucket goes away.
+        let b1 = root.bucket_mut(b"b\x01");
+        b1.put(17u32.to_be_bytes().to_vec(), b"changed".to_vec());
+        b1.put(9999u32.to_be_bytes().to_vec(), b"new".to_vec());
+        b1.sequence = 9;
+        root.entries.remove(b"b\x03".as_slice());
+        let second = update(&first, path, &root).unwrap();
+        walk(&second);
+        let bolt = Bolt::from_bytes(path.into(), second.clone()).unwrap();
+        assert_eq!(bolt.txid(), 5);
+        assert_eq!(BoltBucket::load(&bolt.root()).unwrap(), root);
+        let differing = first
+            .chunks(PAGE_SIZE)
+            .zip(second.chunks(PAGE_SIZE))
+            .filter(|(a, b)| a != b)
+            .count();
+        let pages = first.len() / PAGE_SIZE;
+        assert!(differing < 12, "{differing} of {pages} pages changed");
+        assert!(second.len() <= first.len() + 4 * PAGE_SIZE);
+
+        // Nothing changed: only the meta and freelist pages are written again.
+        let third = update(&second, path, &root).unwrap();
+        let differing = second
+            .chunks(PAGE_SIZE)
+            .zip(third.chunks(PAGE_SIZE))
+            .filter(|(a, b)| a != b)
+            .count();
+        assert!(differing <= 3, "{differing}");
+        walk(&third);
+
+        // A later update reuses the freed pages instead of growing the file.
+        root.entries.remove(b"b\x02".as_slice());
+        root.bucket_mut(b"b\x00").put(b"zzz".to_vec(), vec![1; 50]);
+        let fourth = update(&third, path, &root).unwrap();
+        walk(&fourth);
+        assert!(fourth.len() <= third.len());
+        let bolt = Bolt::from_bytes(path.into(), fourth).unwrap();
+        assert_eq!(BoltBucket::load(&bolt.root()).unwrap(), root);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 48,
+            failure_persistence: None,
+            ..Default::default()
+        })]
+
+        /// Several generations of random changes, each written over the previous file: the
+        /// reader sees exactly the new tree, and every page is in use once or free once.
+        #[test]
+        fn updates_read_back_and_account_for_every_page(seed in proptest::prelude::any::<u64>()) {
+            let mut s = seed | 1;
+            let mut next = move || {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                s
+            };
+            let mut root = BoltBucket::new();
+            let mut file = build(&root, 2);
+            for _gen in 0..4 {
+                for _ in 0..(next() % 2500) {
+                    let b = root.bucket_mut(format!("b{}", next() % 4).as_bytes());
+                    let target = if next() % 5 == 0 { b.bucket_mut(b"nested") } else { b };
+                    let key = format!("k{:06}", next() % 5000).into_bytes();
+                    match next() % 10 {
+                        0 => {
+                            target.entries.remove(&key);
+                        }
+                        1 => target.put(key, vec![7u8; 4000 + (next() % 9000) as usize]),
+                        _ => target.put(key, vec![(next() % 256) as u8; (next() % 60) as usize]),
+                    }
+                }
+                if next() % 4 == 0 {
+                    root.entries.remove(format!("b{}", next() % 4).as_bytes());
+                }
+                file = update(&file, Path::new("p.db"), &root).unwrap();
+                walk(&file);
+                let bolt = Bolt::from_bytes("p.db".into(), file.clone()).unwrap();
+                proptest::prop_assert_eq!(BoltBucket::load(&bolt.root()).unwrap(), root.clone());
+            }
+        }
     }
 
     #[test]

@@ -473,8 +473,14 @@ impl Account {
         st.insert("Settings", &Record::new().with("ID", Value::Uint(1)))?;
         std::fs::create_dir_all(&self.dir).map_err(|e| io_err(&self.dir, e))?;
         let path = self.dir.join("index.db");
-        self.txid += 1;
-        write_db(&path, &self.store.to_bucket(), self.txid.max(2))
+        if self.txid == 0 {
+            self.txid = 2;
+            write_db(&path, &self.store.to_bucket(), self.txid)
+        } else {
+            // Over the existing file, as a transaction: unchanged pages stay in place.
+            self.txid += 1;
+            Ok(bbolt_write::update_file(&path, &self.store.to_bucket())?)
+        }
     }
 
     /// What the account holds now, for the report.

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::account::{Account, write_db};
+use super::account::Account;
 use super::content::{Pools, Rng};
 use super::{
     AccountReport, BoxKind, Draft, FileReport, QueueReport, ThreadInfo, Totals, list_files,
@@ -267,9 +267,13 @@ fn night_for_account(
         break;
     }
 
-    // One MOVE from the Inbox to the Archive.
+    // One MOVE from the Inbox to the Archive, of mail that was there before the night.
     let mut moved = Vec::new();
-    let live: Vec<i64> = acc.live_in(inbox);
+    let live: Vec<i64> = acc
+        .live_in(inbox)
+        .into_iter()
+        .filter(|id| !delivered.contains(id))
+        .collect();
     if !live.is_empty() {
         let k = (n / 10).max(1).min(live.len());
         let ids = super::pick_n(rng, &live, k);
@@ -325,7 +329,6 @@ fn deliver_one_queued(data_dir: &Path) -> Result<(Option<i64>, Vec<QueueReport>)
         return Ok((None, Vec::new()));
     }
     let bolt = crate::mox::Bolt::open(&path)?;
-    let txid = bolt.txid();
     let mut store = StoreData::from_bucket(&BoltBucket::load(&bolt.root())?)?;
     let msgs = queue_records(&store, &path)?;
     let single = msgs
@@ -336,7 +339,7 @@ fn deliver_one_queued(data_dir: &Path) -> Result<(Option<i64>, Vec<QueueReport>)
         store.type_mut("Msg")?.remove(&int64_key(id))?;
         let file = data_dir.join("queue").join(msg_path(id));
         std::fs::remove_file(&file).map_err(|e| Error::io(&file, e))?;
-        write_db(&path, &store.to_bucket(), txid + 1)?;
+        crate::mox::bbolt_write::update_file(&path, &store.to_bucket())?;
     }
     Ok((single, queue_records(&store, &path)?))
 }
