@@ -229,7 +229,10 @@ fn cli_backup_snapshots_ls_restore() {
     let o = cli(&repo, &["init", repo.to_str().unwrap()]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 
-    let o = cli(&repo, &["--json", "backup", src.path().to_str().unwrap()]);
+    let o = cli(
+        &repo,
+        &["--json", "backup", "--plain", src.path().to_str().unwrap()],
+    );
     assert_eq!(
         o.status.code(),
         Some(0),
@@ -285,7 +288,7 @@ fn cli_backup_snapshots_ls_restore() {
         &["restore", "latest", "--target", target.to_str().unwrap()],
     );
     assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("already exist"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not empty"));
 }
 
 #[test]

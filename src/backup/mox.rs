@@ -978,10 +978,9 @@ impl<'a> Run<'a> {
             if sub.starts_with("msg")
                 && let Ok(id) = item.file_name().to_string_lossy().parse::<i64>()
                 && sub_str == format!("msg/{}", mox::message_path(id))
+                && (live.contains_key(&id) || erasing.contains(&id) || id as u64 > sequence)
             {
-                if live.contains_key(&id) || erasing.contains(&id) || id as u64 > sequence {
-                    continue;
-                }
+                continue;
             }
             self.warning(
                 Some(item.path()),

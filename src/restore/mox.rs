@@ -2,13 +2,16 @@
 //! `TARGET/config` and `TARGET/data`, message files rebuilt from the account manifests, with
 //! hardlinks between message files of identical content.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, UNIX_EPOCH};
 
-use crate::manifest::{AccountManifest, MessageList};
+use rayon::prelude::*;
+
+use crate::manifest::{AccountManifest, MessageEntry, MessageList};
 use crate::mox;
 use crate::repo::Repository;
 use crate::restore::{RestoreOptions, RestoreStats, restore_tree};
@@ -92,57 +95,70 @@ pub fn restore_mox(
     };
     let mut stats = restore_tree(repo, &tree, target, opts, progress)?;
 
-    // First path written for each blob: later files of the same content, in any account, are
-    // hardlinks to it, as mox's own deliveries to several recipients are.
-    let mut first: HashMap<BlobId, PathBuf> = HashMap::new();
+    // Every message file to write, grouped by content: the first path of a blob is written
+    // (in parallel), the others are hardlinks to it, as mox's deliveries to several recipients
+    // are.
+    let mut groups: HashMap<BlobId, Vec<(PathBuf, MessageEntry)>> = HashMap::new();
+    let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
     for account in accounts {
         let manifest = load_manifest(repo, account)?;
         let account_dir = match &selection.account {
             Some(_) => data_root.clone(),
             None => data_root.join("accounts").join(&account.name),
         };
-        progress.event(Event::Phase {
-            name: format!(
-                "account {}: {} messages",
-                account.name,
-                manifest.message_count()
-            ),
-            total: Some(manifest.message_count()),
-        });
         for mailbox in &manifest.mailboxes {
-            let list = load_list(repo, &mailbox.list)?;
-            for msg in &list.messages {
+            for msg in load_list(repo, &mailbox.list)?.messages {
                 let dest = account_dir.join("msg").join(mox::message_path(msg.id));
-                if let Some(parent) = dest.parent() {
-                    fs::create_dir_all(parent).at(parent)?;
-                }
                 if !opts.overwrite && fs::symlink_metadata(&dest).is_ok() {
                     return Err(Error::Invalid(format!(
                         "{}: exists; not overwriting",
                         dest.display()
                     )));
                 }
-                let _ = fs::remove_file(&dest);
-                match first.get(&msg.blob) {
-                    Some(src) => {
-                        fs::hard_link(src, &dest).at(&dest)?;
-                        stats.hardlinks += 1;
-                    }
-                    None => {
-                        repo.restore_blob(&msg.blob, &dest, opts.link)?;
-                        set_mode_and_mtime(&dest, msg.mode, msg.mtime_ns)?;
-                        first.insert(msg.blob, dest.clone());
-                    }
+                if let Some(parent) = dest.parent() {
+                    dirs.insert(parent.to_path_buf());
                 }
-                stats.files += 1;
-                stats.bytes_written += msg.file_size;
-                progress.event(Event::Advance {
-                    items: 1,
-                    bytes: msg.file_size,
-                });
+                groups.entry(msg.blob).or_default().push((dest, msg));
             }
         }
     }
+    for dir in &dirs {
+        fs::create_dir_all(dir).at(dir)?;
+    }
+    let total: u64 = groups.values().map(|g| g.len() as u64).sum();
+    progress.event(Event::Phase {
+        name: format!("{total} message files"),
+        total: Some(total),
+    });
+    let files = AtomicU64::new(0);
+    let links = AtomicU64::new(0);
+    let bytes = AtomicU64::new(0);
+    groups
+        .par_iter()
+        .try_for_each(|(blob, paths)| -> Result<()> {
+            let (first, msg) = &paths[0];
+            for (dest, _) in paths {
+                if opts.overwrite {
+                    let _ = fs::remove_file(dest);
+                }
+            }
+            repo.restore_blob(blob, first, opts.link)?;
+            set_mode_and_mtime(first, msg.mode, msg.mtime_ns)?;
+            for (dest, _) in &paths[1..] {
+                fs::hard_link(first, dest).at(dest)?;
+            }
+            files.fetch_add(paths.len() as u64, Ordering::Relaxed);
+            links.fetch_add(paths.len() as u64 - 1, Ordering::Relaxed);
+            bytes.fetch_add(msg.file_size, Ordering::Relaxed);
+            progress.event(Event::Advance {
+                items: paths.len() as u64,
+                bytes: msg.file_size,
+            });
+            Ok(())
+        })?;
+    stats.files += files.into_inner();
+    stats.hardlinks += links.into_inner();
+    stats.bytes_written += bytes.into_inner();
     Ok(stats)
 }
 
@@ -155,10 +171,9 @@ fn set_mode_and_mtime(path: &Path, mode: u32, mtime_ns: i64) -> Result<()> {
     let want = UNIX_EPOCH + Duration::from_nanos(mtime_ns.max(0) as u64);
     if meta.modified().ok() != Some(want) {
         let file = fs::File::options().write(true).open(path).at(path);
-        match file {
-            Ok(f) => f.set_modified(want).at(path)?,
-            // A read-only message file: its time is cosmetic, its content is what counts.
-            Err(_) => {}
+        // A file we cannot open for writing keeps its time: its content is what counts.
+        if let Ok(f) = file {
+            f.set_modified(want).at(path)?;
         }
     }
     Ok(())
