@@ -7,7 +7,7 @@ use common::Installation;
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::os::unix::fs::MetadataExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use mailvault::mox::{self, Source};
 use mailvault::{
@@ -334,6 +334,93 @@ fn corrupt_account_database_is_named_and_the_next_run_is_correct() {
     assert_eq!(stat(&next, "messages_total"), 336);
     let out = tempfile::tempdir().unwrap();
     let snap = repo.load_snapshot(&next.snapshot).unwrap();
+    restore_mox(
+        &repo,
+        &snap,
+        out.path(),
+        &MoxRestoreSelection::default(),
+        &RestoreOptions::default(),
+        &NoProgress,
+    )
+    .unwrap();
+    assert_matches_truth(out.path(), "small-state1");
+}
+
+/// A running server holds its databases locked: the backup says so and names the remedy; with
+/// `via_ctl` it asks the server (a protocol peer here) for its own consistent copy, backs that up
+/// and removes it.
+#[test]
+fn running_server_is_detected_and_backed_up_through_the_control_socket() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::os::unix::net::UnixListener;
+
+    let inst = Installation::new("small-state1");
+    let repo_dir = tempfile::tempdir().unwrap();
+    let repo = Repository::init(&repo_dir.path().join("repo")).unwrap();
+
+    // The "server": an exclusive lock on an account database, and the control socket.
+    let locked = fs::File::open(inst.data().join("accounts/alice/index.db")).unwrap();
+    rustix::fs::flock(
+        &locked,
+        rustix::fs::FlockOperation::NonBlockingLockExclusive,
+    )
+    .unwrap();
+    let err = backup_mox(&repo, &inst.root, &MoxBackupOptions::default(), &NoProgress)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("accounts/alice/index.db"), "{err}");
+    assert!(err.contains("--via-ctl"), "{err}");
+    assert!(repo.snapshots().unwrap().is_empty(), "nothing committed");
+
+    let listener = UnixListener::bind(inst.data().join("ctl")).unwrap();
+    let server = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        conn.write_all(b"ctlv0\n").unwrap();
+        let mut reader = BufReader::new(conn.try_clone().unwrap());
+        let mut line = || {
+            let mut s = String::new();
+            reader.read_line(&mut s).unwrap();
+            s.trim_end_matches('\n').to_string()
+        };
+        assert_eq!(line(), "backup");
+        let dest = PathBuf::from(line());
+        let _verbose = line();
+        // The server writes config/ and data/ of one consistent moment into the destination.
+        common::extract_fixture_into("small-state1", &dest);
+        let log = "backup finished\n";
+        write!(conn, "{}\n{log}", log.len()).unwrap();
+        assert_eq!(line(), "ok");
+        conn.write_all(b"0\nok\n").unwrap();
+        dest
+    });
+    let opts = MoxBackupOptions {
+        via_ctl: true,
+        ..Default::default()
+    };
+    let summary = backup_mox(&repo, &inst.root, &opts, &NoProgress).unwrap();
+    let staging = server.join().unwrap();
+    assert!(summary.complete, "{:?}", summary.problems);
+    assert_eq!(stat(&summary, "messages_total"), 336);
+    assert!(
+        staging.starts_with(inst.data().join("tmp")),
+        "{}",
+        staging.display()
+    );
+    assert!(!staging.exists(), "staging copy removed");
+    drop(locked);
+
+    // The snapshot belongs to the installation, not to the staging copy: a direct run later
+    // finds it as its parent and reads nothing.
+    let snap = repo.load_snapshot(&summary.snapshot).unwrap();
+    assert_eq!(
+        snap.source,
+        fs::canonicalize(inst.data()).unwrap().display().to_string()
+    );
+    let direct = backup(&repo, &inst);
+    assert_eq!(stat(&direct, "accounts_skipped"), 3);
+    assert_eq!(stat(&direct, "messages_read"), 0);
+
+    let out = tempfile::tempdir().unwrap();
     restore_mox(
         &repo,
         &snap,
