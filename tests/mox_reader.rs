@@ -809,3 +809,27 @@ fn lazy_reads_touch_only_what_a_query_needs() {
         "walk filled the cache"
     );
 }
+
+#[test]
+fn cli_inspect_reports_a_running_server() {
+    use rustix::fs::FlockOperation;
+    let dir = common::extract_fixture("small-state1");
+    let _held = lock(
+        &dir.path().join("data/queue/index.db"),
+        FlockOperation::NonBlockingLockExclusive,
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mailvault"))
+        .arg("inspect")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("queue/index.db")
+            && err.contains("server is running")
+            && err.contains("--via-ctl"),
+        "{err}"
+    );
+}
