@@ -337,11 +337,20 @@ fn generated_directory_inspects_as_reported_and_passes_verifydata_checks() {
 fn a_night_moves_modseqs_as_mox_does_and_inspect_agrees() {
     let dir = tempfile::tempdir().unwrap();
     let r = generate(&small_opts(11), dir.path()).unwrap();
+    let bloom_path = r.data_dir.join("accounts/user01/junkfilter.bloom");
+    let bloom_before = std::fs::read(&bloom_path).unwrap();
+    let auth_path = r.data_dir.join("auth.db");
+    let auth_before = Bolt::open(&auth_path).unwrap();
+    let junk_path = r.data_dir.join("accounts/user01/junkfilter.db");
+    let words_before = Store::new(&Bolt::open(&junk_path).unwrap())
+        .count("wordscore")
+        .unwrap();
     let night = mutate(
         dir.path(),
         &MutateOptions {
             percent: 10.0,
             seed: 3,
+            restart: true,
         },
     )
     .unwrap();
@@ -397,6 +406,25 @@ fn a_night_moves_modseqs_as_mox_does_and_inspect_agrees() {
     for f in &night.files_removed {
         assert!(!night.data_dir.join(f).exists(), "{f}");
     }
+    // Junk filter training: word scores change, the bloom filter is changed in place.
+    let bloom_after = std::fs::read(&bloom_path).unwrap();
+    assert_eq!(bloom_after.len(), bloom_before.len());
+    assert_ne!(bloom_after, bloom_before);
+    assert!(
+        night
+            .files_changed
+            .contains(&"accounts/user01/junkfilter.bloom".to_string())
+    );
+    let junk = Bolt::open(&junk_path).unwrap();
+    assert!(Store::new(&junk).count("wordscore").unwrap() >= words_before);
+    // A restart: the other databases get a new transaction and keep their content.
+    assert!(night.databases_restarted.contains(&"auth.db".to_string()));
+    let auth_after = Bolt::open(&auth_path).unwrap();
+    assert!(auth_after.txid() > auth_before.txid());
+    assert_eq!(
+        BoltBucket::load(&auth_after.root()).unwrap(),
+        BoltBucket::load(&auth_before.root()).unwrap()
+    );
     assert_eq!(night.queue_removed.len(), 1);
     assert_eq!(night.queue.len(), r.queue.len() - 1);
     let ins = inspect_path(dir.path(), false).unwrap();
@@ -443,6 +471,7 @@ fn generation_is_deterministic_by_seed() {
     let night = MutateOptions {
         percent: 5.0,
         seed: 9,
+        restart: true,
     };
     let na = mutate(a.path(), &night).unwrap();
     let nb = mutate(b.path(), &night).unwrap();
