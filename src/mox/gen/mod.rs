@@ -695,18 +695,17 @@ fn generate_account(
         );
         // Later recipients of a shared delivery link the first copy (unless that one was
         // expunged since; then this copy becomes the one to link).
-        if let Some(s) = shared_idx
-            && let Some(p) = &shared[s].first_path
-            && p.exists()
-        {
-            msg.file = FileSource::Link(p.clone());
+        let first_copy = shared_idx
+            .and_then(|s| shared[s].first_path.clone())
+            .filter(|p| p.exists());
+        let linked = first_copy.is_some();
+        if let Some(p) = first_copy {
+            msg.file = FileSource::Link(p);
         }
-        let linked = matches!(msg.file, FileSource::Link(_));
         let id = acc.deliver(mailbox_id, msg)?;
-        if let Some(s) = shared_idx
-            && !linked
-        {
-            shared[s].first_path = Some(acc.message_file(id));
+        match shared_idx {
+            Some(s) if !linked => shared[s].first_path = Some(acc.message_file(id)),
+            _ => {}
         }
         if kind == BoxKind::Sent {
             let to = Person::random(rng);

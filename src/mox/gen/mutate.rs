@@ -438,9 +438,8 @@ fn train_junk_filter(rng: &mut Rng, dir: &Path, messages: usize) -> Result<bool>
         td.insert(&r)?;
     }
     crate::mox::bbolt_write::update_file(&db, &store.to_bucket())?;
-    if let Ok(mut bits) = std::fs::read(&bloom)
-        && !bits.is_empty()
-    {
+    let mut bits = std::fs::read(&bloom).unwrap_or_default();
+    if !bits.is_empty() {
         for _ in 0..messages * 30 {
             let bit = rng.below(bits.len() as u64 * 8) as usize;
             bits[bit / 8] |= 1 << (bit % 8);
