@@ -50,6 +50,7 @@ fn main() -> anyhow::Result<()> {
             &MutateOptions {
                 percent,
                 seed: opts.seed,
+                ..MutateOptions::default()
             },
         )?;
         let secs = start.elapsed().as_secs_f64();
@@ -76,10 +77,12 @@ fn main() -> anyhow::Result<()> {
             );
         }
         println!(
-            "night applied in {secs:.2} s: {} files added, {} removed, {} databases rewritten, queue -{}",
+            "night applied in {secs:.2} s: {} files added, {} removed, {} changed in place; {} databases updated, {} restarted; queue -{}",
             r.files_added.len(),
             r.files_removed.len(),
+            r.files_changed.len(),
             r.databases_rewritten.len(),
+            r.databases_restarted.len(),
             r.queue_removed.len()
         );
         return Ok(());

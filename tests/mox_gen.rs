@@ -337,11 +337,20 @@ fn generated_directory_inspects_as_reported_and_passes_verifydata_checks() {
 fn a_night_moves_modseqs_as_mox_does_and_inspect_agrees() {
     let dir = tempfile::tempdir().unwrap();
     let r = generate(&small_opts(11), dir.path()).unwrap();
+    let bloom_path = r.data_dir.join("accounts/user01/junkfilter.bloom");
+    let bloom_before = std::fs::read(&bloom_path).unwrap();
+    let auth_path = r.data_dir.join("auth.db");
+    let auth_before = Bolt::open(&auth_path).unwrap();
+    let junk_path = r.data_dir.join("accounts/user01/junkfilter.db");
+    let words_before = Store::new(&Bolt::open(&junk_path).unwrap())
+        .count("wordscore")
+        .unwrap();
     let night = mutate(
         dir.path(),
         &MutateOptions {
             percent: 10.0,
             seed: 3,
+            restart: true,
         },
     )
     .unwrap();
@@ -397,6 +406,25 @@ fn a_night_moves_modseqs_as_mox_does_and_inspect_agrees() {
     for f in &night.files_removed {
         assert!(!night.data_dir.join(f).exists(), "{f}");
     }
+    // Junk filter training: word scores change, the bloom filter is changed in place.
+    let bloom_after = std::fs::read(&bloom_path).unwrap();
+    assert_eq!(bloom_after.len(), bloom_before.len());
+    assert_ne!(bloom_after, bloom_before);
+    assert!(
+        night
+            .files_changed
+            .contains(&"accounts/user01/junkfilter.bloom".to_string())
+    );
+    let junk = Bolt::open(&junk_path).unwrap();
+    assert!(Store::new(&junk).count("wordscore").unwrap() >= words_before);
+    // A restart: the other databases get a new transaction and keep their content.
+    assert!(night.databases_restarted.contains(&"auth.db".to_string()));
+    let auth_after = Bolt::open(&auth_path).unwrap();
+    assert!(auth_after.txid() > auth_before.txid());
+    assert_eq!(
+        BoltBucket::load(&auth_after.root()).unwrap(),
+        BoltBucket::load(&auth_before.root()).unwrap()
+    );
     assert_eq!(night.queue_removed.len(), 1);
     assert_eq!(night.queue.len(), r.queue.len() - 1);
     let ins = inspect_path(dir.path(), false).unwrap();
@@ -434,9 +462,31 @@ fn generation_is_deterministic_by_seed() {
             })
             .collect()
     };
-    assert_eq!(digest(&ra), digest(&rb));
+    let before = digest(&ra);
+    assert_eq!(before, digest(&rb));
     assert_eq!(ra.accounts, rb.accounts);
-    assert_ne!(digest(&ra), digest(&rc));
+    assert_ne!(before, digest(&rc));
+
+    // The same night on equal directories gives equal bytes.
+    let night = MutateOptions {
+        percent: 5.0,
+        seed: 9,
+        restart: true,
+    };
+    let na = mutate(a.path(), &night).unwrap();
+    let nb = mutate(b.path(), &night).unwrap();
+    assert_eq!(na.files_added, nb.files_added);
+    let after = |dir: &Path, files: &[mailvault::mox::generator::FileReport]| {
+        files
+            .iter()
+            .map(|f| (f.path.clone(), std::fs::read(dir.join(&f.path)).unwrap()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        after(&na.data_dir, &na.files),
+        after(&nb.data_dir, &nb.files)
+    );
+    assert_ne!(before, after(&na.data_dir, &na.files));
 }
 
 /// Builds the record a reader `FieldValue` stands for, typed by our schema.

@@ -302,7 +302,10 @@ impl OldFile {
                 "page {freelist}: freelist longer than its pages"
             )));
         }
-        let free = (0..count).map(|i| get_u64(fl_page, at + i * 8)).collect();
+        let free: Vec<u64> = (0..count).map(|i| get_u64(fl_page, at + i * 8)).collect();
+        if let Some(p) = free.iter().find(|&&p| p < 2 || p >= high_water) {
+            return Err(bad(format!("page {freelist}: free page {p} out of range")));
+        }
         let root = r.bucket_pages(root, 0)?;
         Ok(OldFile {
             txid,
@@ -357,11 +360,20 @@ impl<'a> PageReader<'a> {
             root,
             ..OldBucket::default()
         };
-        self.node(root, &mut b, depth)?;
+        self.node(root, &mut b, depth, 0)?;
         Ok(b)
     }
 
-    fn node(&mut self, pgid: u64, b: &mut OldBucket, depth: usize) -> Result<(), MoxError> {
+    fn node(
+        &mut self,
+        pgid: u64,
+        b: &mut OldBucket,
+        depth: usize,
+        level: usize,
+    ) -> Result<(), MoxError> {
+        if level > 64 {
+            return Err(self.bad(format!("page {pgid}: branches nested too deep")));
+        }
         let (page, overflow) = self.page(pgid)?;
         let flags = get_u16(page, 8);
         let count = get_u16(page, 10) as usize;
@@ -374,7 +386,7 @@ impl<'a> PageReader<'a> {
                 for i in 0..count {
                     let h = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
                     let child = get_u64(page, h + 8);
-                    self.node(child, b, depth)?;
+                    self.node(child, b, depth, level + 1)?;
                 }
             }
             FLAG_LEAF => {
@@ -993,6 +1005,38 @@ mod tests {
                 proptest::prop_assert_eq!(BoltBucket::load(&bolt.root()).unwrap(), root.clone());
             }
         }
+    }
+
+    #[test]
+    fn update_over_damaged_files_fails_cleanly() {
+        let mut root = BoltBucket::new();
+        for i in 0..3000u32 {
+            root.bucket_mut(b"a")
+                .put(i.to_be_bytes().to_vec(), vec![1; 20]);
+        }
+        let good = build(&root, 2);
+        let mut s = 0x1234_5678_9abc_def1u64;
+        let mut errors = 0;
+        for round in 0..400 {
+            let mut bad = good.clone();
+            for _ in 0..1 + round % 8 {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                // Damage anything after the meta pages (whose checksums would refuse it).
+                let at = 2 * PAGE_SIZE + (s as usize % (bad.len() - 2 * PAGE_SIZE));
+                bad[at] ^= (s >> 40) as u8 | 1;
+            }
+            if round % 50 == 0 {
+                bad.truncate(bad.len() / 2);
+            }
+            // Must not panic; a damaged page map is an error naming the file.
+            if let Err(e) = update(&bad, Path::new("bad.db"), &root) {
+                assert!(e.to_string().contains("bad.db"), "{e}");
+                errors += 1;
+            }
+        }
+        assert!(errors > 0);
     }
 
     #[test]

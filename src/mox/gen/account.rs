@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::super::bbolt_write::{self, BoltBucket};
 use super::super::bstore_encode::{GoTime, Record, StoreData, Value};
-use super::{MailboxReport, MessageReport, SCHEMA_ACCOUNT, io_err};
+use super::{MailboxReport, MessageReport, SCHEMA_ACCOUNT, io_err, mkdirs};
 use crate::Error as GenError;
 use crate::mox::message_path as datadir_path;
 
@@ -233,7 +233,7 @@ impl Account {
         let rel = format!("msg/{}", datadir_path(id));
         let path = self.dir.join(&rel);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| io_err(parent, e))?;
+            mkdirs(parent)?;
         }
         let file_len = match &m.file {
             FileSource::Bytes(b) => {
@@ -471,7 +471,7 @@ impl Account {
                 .with("MessageParseVersion", Value::Int(2)),
         )?;
         st.insert("Settings", &Record::new().with("ID", Value::Uint(1)))?;
-        std::fs::create_dir_all(&self.dir).map_err(|e| io_err(&self.dir, e))?;
+        mkdirs(&self.dir)?;
         let path = self.dir.join("index.db");
         if self.txid == 0 {
             self.txid = 2;

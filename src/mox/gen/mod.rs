@@ -248,6 +248,16 @@ pub(crate) fn io_err(path: &Path, e: std::io::Error) -> Error {
     Error::io(path, e)
 }
 
+/// Creates a directory and its parents with mode 0770, as mox does.
+pub(crate) fn mkdirs(path: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o770)
+        .create(path)
+        .map_err(|e| io_err(path, e))
+}
+
 fn account_name(i: usize, n: usize) -> String {
     let width = n.to_string().len().max(2);
     format!("user{:0width$}", i + 1)
@@ -474,7 +484,7 @@ pub fn generate(opts: &GenOptions, out: &Path) -> Result<GenReport> {
                 d.display()
             )));
         }
-        std::fs::create_dir_all(d).map_err(|e| io_err(d, e))?;
+        mkdirs(d)?;
     }
     let mut rng = Rng::new(opts.seed);
     let pools = Pools::new(&mut rng);
@@ -543,7 +553,7 @@ pub fn generate(opts: &GenOptions, out: &Path) -> Result<GenReport> {
     }
     let key: Vec<u8> = (0..3).flat_map(|_| rng.next_u64().to_le_bytes()).collect();
     write_file(&data_dir.join("receivedid.key"), &key, 0o640)?;
-    std::fs::create_dir_all(data_dir.join("tmp")).map_err(|e| io_err(&data_dir, e))?;
+    mkdirs(&data_dir.join("tmp"))?;
     write_config(&config_dir, &names)?;
 
     let files = list_files(&data_dir)?;
@@ -685,18 +695,17 @@ fn generate_account(
         );
         // Later recipients of a shared delivery link the first copy (unless that one was
         // expunged since; then this copy becomes the one to link).
-        if let Some(s) = shared_idx
-            && let Some(p) = &shared[s].first_path
-            && p.exists()
-        {
-            msg.file = FileSource::Link(p.clone());
+        let first_copy = shared_idx
+            .and_then(|s| shared[s].first_path.clone())
+            .filter(|p| p.exists());
+        let linked = first_copy.is_some();
+        if let Some(p) = first_copy {
+            msg.file = FileSource::Link(p);
         }
-        let linked = matches!(msg.file, FileSource::Link(_));
         let id = acc.deliver(mailbox_id, msg)?;
-        if let Some(s) = shared_idx
-            && !linked
-        {
-            shared[s].first_path = Some(acc.message_file(id));
+        match shared_idx {
+            Some(s) if !linked => shared[s].first_path = Some(acc.message_file(id)),
+            _ => {}
         }
         if kind == BoxKind::Sent {
             let to = Person::random(rng);
@@ -852,7 +861,7 @@ fn write_queue(
     let mut store = StoreData::from_schema_lines(SCHEMA_QUEUE)?;
     let mut out = Vec::new();
     let qdir = data_dir.join("queue");
-    std::fs::create_dir_all(&qdir).map_err(|e| io_err(&qdir, e))?;
+    mkdirs(&qdir)?;
     // Hold everything: a real mox started on this directory sends nothing.
     store.insert("HoldRule", &Record::new().with("ID", Value::Int(1)))?;
     let mut id = 0i64;
@@ -891,7 +900,7 @@ fn write_queue(
             let rel = format!("queue/{}", msg_path(id));
             let path = data_dir.join(&rel);
             if let Some(p) = path.parent() {
-                std::fs::create_dir_all(p).map_err(|e| io_err(p, e))?;
+                mkdirs(p)?;
             }
             match &first {
                 None => {

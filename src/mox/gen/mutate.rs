@@ -23,6 +23,9 @@ pub struct MutateOptions {
     /// New messages per account, as a percentage of its live messages (at least one).
     pub percent: f64,
     pub seed: u64,
+    /// mox restarted during the night: every database not otherwise changed gets a new
+    /// transaction anyway (new meta and freelist pages, as every mox start writes them).
+    pub restart: bool,
 }
 
 impl Default for MutateOptions {
@@ -30,6 +33,7 @@ impl Default for MutateOptions {
         MutateOptions {
             percent: 1.0,
             seed: 1,
+            restart: true,
         }
     }
 }
@@ -47,8 +51,12 @@ pub struct MutateReport {
     /// Files added and removed, relative to the data directory.
     pub files_added: Vec<String>,
     pub files_removed: Vec<String>,
-    /// Databases written again, relative to the data directory.
+    /// Databases whose records changed, relative to the data directory.
     pub databases_rewritten: Vec<String>,
+    /// Databases that only got a new transaction (mox restarted).
+    pub databases_restarted: Vec<String>,
+    /// Files changed in place (`junkfilter.bloom` after training).
+    pub files_changed: Vec<String>,
     /// Every file under the data directory afterwards.
     pub files: Vec<FileReport>,
     pub totals: Totals,
@@ -115,6 +123,8 @@ pub fn mutate(dir: &Path, opts: &MutateOptions) -> Result<MutateReport> {
         files_added: Vec::new(),
         files_removed: Vec::new(),
         databases_rewritten: Vec::new(),
+        databases_restarted: Vec::new(),
+        files_changed: Vec::new(),
         files: Vec::new(),
         totals: Totals::default(),
     };
@@ -128,6 +138,15 @@ pub fn mutate(dir: &Path, opts: &MutateOptions) -> Result<MutateReport> {
             .files_removed
             .extend(night.2.iter().map(|f| format!("{prefix}{f}")));
         report.databases_rewritten.push(format!("{prefix}index.db"));
+        let trained = night.0.delivered.len() + night.0.moved.len();
+        if train_junk_filter(&mut rng, &accounts_dir.join(name), trained)? {
+            report
+                .databases_rewritten
+                .push(format!("{prefix}junkfilter.db"));
+            report
+                .files_changed
+                .push(format!("{prefix}junkfilter.bloom"));
+        }
         report.accounts.push(night.0);
     }
     let (removed, queue) = deliver_one_queued(&data_dir)?;
@@ -137,6 +156,23 @@ pub fn mutate(dir: &Path, opts: &MutateOptions) -> Result<MutateReport> {
         report.databases_rewritten.push("queue/index.db".into());
     }
     report.queue = queue;
+    if opts.restart {
+        let mut dbs: Vec<String> = crate::mox::GLOBAL_DBS
+            .iter()
+            .map(|d| d.to_string())
+            .collect();
+        dbs.push("queue/index.db".into());
+        dbs.extend(names.iter().map(|n| format!("accounts/{n}/junkfilter.db")));
+        for rel in dbs {
+            let path = data_dir.join(&rel);
+            if report.databases_rewritten.contains(&rel) || !path.is_file() {
+                continue;
+            }
+            let tree = BoltBucket::read_file(&path)?;
+            crate::mox::bbolt_write::update_file(&path, &tree)?;
+            report.databases_restarted.push(rel);
+        }
+    }
     report.files = list_files(&data_dir)?;
     let afters: Vec<AccountReport> = report.accounts.iter().map(|a| a.after.clone()).collect();
     report.totals = totals(&afters, &report.files, &data_dir)?;
@@ -370,4 +406,50 @@ fn queue_records(store: &StoreData, path: &Path) -> Result<Vec<QueueReport>> {
         });
     }
     Ok(out)
+}
+
+/// Junk filter training after a night: word scores go up (some words are new) and the bloom
+/// filter gets bits set, written over the file in place as mox writes it. Returns whether the
+/// account has a junk filter.
+fn train_junk_filter(rng: &mut Rng, dir: &Path, messages: usize) -> Result<bool> {
+    let db = dir.join("junkfilter.db");
+    let bloom = dir.join("junkfilter.bloom");
+    if !db.is_file() || messages == 0 {
+        return Ok(false);
+    }
+    let mut store = StoreData::from_bucket(&BoltBucket::read_file(&db)?)?;
+    let td = store.type_mut("wordscore")?;
+    let words: Vec<Vec<u8>> = td.records.keys().cloned().collect();
+    for _ in 0..messages * 10 {
+        let pk = if words.is_empty() || rng.chance(0.2) {
+            format!("{}{}", rng.token(6), rng.below(100))
+                .to_lowercase()
+                .into_bytes()
+        } else {
+            rng.pick(&words).clone()
+        };
+        let mut r = match td.get(&pk)? {
+            Some(r) => r,
+            None => crate::mox::bstore_encode::Record::new()
+                .with("Word", Value::Str(String::from_utf8_lossy(&pk).to_string())),
+        };
+        let ham = r.int("Ham") as u64 + 1;
+        r.set("Ham", Value::Uint(ham));
+        td.insert(&r)?;
+    }
+    crate::mox::bbolt_write::update_file(&db, &store.to_bucket())?;
+    let mut bits = std::fs::read(&bloom).unwrap_or_default();
+    if !bits.is_empty() {
+        for _ in 0..messages * 30 {
+            let bit = rng.below(bits.len() as u64 * 8) as usize;
+            bits[bit / 8] |= 1 << (bit % 8);
+        }
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&bloom)
+            .map_err(|e| Error::io(&bloom, e))?;
+        f.write_all(&bits).map_err(|e| Error::io(&bloom, e))?;
+    }
+    Ok(true)
 }
