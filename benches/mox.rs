@@ -311,6 +311,7 @@ fn main() {
         &MutateOptions {
             percent: 1.0,
             seed: 2,
+            ..MutateOptions::default()
         },
     )
     .unwrap();

@@ -102,6 +102,7 @@ fn main() -> anyhow::Result<()> {
         &MutateOptions {
             percent: 2.0,
             seed: 7,
+            ..MutateOptions::default()
         },
     )?;
     println!(
