@@ -670,3 +670,83 @@ fn inspect_json_on_the_source_matches_the_truth() {
         );
     }
 }
+
+#[test]
+fn a_running_server_is_an_error_and_nothing_is_committed() {
+    let inst = Installation::new("small-state1");
+    let repo = Repo::new();
+    // mox holds an exclusive flock on every database it has open.
+    let db = inst.data().join("accounts/alice/index.db");
+    let held = fs::File::open(&db).unwrap();
+    rustix::fs::flock(&held, rustix::fs::FlockOperation::NonBlockingLockExclusive).unwrap();
+
+    let o = repo.run(&["backup", inst.root.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains(db.to_str().unwrap()), "{err}");
+    assert!(err.contains("--via-ctl"), "{err}");
+    let o = repo.run(&["snapshots", "--json"]);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&o.stdout).unwrap(),
+        serde_json::json!([])
+    );
+
+    // Released: the same backup goes through.
+    drop(held);
+    let summary = repo.backup(&inst.root, 0);
+    assert_eq!(n(&summary, "messages_total"), 336);
+}
+
+#[test]
+fn no_link_plain_and_ls() {
+    let inst = Installation::new("small-state1");
+    let repo = Repo::new();
+    let raw_objects = |repo: &Repo| {
+        walkdir::WalkDir::new(repo.path.join("objects"))
+            .into_iter()
+            .filter(|e| e.as_ref().unwrap().path().extension() == Some("r".as_ref()))
+            .count()
+    };
+
+    // --no-link: every message is copied into framed objects, none is linked.
+    let lines = repo.json(&["backup", "--no-link", inst.root.to_str().unwrap()], 0);
+    let mox = lines.last().unwrap();
+    assert_eq!(n(mox, "messages_total"), 336);
+    assert_eq!(raw_objects(&repo), 0);
+
+    // --plain: the same directory as a plain tree, without manifests.
+    let lines = repo.json(&["backup", "--plain", inst.root.to_str().unwrap()], 0);
+    let plain = lines.last().unwrap();
+    assert_eq!(plain["complete"], true);
+    assert!(plain.get("accounts_total").is_none(), "{plain}");
+    let o = repo.run(&["snapshots", "--json"]);
+    let list: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(list[0]["kind"], "mox");
+    assert_eq!(list[1]["kind"], "tree");
+    assert_eq!(list[1]["accounts"], serde_json::json!([]));
+
+    // ls of the mox snapshot: databases in the tree, message files in the manifests.
+    let lines = repo.json(&["ls", &mox["snapshot"].as_str().unwrap()[..12]], 0);
+    let paths: Vec<&str> = lines
+        .iter()
+        .filter(|l| l["type"] == "entry")
+        .map(|l| l["path"].as_str().unwrap())
+        .collect();
+    assert!(paths.contains(&"data/accounts/alice/index.db"));
+    assert!(paths.contains(&"config/mox.conf"));
+    assert!(paths.contains(&"data/queue/index.db"));
+    assert!(!paths.iter().any(|p| p.contains("/msg/")), "{paths:?}");
+    assert!(!paths.iter().any(|p| p.starts_with("data/tmp")));
+    let accounts: Vec<&str> = lines
+        .iter()
+        .filter(|l| l["type"] == "account")
+        .map(|l| l["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(accounts, ["alice", "bob", "carol"]);
+
+    // A linked backup into a fresh repository on the same filesystem stores messages as raw
+    // objects (hardlinks of the message files).
+    let linked = Repo::new();
+    linked.backup(&inst.root, 0);
+    assert!(raw_objects(&linked) > 0);
+}
