@@ -161,6 +161,20 @@ fn backup_json_summary_first_run_then_incremental_then_unchanged() {
     assert!(n(&first, "bytes_read") > 0 && n(&first, "bytes_added") > 0);
 
     inst.switch_to("small-state2");
+    // A message file of a mailbox whose modseq did not move (alice's Archive) is gone: the
+    // planner never looks at it, so the run is complete and the file is still in the snapshot.
+    let truth2 = common::truth("small-state2");
+    let archived = truth2["Accounts"][0]["Messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["Mailbox"] == "Archive" && m["Expunged"] == false)
+        .unwrap();
+    assert_eq!(truth2["Accounts"][0]["Name"], "alice");
+    let untouched_rel = format!("accounts/alice/{}", archived["Path"].as_str().unwrap());
+    let untouched = inst.data().join(&untouched_rel);
+    let untouched_bytes = fs::read(&untouched).unwrap();
+    fs::remove_file(&untouched).unwrap();
     let second = repo.backup(&inst.root, 0);
     assert_eq!(second["complete"], true);
     let diff = small_diff();
@@ -192,6 +206,13 @@ fn backup_json_summary_first_run_then_incremental_then_unchanged() {
     assert_eq!(n(&third, "mailboxes_skipped"), 23);
     assert_eq!(n(&third, "messages_read"), 0);
     assert_eq!(n(&third, "messages_total"), n(&second, "messages_total"));
+
+    // The restored installation has the file that was never looked at, from the first run.
+    let out = tempfile::tempdir().unwrap();
+    let target = out.path().join("restored");
+    let o = repo.run(&["restore", "latest", "--target", target.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(fs::read(target.join("data").join(&untouched_rel)).unwrap() == untouched_bytes);
 
     // `snapshots --json` lists the three runs, oldest first, each the parent of the next.
     let o = repo.run(&["snapshots", "--json"]);
