@@ -18,7 +18,7 @@ fn text(len: usize) -> Vec<u8> {
         let word = b"the quick brown fox jumps over lazy dog mail vault message header body ";
         let start = (v % 60) as usize;
         out.extend_from_slice(&word[start..start + 8]);
-        if v % 5 == 0 {
+        if v.is_multiple_of(5) {
             out.extend_from_slice(format!("{:x} ", v >> 20).as_bytes());
         }
     }

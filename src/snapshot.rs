@@ -49,7 +49,8 @@ pub struct AccountRef {
 /// A problem or warning recorded in a snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notice {
-    /// The path concerned, relative to the source when it is inside it.
+    /// The path concerned: relative to the source for plain trees, the file as read (in the
+    /// data directory) for mox backups.
     pub path: Option<String>,
     pub message: String,
 }

@@ -1,7 +1,8 @@
 //! Verifying a snapshot: every blob it needs exists and hashes to its name.
 //!
 //! Reads the tree, the account manifests and message lists, then every data blob they name
-//! (each once, in parallel). Nothing is written.
+//! (each once, in parallel). Nothing is written, except that the repository moves an object it
+//! finds damaged aside (`<name>.damaged`) so that a later backup stores that content again.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};

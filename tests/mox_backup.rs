@@ -373,6 +373,7 @@ fn running_server_is_detected_and_backed_up_through_the_control_socket() {
     assert!(repo.snapshots().unwrap().is_empty(), "nothing committed");
 
     let listener = UnixListener::bind(inst.data().join("ctl")).unwrap();
+    let live_data = inst.data();
     let server = std::thread::spawn(move || {
         let (mut conn, _) = listener.accept().unwrap();
         conn.write_all(b"ctlv0\n").unwrap();
@@ -385,8 +386,16 @@ fn running_server_is_detected_and_backed_up_through_the_control_socket() {
         assert_eq!(line(), "backup");
         let dest = PathBuf::from(line());
         let _verbose = line();
-        // The server writes config/ and data/ of one consistent moment into the destination.
+        // The server writes config/ and data/ of one consistent moment into the destination,
+        // the config copied as it is: here with an absolute DataDir naming the live directory.
         common::extract_fixture_into("small-state1", &dest);
+        let conf = dest.join("config/mox.conf");
+        let text = fs::read_to_string(&conf).unwrap().replace(
+            "DataDir: ../data",
+            &format!("DataDir: {}", live_data.display()),
+        );
+        assert!(text.contains(&format!("DataDir: {}", live_data.display())));
+        fs::write(&conf, text).unwrap();
         let log = "backup finished\n";
         write!(conn, "{}\n{log}", log.len()).unwrap();
         assert_eq!(line(), "ok");

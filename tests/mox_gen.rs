@@ -645,7 +645,7 @@ fn step(seed: &mut u64) -> u64 {
 
 fn random_value(tv: &TypeVersion, ty: &enc::FieldType, seed: &mut u64, depth: usize) -> Value {
     let v = match ty.kind {
-        Kind::Bool => Value::Bool(ty.ptr || step(seed) % 2 == 0),
+        Kind::Bool => Value::Bool(ty.ptr || step(seed).is_multiple_of(2)),
         Kind::Int => Value::Int((step(seed) as i64 % 2_000_000_000) - 1_000_000_000),
         Kind::Int8 | Kind::Int16 | Kind::Int32 | Kind::Int64 => {
             Value::Int(step(seed) as i64 - (1 << 45))
@@ -707,7 +707,7 @@ fn random_value(tv: &TypeVersion, ty: &enc::FieldType, seed: &mut u64, depth: us
             let defs = tv.structs[&ty.struct_seq].clone();
             let mut r = Record::new();
             for f in defs.iter() {
-                if step(seed) % 2 == 0 {
+                if step(seed).is_multiple_of(2) {
                     let v = random_value(tv, &f.ty, seed, depth + 1);
                     r.set(&f.name, v);
                 }

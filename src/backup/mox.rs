@@ -96,7 +96,10 @@ pub fn backup_mox(
     });
     let ctl_result = mox::backup_via_ctl(&located.data_dir.join("ctl"), &staging, false, progress);
     let result = ctl_result.map_err(Error::from).and_then(|()| {
-        let staged = Source::locate(&staging)?;
+        // The server writes `config/` and `data/` side by side, whatever DataDir says (an
+        // absolute DataDir would point back at the live directory).
+        let mut staged = Source::locate(&staging)?;
+        staged.data_dir = staging.join("data");
         Run::new(repo, &staged, label, opts, progress)?.execute()
     });
     if staging.exists()
@@ -759,7 +762,8 @@ impl<'a> Run<'a> {
                     // The counts mox keeps must agree, and a mailbox that missed a file last
                     // time is rebuilt from all its records.
                     let was_incomplete = p.manifest.mailbox(mb.id).is_some_and(|m| !m.complete);
-                    if was_incomplete || state.len() as i64 != mb.total {
+                    // mox's Total leaves out messages flagged \Deleted; those are live too.
+                    if was_incomplete || state.len() as i64 != mb.total + mb.deleted {
                         state.clear();
                         for (_, id) in db.changed_since(mb.id, i64::MIN)? {
                             if let Some(msg) = db.message(id)?
@@ -777,7 +781,9 @@ impl<'a> Run<'a> {
                 for mb in &changed {
                     live.insert(mb.id, BTreeMap::new());
                 }
-                for msg in db.messages()? {
+                // Streamed: a full scan keeps one record at a time, not the account.
+                for msg in db.messages_iter()? {
+                    let msg = msg?;
                     if msg.expunged {
                         continue;
                     }

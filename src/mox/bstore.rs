@@ -253,10 +253,10 @@ impl<'a> Store<'a> {
         let mut out = Vec::new();
         for e in self.bolt.root().iter() {
             let (k, v) = e?;
-            if let Value::Bucket(b) = v {
-                if b.bucket(b"types")?.is_some() {
-                    out.push(String::from_utf8_lossy(k).into_owned());
-                }
+            if let Value::Bucket(b) = v
+                && b.bucket(b"types")?.is_some()
+            {
+                out.push(String::from_utf8_lossy(k).into_owned());
             }
         }
         Ok(out)

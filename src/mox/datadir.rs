@@ -85,18 +85,18 @@ impl Source {
         // quickstart's layout: config/ next to data/. Use that config if it points here.
         if let Some(parent) = path.parent() {
             let conf = parent.join("config/mox.conf");
-            if conf.is_file() {
-                if let Ok(s) = Source::from_mox_conf(&conf) {
-                    let same = match (s.data_dir.canonicalize(), path.canonicalize()) {
-                        (Ok(a), Ok(b)) => a == b,
-                        _ => false,
-                    };
-                    if same {
-                        return Ok(Source {
-                            data_dir: path.to_path_buf(),
-                            ..s
-                        });
-                    }
+            if conf.is_file()
+                && let Ok(s) = Source::from_mox_conf(&conf)
+            {
+                let same = match (s.data_dir.canonicalize(), path.canonicalize()) {
+                    (Ok(a), Ok(b)) => a == b,
+                    _ => false,
+                };
+                if same {
+                    return Ok(Source {
+                        data_dir: path.to_path_buf(),
+                        ..s
+                    });
                 }
             }
         }
@@ -288,22 +288,22 @@ pub fn classify(rel: &str, source: &Source) -> FileClass {
             None => FileClass::Other,
         };
     }
-    if let Some(a) = rel.strip_prefix("accounts/") {
-        if let Some((account, rest)) = a.split_once('/') {
-            if !source.accounts.iter().any(|x| x == account) {
-                return FileClass::Other;
-            }
-            let account = account.to_string();
-            return match rest {
-                "index.db" => FileClass::AccountDb { account },
-                "junkfilter.db" => FileClass::JunkDb { account },
-                "junkfilter.bloom" => FileClass::JunkBloom { account },
-                _ => match rest.strip_prefix("msg/").and_then(parse_message_path) {
-                    Some(id) => FileClass::AccountMessage { account, id },
-                    None => FileClass::Other,
-                },
-            };
+    if let Some(a) = rel.strip_prefix("accounts/")
+        && let Some((account, rest)) = a.split_once('/')
+    {
+        if !source.accounts.iter().any(|x| x == account) {
+            return FileClass::Other;
         }
+        let account = account.to_string();
+        return match rest {
+            "index.db" => FileClass::AccountDb { account },
+            "junkfilter.db" => FileClass::JunkDb { account },
+            "junkfilter.bloom" => FileClass::JunkBloom { account },
+            _ => match rest.strip_prefix("msg/").and_then(parse_message_path) {
+                Some(id) => FileClass::AccountMessage { account, id },
+                None => FileClass::Other,
+            },
+        };
     }
     FileClass::Other
 }
