@@ -37,8 +37,14 @@ fn env_usize(name: &str, default: usize) -> usize {
 }
 
 fn have(tool: &str) -> bool {
+    // restic answers `restic version`; borg answers `borg --version`.
+    let arg = if tool == "restic" {
+        "version"
+    } else {
+        "--version"
+    };
     Command::new(tool)
-        .arg("--version")
+        .arg(arg)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
@@ -89,18 +95,25 @@ fn run(label: &str, cmd: &[&str], envs: &[(&str, &str)], cwd: &Path) -> Step {
     }
 }
 
+/// Disk use (allocated blocks) of the files below `path`, each inode once.
 fn dir_size(path: &Path) -> u64 {
+    dir_sizes(path).0
+}
+
+/// (allocated blocks, apparent length) of the files below `path`, each inode once.
+fn dir_sizes(path: &Path) -> (u64, u64) {
     let mut seen = std::collections::HashSet::new();
-    let mut total = 0;
+    let (mut blocks, mut apparent) = (0, 0);
     for e in walkdir::WalkDir::new(path).into_iter().flatten() {
         if let Ok(m) = e.metadata() {
             use std::os::unix::fs::MetadataExt;
             if m.is_file() && seen.insert((m.dev(), m.ino())) {
-                total += m.blocks() * 512;
+                blocks += m.blocks() * 512;
+                apparent += m.len();
             }
         }
     }
-    total
+    (blocks, apparent)
 }
 
 /// Disk use of a mailvault repository counting only what the repository itself added: objects
@@ -445,7 +458,9 @@ fn main() {
         "mailvault (linked, own bytes)".into(),
         mailvault_own_size(&mv_repo, &install),
     );
-    sizes.insert("mailvault (copy)".into(), dir_size(&mv_copy_repo));
+    let (copy_blocks, copy_apparent) = dir_sizes(&mv_copy_repo);
+    sizes.insert("mailvault (copy)".into(), copy_blocks);
+    sizes.insert("mailvault (copy, apparent)".into(), copy_apparent);
     if have_restic {
         sizes.insert("restic".into(), dir_size(&restic_repo));
     }

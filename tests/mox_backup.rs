@@ -192,6 +192,25 @@ fn first_run_incremental_run_and_restore_of_both_states() {
     assert_eq!(stat(&third, "accounts_skipped"), 3);
     assert_eq!(stat(&third, "mailboxes_skipped"), 23);
     assert_eq!(stat(&third, "messages_read"), 0);
+    // Databases not written since are not even copied; only the queue's is read (it lists the
+    // queued messages).
+    assert_eq!(stat(&third, "files_read"), 1);
+    assert_eq!(
+        stat(&third, "bytes_read"),
+        fs::metadata(inst.data().join("queue/index.db"))
+            .unwrap()
+            .len()
+    );
+
+    // A database written without any modseq moving (mox saves previews, restarts rewrite meta
+    // pages) is copied and stored again; its manifest is still reused.
+    let bob_db = inst.data().join("accounts/bob/index.db");
+    let bytes = fs::read(&bob_db).unwrap();
+    fs::write(&bob_db, &bytes).unwrap();
+    let fourth = backup(&repo, &inst);
+    assert_eq!(stat(&fourth, "files_read"), 2);
+    assert_eq!(stat(&fourth, "accounts_skipped"), 3);
+    assert_eq!(stat(&fourth, "messages_read"), 0);
 
     // Restore both states; the source has moved on, the repository holds everything.
     for (summary, state) in [(&first, "small-state1"), (&second, "small-state2")] {

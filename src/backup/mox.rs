@@ -113,6 +113,16 @@ pub fn backup_mox(
     result
 }
 
+/// What became of a database.
+enum DbCopy {
+    /// Copied consistently; the copy is at this path, for reading.
+    Copied(PathBuf),
+    /// Not written since the parent snapshot: the parent's chunks were taken.
+    Unchanged,
+    /// Could not be saved; a problem was reported.
+    Failed,
+}
+
 /// The previous state of one account: its manifest blob and decoded manifest.
 struct PrevAccount {
     blob: BlobId,
@@ -130,6 +140,9 @@ struct Run<'a> {
     time_ns: i64,
     parent: Option<SnapshotId>,
     prev: HashMap<String, PrevAccount>,
+    /// The parent snapshot's tree entries by path: databases and other files whose size, times,
+    /// inode and mode did not change reuse their chunks without being copied or read.
+    prev_entries: HashMap<String, Entry>,
     staging: tempfile::TempDir,
     entries: Mutex<Vec<Entry>>,
     dirs_seen: Mutex<HashSet<String>>,
@@ -192,6 +205,7 @@ impl<'a> Run<'a> {
             time_ns: Repository::now_ns(),
             parent: None,
             prev: HashMap::new(),
+            prev_entries: HashMap::new(),
             staging,
             entries: Mutex::new(Vec::new()),
             dirs_seen: Mutex::new(HashSet::new()),
@@ -221,6 +235,11 @@ impl<'a> Run<'a> {
             return Ok(());
         };
         self.parent = Some(id);
+        self.prev_entries = Tree::load(self.repo, &snapshot.tree)?
+            .entries
+            .into_iter()
+            .map(|e| (e.path.clone(), e))
+            .collect();
         for account in &snapshot.accounts {
             let bytes = self.repo.get_blob(&account.manifest)?;
             let manifest = AccountManifest::decode(&bytes).map_err(|e| {
@@ -330,6 +349,10 @@ impl<'a> Run<'a> {
             Ok(m) => m,
             Err(e) => return self.problem(Some(abs), format!("cannot read: {e}")),
         };
+        if let Some(entry) = self.unchanged_entry(rel, &meta) {
+            add(&self.counters.files_total, 1);
+            return self.push_entry(entry);
+        }
         let mut entry = entry_from_metadata(rel, &meta);
         if meta.is_file() {
             add(&self.counters.files_total, 1);
@@ -381,17 +404,42 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// The parent's entry for a file whose metadata shows it has not been written since (size,
+    /// mtime, ctime, inode and mode equal, chunks present), as the entry of this snapshot.
+    fn unchanged_entry(&self, rel: &str, meta: &fs::Metadata) -> Option<Entry> {
+        let prev = self.prev_entries.get(rel)?;
+        let now = entry_from_metadata(rel, meta);
+        let same = prev.kind == now.kind
+            && meta.is_file()
+            && prev.size == now.size
+            && prev.mtime_ns == now.mtime_ns
+            && prev.ctime_ns == now.ctime_ns
+            && prev.ino == now.ino
+            && prev.mode == now.mode
+            && (prev.size == 0 || !prev.chunks.is_empty())
+            && prev.chunks.iter().all(|c| self.repo.has_blob(c));
+        same.then(|| Entry {
+            link_group: self.link_group(meta),
+            ..prev.clone()
+        })
+    }
+
     /// Copies a database consistently (shared flock, copy, release) and stores the copy in
-    /// page-aligned chunks. Returns the copy's path, for reading. A locked database is fatal:
-    /// the server is running.
-    fn add_db(&self, abs: &Path, rel: &str) -> Result<Option<PathBuf>> {
+    /// page-aligned chunks, unless `reuse` allows taking the parent's chunks of a database
+    /// that was not written since. A locked database is fatal: the server is running.
+    fn add_db(&self, abs: &Path, rel: &str, reuse: bool) -> Result<DbCopy> {
         let live_meta = match fs::symlink_metadata(abs) {
             Ok(m) => m,
             Err(e) => {
                 self.problem(Some(abs), format!("database not readable: {e}"));
-                return Ok(None);
+                return Ok(DbCopy::Failed);
             }
         };
+        if reuse && let Some(entry) = self.unchanged_entry(rel, &live_meta) {
+            add(&self.counters.files_total, 1);
+            self.push_entry(entry);
+            return Ok(DbCopy::Unchanged);
+        }
         let n = self.counters.databases.fetch_add(1, Ordering::Relaxed);
         let copy = self.staging.path().join(format!("{n}.db"));
         match mox::copy_database(abs, &copy) {
@@ -399,7 +447,7 @@ impl<'a> Run<'a> {
             Err(e @ MoxError::ServerRunning { .. }) => return Err(e.into()),
             Err(e) => {
                 self.problem(Some(abs), format!("database not copied: {e}"));
-                return Ok(None);
+                return Ok(DbCopy::Failed);
             }
         }
         add(&self.counters.files_total, 1);
@@ -419,11 +467,11 @@ impl<'a> Run<'a> {
                 entry.chunks = stored.chunks;
                 entry.link_group = 0;
                 self.push_entry(entry);
-                Ok(Some(copy))
+                Ok(DbCopy::Copied(copy))
             }
             Err(e) => {
                 self.problem(Some(abs), format!("database copy not stored: {e}"));
-                Ok(None)
+                Ok(DbCopy::Failed)
             }
         }
     }
@@ -482,7 +530,7 @@ impl<'a> Run<'a> {
         for name in mox::GLOBAL_DBS {
             let abs = self.data(name);
             if abs.exists() {
-                self.add_db(&abs, &format!("data/{name}"))?;
+                self.add_db(&abs, &format!("data/{name}"), true)?;
             }
         }
         let key = self.data("receivedid.key");
@@ -506,7 +554,8 @@ impl<'a> Run<'a> {
             }
             return Ok(());
         }
-        let Some(copy) = self.add_db(&db, "data/queue/index.db")? else {
+        // The queue's messages are listed from its database: always copied and read.
+        let DbCopy::Copied(copy) = self.add_db(&db, "data/queue/index.db", false)? else {
             return Ok(());
         };
         let msgs = match mox::read_queue(&copy) {
@@ -522,10 +571,18 @@ impl<'a> Run<'a> {
             let rel = format!("queue/{}", mox::message_path(msg.id));
             known.insert(rel.clone());
             let abs = self.data(&rel);
+            let tree_rel = format!("data/{rel}");
+            if let Ok(meta) = fs::symlink_metadata(&abs)
+                && let Some(entry) = self.unchanged_entry(&tree_rel, &meta)
+            {
+                add(&self.counters.files_total, 1);
+                self.push_entry(entry);
+                continue;
+            }
             add(&self.counters.files_total, 1);
             match self.store_immutable(&abs) {
                 Ok((id, meta)) => {
-                    let mut entry = entry_from_metadata(&format!("data/{rel}"), &meta);
+                    let mut entry = entry_from_metadata(&tree_rel, &meta);
                     entry.chunks = vec![id];
                     entry.link_group = self.link_group(&meta);
                     self.push_entry(entry);
@@ -618,9 +675,18 @@ impl<'a> Run<'a> {
             self.warning(Some(&dir), "account has no database yet (never used)");
             return Ok(None);
         }
-        let Some(copy) = self.add_db(&db_path, &format!("{rel_dir}/index.db"))? else {
-            return Ok(None);
-        };
+        // An account database not written since the parent snapshot holds the parent's state:
+        // its manifest is reused without copying or reading the database.
+        let reusable = self
+            .prev
+            .get(name)
+            .filter(|p| p.manifest.mailboxes.iter().all(|m| m.complete));
+        let copy =
+            match self.add_db(&db_path, &format!("{rel_dir}/index.db"), reusable.is_some())? {
+                DbCopy::Failed => return Ok(None),
+                DbCopy::Copied(copy) => Some(copy),
+                DbCopy::Unchanged => None,
+            };
         for junk in ["junkfilter.db", "junkfilter.bloom"] {
             let abs = dir.join(junk);
             if !abs.exists() {
@@ -628,7 +694,7 @@ impl<'a> Run<'a> {
             }
             let rel = format!("{rel_dir}/{junk}");
             if junk.ends_with(".db") {
-                self.add_db(&abs, &rel)?;
+                self.add_db(&abs, &rel, true)?;
             } else {
                 // Rewritten in place by mox: fixed chunks store only what changed.
                 self.add_plain(
@@ -640,6 +706,18 @@ impl<'a> Run<'a> {
                 );
             }
         }
+        let Some(copy) = copy else {
+            let p = reusable.expect("reuse only with a parent manifest");
+            let mailboxes = p.manifest.mailboxes.len() as u64;
+            add(&self.counters.accounts_skipped, 1);
+            add(&self.counters.mailboxes_total, mailboxes);
+            add(&self.counters.mailboxes_skipped, mailboxes);
+            add(&self.counters.messages_total, p.manifest.message_count());
+            return Ok(Some(AccountRef {
+                name: name.to_string(),
+                manifest: p.blob,
+            }));
+        };
         let db = match AccountDb::open(&copy) {
             Ok(db) => db,
             Err(e) => {

@@ -121,6 +121,15 @@ impl Backend for LocalBackend {
     }
 
     fn link(&self, src: &Path, name: &str) -> io::Result<()> {
+        // A new name: link(2) publishes it atomically with the whole file, no temp needed.
+        // An existing one is replaced through a temp link, as `put` replaces.
+        let dest = self.path(name);
+        match std::fs::hard_link(src, &dest) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound && src.exists() => {}
+            Err(e) => return Err(e),
+        }
         let tmp = self.temp_name("link");
         if let Err(e) = std::fs::hard_link(src, &tmp) {
             if e.kind() != io::ErrorKind::NotFound || !src.exists() {
@@ -129,7 +138,6 @@ impl Backend for LocalBackend {
             std::fs::create_dir_all(&self.tmp)?;
             std::fs::hard_link(src, &tmp)?;
         }
-        let dest = self.path(name);
         let mut res = std::fs::rename(&tmp, &dest);
         if matches!(&res, Err(e) if e.kind() == io::ErrorKind::NotFound)
             && let Some(parent) = dest.parent()
