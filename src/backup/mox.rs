@@ -509,18 +509,28 @@ impl<'a> Run<'a> {
             name: "configuration and databases".into(),
             total: None,
         });
-        if let Some(config) = &self.source.config_dir {
-            self.add_plain_tree(config, "config", None);
-        }
-        self.add_global_files()?;
-        self.add_queue()?;
-
-        let mut accounts = Vec::new();
-        for name in &self.source.accounts {
-            if let Some(account) = self.add_account(name)? {
-                accounts.push(account);
-            }
-        }
+        // Accounts run in parallel with each other and with the global files: one account's
+        // database copy and chunking (one core) overlaps another's message reading.
+        let (global, accounts) = rayon::join(
+            || -> Result<()> {
+                if let Some(config) = &self.source.config_dir {
+                    self.add_plain_tree(config, "config", None);
+                }
+                self.add_global_files()?;
+                self.add_queue()
+            },
+            || -> Result<Vec<AccountRef>> {
+                let found: Vec<Option<AccountRef>> = self
+                    .source
+                    .accounts
+                    .par_iter()
+                    .map(|name| self.add_account(name))
+                    .collect::<Result<_>>()?;
+                Ok(found.into_iter().flatten().collect())
+            },
+        );
+        global?;
+        let accounts = accounts?;
         self.add_rest()?;
         self.commit(accounts)
     }
