@@ -19,6 +19,22 @@ fn backup(repo: &Repository, inst: &Installation) -> BackupSummary {
     backup_mox(repo, &inst.root, &MoxBackupOptions::default(), &NoProgress).unwrap()
 }
 
+/// Restores a whole snapshot into a new temporary directory.
+fn restore_whole(repo: &Repository, id: &mailvault::SnapshotId) -> tempfile::TempDir {
+    let out = tempfile::tempdir().unwrap();
+    let snap = repo.load_snapshot(id).unwrap();
+    restore_mox(
+        repo,
+        &snap,
+        out.path(),
+        &MoxRestoreSelection::default(),
+        &RestoreOptions::default(),
+        &NoProgress,
+    )
+    .unwrap();
+    out
+}
+
 fn stat(summary: &BackupSummary, key: &str) -> u64 {
     *summary
         .stats
@@ -214,17 +230,7 @@ fn first_run_incremental_run_and_restore_of_both_states() {
 
     // Restore both states; the source has moved on, the repository holds everything.
     for (summary, state) in [(&first, "small-state1"), (&second, "small-state2")] {
-        let out = tempfile::tempdir().unwrap();
-        let snap = repo.load_snapshot(&summary.snapshot).unwrap();
-        restore_mox(
-            &repo,
-            &snap,
-            out.path(),
-            &MoxRestoreSelection::default(),
-            &RestoreOptions::default(),
-            &NoProgress,
-        )
-        .unwrap();
+        let out = restore_whole(&repo, &summary.snapshot);
         let fixture = common::extract_fixture(state);
         assert_same_files(&fixture.path().join("data"), &out.path().join("data"));
         assert_same_files(&fixture.path().join("config"), &out.path().join("config"));
@@ -302,17 +308,7 @@ fn missing_and_unreadable_message_files_make_an_incomplete_snapshot_and_the_next
     assert_eq!(stat(&healed, "messages_total"), 336);
     assert_eq!(stat(&healed, "messages_read"), 2);
 
-    let out = tempfile::tempdir().unwrap();
-    let snap = repo.load_snapshot(&healed.snapshot).unwrap();
-    restore_mox(
-        &repo,
-        &snap,
-        out.path(),
-        &MoxRestoreSelection::default(),
-        &RestoreOptions::default(),
-        &NoProgress,
-    )
-    .unwrap();
+    let out = restore_whole(&repo, &healed.snapshot);
     assert_matches_truth(out.path(), "small-state1");
 }
 
@@ -351,17 +347,7 @@ fn corrupt_account_database_is_named_and_the_next_run_is_correct() {
     let next = backup(&repo, &inst);
     assert!(next.complete, "{:?}", next.problems);
     assert_eq!(stat(&next, "messages_total"), 336);
-    let out = tempfile::tempdir().unwrap();
-    let snap = repo.load_snapshot(&next.snapshot).unwrap();
-    restore_mox(
-        &repo,
-        &snap,
-        out.path(),
-        &MoxRestoreSelection::default(),
-        &RestoreOptions::default(),
-        &NoProgress,
-    )
-    .unwrap();
+    let out = restore_whole(&repo, &next.snapshot);
     assert_matches_truth(out.path(), "small-state1");
 }
 
@@ -448,15 +434,6 @@ fn running_server_is_detected_and_backed_up_through_the_control_socket() {
     assert_eq!(stat(&direct, "accounts_skipped"), 3);
     assert_eq!(stat(&direct, "messages_read"), 0);
 
-    let out = tempfile::tempdir().unwrap();
-    restore_mox(
-        &repo,
-        &snap,
-        out.path(),
-        &MoxRestoreSelection::default(),
-        &RestoreOptions::default(),
-        &NoProgress,
-    )
-    .unwrap();
+    let out = restore_whole(&repo, &summary.snapshot);
     assert_matches_truth(out.path(), "small-state1");
 }
