@@ -66,7 +66,7 @@ pub fn run(global: &Global, args: BackupArgs) -> anyhow::Result<ExitCode> {
     if global.json {
         out.json_line(&render::backup_summary_json(&summary));
     } else {
-        println!("{}", render::backup_summary_text(&summary));
+        outln!("{}", render::backup_summary_text(&summary));
     }
     Ok(ExitCode::from(if summary.complete {
         EXIT_OK

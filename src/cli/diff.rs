@@ -30,7 +30,7 @@ pub fn run(global: &Global, args: DiffArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_OK));
     }
     for account in &diff.accounts {
-        println!(
+        outln!(
             "{} ({}, modseq {} -> {})",
             account.account,
             account.status,
@@ -53,7 +53,7 @@ pub fn run(global: &Global, args: DiffArgs) -> anyhow::Result<ExitCode> {
                     parts.push(format!("{n} {what}"));
                 }
             }
-            println!(
+            outln!(
                 "  {:<24} modseq {} -> {}, messages {} -> {}{}{}",
                 m.name,
                 opt(m.modseq_before),

@@ -60,9 +60,9 @@ pub fn run(global: &Global, args: ExportArgs) -> anyhow::Result<ExitCode> {
         out.json_line(&v);
     } else {
         for (mailbox, path) in &summary.outputs {
-            println!("{mailbox} -> {}", path.display());
+            outln!("{mailbox} -> {}", path.display());
         }
-        println!(
+        outln!(
             "exported {} messages ({}) from {} mailboxes of snapshot {}",
             summary.messages,
             super::render::bytes(summary.bytes),

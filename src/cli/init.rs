@@ -25,7 +25,7 @@ pub fn run(global: &Global, args: InitArgs) -> anyhow::Result<ExitCode> {
     if global.json {
         out.json_line(&json!({"type": "init", "repo": repo.path()}));
     } else {
-        println!("created repository at {}", repo.path().display());
+        outln!("created repository at {}", repo.path().display());
     }
     Ok(ExitCode::from(EXIT_OK))
 }

@@ -20,7 +20,7 @@ pub fn run(args: InspectArgs, json: bool) -> anyhow::Result<ExitCode> {
     let source = Source::locate(&args.source)?;
     let report = inspect(&source, args.messages)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print_human(&report);
     }
@@ -29,22 +29,31 @@ pub fn run(args: InspectArgs, json: bool) -> anyhow::Result<ExitCode> {
 
 fn print_human(r: &InspectReport) {
     if let Some(c) = &r.config_dir {
-        println!("config:  {c}");
+        outln!("config:  {c}");
     }
-    println!("data:    {}", r.data_dir);
+    outln!("data:    {}", r.data_dir);
     for a in &r.accounts {
-        println!();
+        outln!();
         if !a.has_database {
-            println!("account {} (no database yet)", a.name);
+            outln!("account {} (no database yet)", a.name);
             continue;
         }
-        println!(
+        outln!(
             "account {}: last modseq {}, {} messages live, {} records, {} awaiting erasure",
-            a.name, a.last_modseq, a.live_messages, a.message_records, a.message_erase
+            a.name,
+            a.last_modseq,
+            a.live_messages,
+            a.message_records,
+            a.message_erase
         );
-        println!(
+        outln!(
             "  {:>4}  {:<28} {:>8} {:>8} {:>9} {:>12}",
-            "id", "mailbox", "modseq", "messages", "expunged", "size"
+            "id",
+            "mailbox",
+            "modseq",
+            "messages",
+            "expunged",
+            "size"
         );
         for m in &a.mailboxes {
             let name = if m.expunged {
@@ -52,18 +61,27 @@ fn print_human(r: &InspectReport) {
             } else {
                 m.name.clone()
             };
-            println!(
+            outln!(
                 "  {:>4}  {:<28} {:>8} {:>8} {:>9} {:>12}",
-                m.id, name, m.modseq, m.messages, m.expunged_records, m.size
+                m.id,
+                name,
+                m.modseq,
+                m.messages,
+                m.expunged_records,
+                m.size
             );
         }
         if let Some(msgs) = &a.messages {
-            println!(
+            outln!(
                 "  {:>8} {:>6} {:>8} {:>8} {:>10}  path",
-                "id", "mbox", "uid", "modseq", "size"
+                "id",
+                "mbox",
+                "uid",
+                "modseq",
+                "size"
             );
             for m in msgs {
-                println!(
+                outln!(
                     "  {:>8} {:>6} {:>8} {:>8} {:>10}  {}",
                     m.id,
                     m.mailbox_id,
@@ -75,10 +93,10 @@ fn print_human(r: &InspectReport) {
             }
         }
     }
-    println!();
-    println!("queue: {} messages", r.queue.len());
+    outln!();
+    outln!("queue: {} messages", r.queue.len());
     for q in &r.queue {
-        println!(
+        outln!(
             "  {:>6} base {:>6} {:>10} bytes  {}  {} -> {}{}",
             q.id,
             q.base_id,
@@ -89,12 +107,15 @@ fn print_human(r: &InspectReport) {
             if q.hold { " (held)" } else { "" }
         );
     }
-    println!();
-    println!("databases:");
+    outln!();
+    outln!("databases:");
     for d in &r.databases {
-        println!(
+        outln!(
             "  {:<32} {:>6} pages of {} bytes, txid {}",
-            d.path, d.pages, d.page_size, d.txid
+            d.path,
+            d.pages,
+            d.page_size,
+            d.txid
         );
     }
 }

@@ -58,7 +58,7 @@ pub fn run(global: &Global, args: LsArgs) -> anyhow::Result<ExitCode> {
                 .as_deref()
                 .map(|t| format!(" -> {t}"))
                 .unwrap_or_default();
-            println!(
+            outln!(
                 "{} {:>5}:{:<5} {:>10}  {}  {}{}",
                 mode_string(e.kind, e.mode),
                 e.uid,
@@ -76,7 +76,7 @@ pub fn run(global: &Global, args: LsArgs) -> anyhow::Result<ExitCode> {
                 &json!({"type": "account", "name": a.name, "manifest": a.manifest.to_hex()}),
             );
         } else {
-            println!("account {} (manifest {})", a.name, a.manifest.short());
+            outln!("account {} (manifest {})", a.name, a.manifest.short());
         }
     }
     Ok(ExitCode::from(EXIT_OK))

@@ -1,5 +1,19 @@
 //! Argument parsing and dispatch. Each subcommand lives in its own file and renders its own output.
 
+/// `println!` for command output: a closed pipe (`mailvault inspect | head`) ends the program
+/// quietly instead of panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+            panic!("cannot write to standard output: {e}");
+        }
+    }};
+}
+
 mod backup;
 mod diff;
 mod export;

@@ -1,7 +1,7 @@
 //! Rendering of library events: indicatif bars on a terminal, JSON lines with `--json`, plain
 //! text otherwise (warnings and problems on stderr).
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::sync::Mutex;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -38,8 +38,7 @@ impl Renderer {
 
     /// Prints one JSON value as a line on stdout.
     pub fn json_line(&self, value: &Value) {
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{value}");
+        outln!("{value}");
     }
 
     /// Removes the bar, if any.

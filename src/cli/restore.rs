@@ -103,7 +103,7 @@ pub fn run(global: &Global, args: RestoreArgs) -> anyhow::Result<ExitCode> {
         }
         out.json_line(&v);
     } else {
-        println!(
+        outln!(
             "restored snapshot {} into {}: {} files ({} hardlinked), {} dirs, {} symlinks, {} written in {:.1}s",
             id.short(),
             args.target.display(),

@@ -24,12 +24,18 @@ pub fn run(global: &Global, _args: SnapshotsArgs) -> anyhow::Result<ExitCode> {
         Renderer::new(true).json_line(&serde_json::Value::Array(list));
         return Ok(ExitCode::from(EXIT_OK));
     }
-    println!(
+    outln!(
         "{:<8}  {:<20}  {:<4}  {:<10}  {:>8}  {:>8}  {:>10}  source",
-        "id", "time", "kind", "result", "accounts", "messages", "added"
+        "id",
+        "time",
+        "kind",
+        "result",
+        "accounts",
+        "messages",
+        "added"
     );
     for (id, s) in &snaps {
-        println!(
+        outln!(
             "{:<8}  {:<20}  {:<4}  {:<10}  {:>8}  {:>8}  {:>10}  {}:{}",
             id.short(),
             render::rfc3339(s.time_ns),

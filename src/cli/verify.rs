@@ -35,7 +35,7 @@ pub fn run(global: &Global, args: VerifyArgs) -> anyhow::Result<ExitCode> {
             v["ok"] = report.ok().into();
             out.json_line(&v);
         } else {
-            println!(
+            outln!(
                 "snapshot {}: {} blobs, {} verified: {}",
                 id.short(),
                 report.blobs,
@@ -43,7 +43,7 @@ pub fn run(global: &Global, args: VerifyArgs) -> anyhow::Result<ExitCode> {
                 if report.ok() { "ok" } else { "DAMAGED" }
             );
             for d in &report.damaged {
-                println!("  {} ({}): {}", d.id, d.used_by, d.error);
+                outln!("  {} ({}): {}", d.id, d.used_by, d.error);
             }
         }
     }
