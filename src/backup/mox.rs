@@ -480,8 +480,11 @@ impl<'a> Run<'a> {
     /// Returns the blob, the file's metadata and whether it was read.
     fn store_immutable(&self, abs: &Path) -> Result<(BlobId, fs::Metadata)> {
         let meta = fs::metadata(abs).at(abs)?;
-        let key = (meta.dev(), meta.ino());
-        if let Some(id) = self.inodes.lock().expect("poisoned").get(&key).copied() {
+        // Only a file with several links can be met again: the cache holds just those.
+        let key = (meta.nlink() > 1).then(|| (meta.dev(), meta.ino()));
+        if let Some(key) = key
+            && let Some(id) = self.inodes.lock().expect("poisoned").get(&key).copied()
+        {
             return Ok((id, meta));
         }
         let data = fs::read(abs).at(abs)?;
@@ -500,7 +503,9 @@ impl<'a> Run<'a> {
             items: 1,
             bytes: read,
         });
-        self.inodes.lock().expect("poisoned").insert(key, id);
+        if let Some(key) = key {
+            self.inodes.lock().expect("poisoned").insert(key, id);
+        }
         Ok((id, meta))
     }
 
