@@ -28,15 +28,26 @@ pub const MAGIC: u32 = 0xED0C_DAED;
 /// The only bbolt file format version there is.
 pub const FORMAT_VERSION: u32 = 2;
 
-const PAGE_HEADER_LEN: usize = 16;
-const ELEMENT_LEN: usize = 16;
-const BUCKET_HEADER_LEN: usize = 16;
+// The layout, shared with the writer (`bbolt_write`): nothing else knows these bytes.
+pub(super) const PAGE_HEADER_LEN: usize = 16;
+pub(super) const ELEMENT_LEN: usize = 16;
+pub(super) const BUCKET_HEADER_LEN: usize = 16;
 const META_LEN: usize = 64;
-const META_CHECKSUMMED_LEN: usize = 56;
+/// Bytes of the meta fields covered by the checksum (magic through txid).
+pub(super) const META_CHECKSUMMED_LEN: usize = 56;
 
-const FLAG_BRANCH: u16 = 0x01;
-const FLAG_LEAF: u16 = 0x02;
-const LEAF_FLAG_BUCKET: u32 = 0x01;
+/// Offsets in the page header.
+const PAGE_ID: usize = 0;
+const PAGE_FLAGS: usize = 8;
+const PAGE_COUNT: usize = 10;
+pub(super) const PAGE_OVERFLOW: usize = 12;
+
+pub(super) const FLAG_BRANCH: u16 = 0x01;
+pub(super) const FLAG_LEAF: u16 = 0x02;
+pub(super) const FLAG_META: u16 = 0x04;
+pub(super) const FLAG_FREELIST: u16 = 0x10;
+/// Leaf element flag: the value is a sub-bucket.
+pub(super) const LEAF_FLAG_BUCKET: u32 = 0x01;
 
 /// Deeper trees than this are refused (a real tree of 4 KiB pages never gets near it).
 const MAX_DEPTH: usize = 64;
@@ -89,31 +100,79 @@ impl std::fmt::Debug for Bolt {
     }
 }
 
-struct Meta {
-    page_size: u32,
-    root: u64,
-    root_sequence: u64,
-    high_water: u64,
-    txid: u64,
+/// A meta page's fields.
+pub(super) struct Meta {
+    pub(super) page_size: u32,
+    pub(super) root: u64,
+    pub(super) root_sequence: u64,
+    pub(super) freelist: u64,
+    pub(super) high_water: u64,
+    pub(super) txid: u64,
 }
 
-fn u16_at(b: &[u8], off: usize) -> u16 {
-    u16::from_le_bytes([b[off], b[off + 1]])
+impl Meta {
+    /// Writes the meta and its checksum at the start of `m` (the bytes after the page header).
+    pub(super) fn write(&self, m: &mut [u8]) {
+        put_u32(m, 0, MAGIC);
+        put_u32(m, 4, FORMAT_VERSION);
+        put_u32(m, 8, self.page_size);
+        put_u32(m, 12, 0); // flags
+        put_u64(m, 16, self.root);
+        put_u64(m, 24, self.root_sequence);
+        put_u64(m, 32, self.freelist);
+        put_u64(m, 40, self.high_water);
+        put_u64(m, 48, self.txid);
+        let sum = fnv1a64(&m[..META_CHECKSUMMED_LEN]);
+        put_u64(m, META_CHECKSUMMED_LEN, sum);
+    }
 }
 
-fn u32_at(b: &[u8], off: usize) -> u32 {
-    let mut a = [0u8; 4];
-    a.copy_from_slice(&b[off..off + 4]);
-    u32::from_le_bytes(a)
+// Little-endian integers at an offset; reads past the end give 0 (callers check lengths
+// first: this only keeps damaged input from panicking).
+pub(super) fn u16_at(b: &[u8], off: usize) -> u16 {
+    b.get(off..off + 2)
+        .map_or(0, |s| u16::from_le_bytes([s[0], s[1]]))
 }
 
-fn u64_at(b: &[u8], off: usize) -> u64 {
+pub(super) fn u32_at(b: &[u8], off: usize) -> u32 {
+    b.get(off..off + 4)
+        .map_or(0, |s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+}
+
+pub(super) fn u64_at(b: &[u8], off: usize) -> u64 {
     let mut a = [0u8; 8];
-    a.copy_from_slice(&b[off..off + 8]);
+    if let Some(s) = b.get(off..off + 8) {
+        a.copy_from_slice(s);
+    }
     u64::from_le_bytes(a)
 }
 
-fn fnv1a64(data: &[u8]) -> u64 {
+pub(super) fn put_u32(buf: &mut [u8], off: usize, v: u32) {
+    buf[off..off + 4].copy_from_slice(&v.to_le_bytes());
+}
+
+pub(super) fn put_u64(buf: &mut [u8], off: usize, v: u64) {
+    buf[off..off + 8].copy_from_slice(&v.to_le_bytes());
+}
+
+/// Writes a page header at the start of `page`.
+pub(super) fn put_page_header(page: &mut [u8], id: u64, flags: u16, count: u16, overflow: u32) {
+    page[PAGE_ID..PAGE_ID + 8].copy_from_slice(&id.to_le_bytes());
+    page[PAGE_FLAGS..PAGE_FLAGS + 2].copy_from_slice(&flags.to_le_bytes());
+    page[PAGE_COUNT..PAGE_COUNT + 2].copy_from_slice(&count.to_le_bytes());
+    put_u32(page, PAGE_OVERFLOW, overflow);
+}
+
+/// Flags and element count of the page starting at `page`.
+pub(super) fn page_flags_count(page: &[u8]) -> (u16, usize) {
+    (
+        u16_at(page, PAGE_FLAGS),
+        usize::from(u16_at(page, PAGE_COUNT)),
+    )
+}
+
+/// FNV-1a, 64 bits: the meta page checksum.
+pub(super) fn fnv1a64(data: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in data {
         h ^= u64::from(b);
@@ -123,7 +182,7 @@ fn fnv1a64(data: &[u8]) -> u64 {
 }
 
 /// Parses a meta page's first bytes (header and meta). None if it is not a valid meta.
-fn parse_meta(page_start: Option<&[u8]>) -> Option<Meta> {
+pub(super) fn parse_meta(page_start: Option<&[u8]>) -> Option<Meta> {
     let m = page_start?.get(PAGE_HEADER_LEN..PAGE_HEADER_LEN + META_LEN)?;
     if u32_at(m, 0) != MAGIC || u32_at(m, 4) != FORMAT_VERSION {
         return None;
@@ -135,6 +194,7 @@ fn parse_meta(page_start: Option<&[u8]>) -> Option<Meta> {
         page_size: u32_at(m, 8),
         root: u64_at(m, 16),
         root_sequence: u64_at(m, 24),
+        freelist: u64_at(m, 32),
         high_water: u64_at(m, 40),
         txid: u64_at(m, 48),
     })
@@ -324,11 +384,11 @@ impl Bolt {
             Storage::Memory(_) => &data_or_header[start..start + PAGE_HEADER_LEN],
             Storage::File { .. } => &data_or_header[..PAGE_HEADER_LEN],
         };
-        let stored_id = u64_at(header, 0);
+        let stored_id = u64_at(header, PAGE_ID);
         if stored_id != id {
             return Err(self.page_error(id, format!("page header names page {stored_id}")));
         }
-        let overflow = u64::from(u32_at(header, 12));
+        let overflow = u64::from(u32_at(header, PAGE_OVERFLOW));
         let last = id + overflow;
         if last >= self.high_water {
             return Err(self.page_error(
@@ -476,8 +536,7 @@ impl<'a> Node<'a> {
         if buf.len() < PAGE_HEADER_LEN {
             return Err(bolt.page_error(id, "page shorter than its header"));
         }
-        let flags = u16_at(buf, 8);
-        let count = usize::from(u16_at(buf, 10));
+        let (flags, count) = page_flags_count(buf);
         let leaf = match flags {
             FLAG_LEAF => true,
             FLAG_BRANCH => false,
