@@ -1030,6 +1030,13 @@ pub struct Iter<'a> {
     done: bool,
 }
 
+impl Iter<'_> {
+    /// The page holding the entry last returned.
+    pub fn page_id(&self) -> Option<u64> {
+        self.cursor.page_id()
+    }
+}
+
 impl<'a> Iterator for Iter<'a> {
     type Item = Result<(&'a [u8], Value<'a>), MoxError>;
 

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::MoxError;
-use super::bbolt::{Bolt, Bucket, Cursor, Value};
+use super::bbolt::{Bolt, Bucket, Iter as BucketIter, Value};
 use super::schema::{Field, FieldType, Kind, TypeVersion};
 
 /// Nesting of values deeper than this is refused.
@@ -320,16 +320,7 @@ impl<'a> Store<'a> {
         &self,
         type_name: &str,
     ) -> Result<impl Iterator<Item = Result<(Key, Record), MoxError>> + use<'a>, MoxError> {
-        let schema = self.schema(type_name)?;
-        let bucket = self.sub_bucket(type_name, "records")?;
-        Ok(Records {
-            cursor: bucket.cursor(),
-            schema,
-            path: self.path(),
-            only: None,
-            started: false,
-            done: false,
-        })
+        self.records_of(type_name, None)
     }
 
     /// Like [`Store::records`], decoding only the fields named in `only` (faster when a record
@@ -339,14 +330,21 @@ impl<'a> Store<'a> {
         type_name: &str,
         only: &'static [&'static str],
     ) -> Result<impl Iterator<Item = Result<(Key, Record), MoxError>> + use<'a>, MoxError> {
+        self.records_of(type_name, Some(only))
+    }
+
+    fn records_of(
+        &self,
+        type_name: &str,
+        only: Option<&'static [&'static str]>,
+    ) -> Result<Records<'a>, MoxError> {
         let schema = self.schema(type_name)?;
         let bucket = self.sub_bucket(type_name, "records")?;
         Ok(Records {
-            cursor: bucket.cursor(),
+            entries: bucket.iter(),
             schema,
             path: self.path(),
-            only: Some(only),
-            started: false,
+            only,
             done: false,
         })
     }
@@ -393,11 +391,11 @@ impl<'a> Store<'a> {
 }
 
 struct Records<'a> {
-    cursor: Cursor<'a>,
+    entries: BucketIter<'a>,
     schema: Arc<TypeSchema>,
     path: PathBuf,
     only: Option<&'static [&'static str]>,
-    started: bool,
+    /// A record failed to decode: the iteration ends.
     done: bool,
 }
 
@@ -409,20 +407,10 @@ impl Iterator for Records<'_> {
             if self.done {
                 return None;
             }
-            let r = if self.started {
-                self.cursor.next()
-            } else {
-                self.started = true;
-                self.cursor.first()
-            };
-            let r = match r {
-                Ok(None) => {
-                    self.done = true;
-                    return None;
-                }
-                Ok(Some((_, Value::Bucket(_)))) => continue,
-                Ok(Some((k, Value::Data(v)))) => {
-                    let page = self.cursor.page_id().unwrap_or(0);
+            let r = match self.entries.next()? {
+                Ok((_, Value::Bucket(_))) => continue,
+                Ok((k, Value::Data(v))) => {
+                    let page = self.entries.page_id().unwrap_or(0);
                     decode_entry(&self.schema, &self.path, page, k, v, self.only)
                 }
                 Err(e) => Err(e),
