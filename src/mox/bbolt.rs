@@ -171,6 +171,79 @@ pub(super) fn page_flags_count(page: &[u8]) -> (u16, usize) {
     )
 }
 
+/// A leaf element: flags, key, value.
+pub(super) type LeafElement<'a> = (u32, &'a [u8], &'a [u8]);
+
+/// `len` bytes at `start` of `page`; Err((start, len)) when they are not all in the page.
+fn element_bytes(page: &[u8], start: u64, len: u64) -> Result<&[u8], (u64, u64)> {
+    match start.checked_add(len).filter(|&e| e <= page.len() as u64) {
+        Some(end) => Ok(&page[start as usize..end as usize]),
+        None => Err((start, len)),
+    }
+}
+
+/// Key and child page of branch element `i` of `page` (whose header says it has element
+/// `i`). A key outside the page gives its (start, length).
+pub(super) fn branch_element(page: &[u8], i: usize) -> Result<(&[u8], u64), (u64, u64)> {
+    let off = PAGE_HEADER_LEN + i * ELEMENT_LEN;
+    let pos = u64::from(u32_at(page, off));
+    let ksize = u64::from(u32_at(page, off + 4));
+    let key = element_bytes(page, off as u64 + pos, ksize)?;
+    Ok((key, u64_at(page, off + 8)))
+}
+
+/// Flags, key and value of leaf element `i` of `page` (whose header says it has element
+/// `i`). A key or value outside the page gives its (start, length).
+pub(super) fn leaf_element(page: &[u8], i: usize) -> Result<LeafElement<'_>, (u64, u64)> {
+    let off = PAGE_HEADER_LEN + i * ELEMENT_LEN;
+    let start = off as u64 + u64::from(u32_at(page, off + 4));
+    let ksize = u64::from(u32_at(page, off + 8));
+    let vsize = u64::from(u32_at(page, off + 12));
+    let key = element_bytes(page, start, ksize)?;
+    let value = element_bytes(page, start + ksize, vsize)?;
+    Ok((u32_at(page, off), key, value))
+}
+
+/// Writes a leaf page into `page`: header, element headers, then keys and values.
+pub(super) fn put_leaf<'e>(
+    page: &mut [u8],
+    id: u64,
+    elems: impl ExactSizeIterator<Item = LeafElement<'e>>,
+) {
+    let n = elems.len();
+    put_page_header(page, id, FLAG_LEAF, count_u16(n), 0);
+    let mut data = PAGE_HEADER_LEN + n * ELEMENT_LEN;
+    for (i, (flags, key, value)) in elems.enumerate() {
+        let h = PAGE_HEADER_LEN + i * ELEMENT_LEN;
+        put_u32(page, h, flags);
+        put_u32(page, h + 4, (data - h) as u32);
+        put_u32(page, h + 8, key.len() as u32);
+        put_u32(page, h + 12, value.len() as u32);
+        page[data..data + key.len()].copy_from_slice(key);
+        data += key.len();
+        page[data..data + value.len()].copy_from_slice(value);
+        data += value.len();
+    }
+}
+
+/// Writes a branch page into `page`: per child, its first key and page id.
+pub(super) fn put_branch(page: &mut [u8], id: u64, children: &[(Vec<u8>, u64)]) {
+    put_page_header(page, id, FLAG_BRANCH, count_u16(children.len()), 0);
+    let mut data = PAGE_HEADER_LEN + children.len() * ELEMENT_LEN;
+    for (i, (key, child)) in children.iter().enumerate() {
+        let h = PAGE_HEADER_LEN + i * ELEMENT_LEN;
+        put_u32(page, h, (data - h) as u32);
+        put_u32(page, h + 4, key.len() as u32);
+        put_u64(page, h + 8, *child);
+        page[data..data + key.len()].copy_from_slice(key);
+        data += key.len();
+    }
+}
+
+fn count_u16(n: usize) -> u16 {
+    u16::try_from(n).expect("a page holds fewer than 65536 elements")
+}
+
 /// FNV-1a, 64 bits: the meta page checksum.
 pub(super) fn fnv1a64(data: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -561,42 +634,21 @@ impl<'a> Node<'a> {
         })
     }
 
-    fn slice(&self, bolt: &Bolt, i: usize, start: u64, len: u64) -> Result<&'a [u8], MoxError> {
-        let end = start
-            .checked_add(len)
-            .filter(|&e| e <= self.buf.len() as u64);
-        match end {
-            Some(end) => Ok(&self.buf[start as usize..end as usize]),
-            None => Err(bolt.page_error(
-                self.id,
-                format!("element {i} points outside the page ({start}+{len})"),
-            )),
-        }
+    fn outside(&self, bolt: &Bolt, i: usize, (start, len): (u64, u64)) -> MoxError {
+        bolt.page_error(
+            self.id,
+            format!("element {i} points outside the page ({start}+{len})"),
+        )
     }
 
     /// Key and child page of branch element `i`.
     fn branch(&self, bolt: &Bolt, i: usize) -> Result<(&'a [u8], u64), MoxError> {
-        let off = PAGE_HEADER_LEN + i * ELEMENT_LEN;
-        let e = &self.buf[off..off + ELEMENT_LEN];
-        let pos = u64::from(u32_at(e, 0));
-        let ksize = u64::from(u32_at(e, 4));
-        let pgid = u64_at(e, 8);
-        let key = self.slice(bolt, i, off as u64 + pos, ksize)?;
-        Ok((key, pgid))
+        branch_element(self.buf, i).map_err(|r| self.outside(bolt, i, r))
     }
 
     /// Flags, key and value of leaf element `i`.
-    fn leaf(&self, bolt: &Bolt, i: usize) -> Result<(u32, &'a [u8], &'a [u8]), MoxError> {
-        let off = PAGE_HEADER_LEN + i * ELEMENT_LEN;
-        let e = &self.buf[off..off + ELEMENT_LEN];
-        let flags = u32_at(e, 0);
-        let pos = u64::from(u32_at(e, 4));
-        let ksize = u64::from(u32_at(e, 8));
-        let vsize = u64::from(u32_at(e, 12));
-        let start = off as u64 + pos;
-        let key = self.slice(bolt, i, start, ksize)?;
-        let value = self.slice(bolt, i, start + ksize, vsize)?;
-        Ok((flags, key, value))
+    fn leaf(&self, bolt: &Bolt, i: usize) -> Result<LeafElement<'a>, MoxError> {
+        leaf_element(self.buf, i).map_err(|r| self.outside(bolt, i, r))
     }
 
     fn key(&self, bolt: &Bolt, i: usize) -> Result<&'a [u8], MoxError> {

@@ -16,8 +16,9 @@ use std::path::Path;
 
 use super::bbolt::{
     BUCKET_HEADER_LEN, ELEMENT_LEN, FLAG_BRANCH, FLAG_FREELIST, FLAG_LEAF, FLAG_META,
-    LEAF_FLAG_BUCKET, META_CHECKSUMMED_LEN, Meta, PAGE_HEADER_LEN, PAGE_OVERFLOW, page_flags_count,
-    parse_meta, put_page_header, put_u32, put_u64, u32_at, u64_at,
+    LEAF_FLAG_BUCKET, META_CHECKSUMMED_LEN, Meta, PAGE_HEADER_LEN, PAGE_OVERFLOW, leaf_element,
+    page_flags_count, parse_meta, put_branch, put_leaf, put_page_header, put_u32, put_u64, u32_at,
+    u64_at,
 };
 use super::{Bolt, Bucket, MoxError, Value};
 
@@ -388,18 +389,9 @@ impl<'a> PageReader<'a> {
         let (_, count) = page_flags_count(page);
         let mut out = Vec::with_capacity(count);
         for i in 0..count {
-            let h = PAGE_HEADER_LEN + i * ELEMENT_LEN;
-            let flags = u32_at(page, h);
-            let pos = h + u32_at(page, h + 4) as usize;
-            let ks = u32_at(page, h + 8) as usize;
-            let vs = u32_at(page, h + 12) as usize;
-            let end = pos
-                .checked_add(ks)
-                .and_then(|x| x.checked_add(vs))
-                .filter(|&e| e <= page.len())
-                .ok_or_else(|| self.bad(format!("page {pgid}: element {i} out of bounds")))?;
-            let key = page[pos..pos + ks].to_vec();
-            let value = page[pos + ks..end].to_vec();
+            let (flags, key, value) = leaf_element(page, i)
+                .map_err(|_| self.bad(format!("page {pgid}: element {i} out of bounds")))?;
+            let (key, value) = (key.to_vec(), value.to_vec());
             if flags & LEAF_FLAG_BUCKET != 0 {
                 if value.len() < BUCKET_HEADER_LEN {
                     return Err(self.bad(format!("page {pgid}: short bucket header")));
@@ -436,6 +428,10 @@ struct LeafElem<'a> {
 impl LeafElem<'_> {
     fn size(&self) -> usize {
         ELEMENT_LEN + self.key.len() + self.value.len()
+    }
+
+    fn parts(&self) -> (u32, &[u8], &[u8]) {
+        (self.flags, self.key, &self.value)
     }
 }
 
@@ -578,7 +574,7 @@ impl PageWriter {
             let elems = self.elements(bucket, None);
             let start = out.len();
             out.resize(start + inline_size, 0);
-            write_leaf(&mut out[start..], 0, &elems);
+            put_leaf(&mut out[start..], 0, elems.iter().map(LeafElem::parts));
         } else {
             let root = self.update_tree(bucket, old.filter(|o| o.root != 0));
             out.extend_from_slice(&root.to_le_bytes());
@@ -654,7 +650,11 @@ impl PageWriter {
             let (pgid, overflow) = self.alloc(size);
             let off = pgid as usize * PAGE_SIZE;
             let chunk = &elems[start..end];
-            write_leaf(&mut self.buf[off..off + size], pgid, chunk);
+            put_leaf(
+                &mut self.buf[off..off + size],
+                pgid,
+                chunk.iter().map(LeafElem::parts),
+            );
             set_overflow(&mut self.buf, off, overflow);
             let first = chunk.first().map(|e| e.key.to_vec()).unwrap_or_default();
             level.push((first, pgid));
@@ -682,7 +682,7 @@ impl PageWriter {
                 }
                 let (pgid, overflow) = self.alloc(size);
                 let off = pgid as usize * PAGE_SIZE;
-                write_branch(&mut self.buf[off..off + size], pgid, &level[start..end]);
+                put_branch(&mut self.buf[off..off + size], pgid, &level[start..end]);
                 set_overflow(&mut self.buf, off, overflow);
                 next.push((level[start].0.clone(), pgid));
                 start = end;
@@ -700,41 +700,6 @@ fn write_page_header(buf: &mut [u8], pgid: u64, flags: u16, count: u16, overflow
 
 fn set_overflow(buf: &mut [u8], off: usize, overflow: u32) {
     put_u32(buf, off + PAGE_OVERFLOW, overflow);
-}
-
-fn count_u16(n: usize) -> u16 {
-    u16::try_from(n).expect("a page holds fewer than 65536 elements")
-}
-
-/// Writes a leaf page (header, element headers, then key/value data) into `page`.
-fn write_leaf(page: &mut [u8], pgid: u64, elems: &[LeafElem<'_>]) {
-    put_page_header(page, pgid, FLAG_LEAF, count_u16(elems.len()), 0);
-    let mut data = PAGE_HEADER_LEN + elems.len() * ELEMENT_LEN;
-    for (i, e) in elems.iter().enumerate() {
-        let h = PAGE_HEADER_LEN + i * ELEMENT_LEN;
-        put_u32(page, h, e.flags);
-        put_u32(page, h + 4, (data - h) as u32);
-        put_u32(page, h + 8, e.key.len() as u32);
-        put_u32(page, h + 12, e.value.len() as u32);
-        page[data..data + e.key.len()].copy_from_slice(e.key);
-        data += e.key.len();
-        page[data..data + e.value.len()].copy_from_slice(&e.value);
-        data += e.value.len();
-    }
-}
-
-/// Writes a branch page: per child, its first key and page id.
-fn write_branch(page: &mut [u8], pgid: u64, children: &[(Vec<u8>, u64)]) {
-    put_page_header(page, pgid, FLAG_BRANCH, count_u16(children.len()), 0);
-    let mut data = PAGE_HEADER_LEN + children.len() * ELEMENT_LEN;
-    for (i, (key, child)) in children.iter().enumerate() {
-        let h = PAGE_HEADER_LEN + i * ELEMENT_LEN;
-        put_u32(page, h, (data - h) as u32);
-        put_u32(page, h + 4, key.len() as u32);
-        put_u64(page, h + 8, *child);
-        page[data..data + key.len()].copy_from_slice(key);
-        data += key.len();
-    }
 }
 
 #[cfg(test)]
