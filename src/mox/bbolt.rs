@@ -240,6 +240,50 @@ pub(super) fn put_branch(page: &mut [u8], id: u64, children: &[(Vec<u8>, u64)]) 
     }
 }
 
+/// Bytes of a freelist page listing `n` page ids.
+pub(super) fn freelist_len(n: usize) -> usize {
+    PAGE_HEADER_LEN + 8 * n + if n >= 0xFFFF { 8 } else { 0 }
+}
+
+/// Writes a freelist page listing `ids` into `page` (a count of 0xFFFF in the header means
+/// the real count is the first u64).
+pub(super) fn put_freelist(page: &mut [u8], id: u64, overflow: u32, ids: &[u64]) {
+    let mut data = PAGE_HEADER_LEN;
+    let count = if ids.len() >= 0xFFFF {
+        put_u64(page, data, ids.len() as u64);
+        data += 8;
+        0xFFFF
+    } else {
+        ids.len() as u16
+    };
+    put_page_header(page, id, FLAG_FREELIST, count, overflow);
+    for &p in ids {
+        put_u64(page, data, p);
+        data += 8;
+    }
+}
+
+/// The page ids listed by the freelist page `page` (with its overflow pages).
+pub(super) fn freelist_ids(page: &[u8]) -> Result<Vec<u64>, &'static str> {
+    let (flags, mut count) = page_flags_count(page);
+    if flags != FLAG_FREELIST {
+        return Err("not a freelist page");
+    }
+    let mut at = PAGE_HEADER_LEN;
+    if count == 0xFFFF {
+        count = usize::try_from(u64_at(page, at)).unwrap_or(usize::MAX);
+        at += 8;
+    }
+    if count
+        .checked_mul(8)
+        .and_then(|n| n.checked_add(at))
+        .is_none_or(|end| end > page.len())
+    {
+        return Err("freelist longer than its pages");
+    }
+    Ok((0..count).map(|i| u64_at(page, at + i * 8)).collect())
+}
+
 fn count_u16(n: usize) -> u16 {
     u16::try_from(n).expect("a page holds fewer than 65536 elements")
 }

@@ -15,10 +15,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use super::bbolt::{
-    BUCKET_HEADER_LEN, ELEMENT_LEN, FLAG_BRANCH, FLAG_FREELIST, FLAG_LEAF, FLAG_META,
-    LEAF_FLAG_BUCKET, META_CHECKSUMMED_LEN, Meta, PAGE_HEADER_LEN, PAGE_OVERFLOW, leaf_element,
-    page_flags_count, parse_meta, put_branch, put_leaf, put_page_header, put_u32, put_u64, u32_at,
-    u64_at,
+    BUCKET_HEADER_LEN, ELEMENT_LEN, FLAG_BRANCH, FLAG_LEAF, FLAG_META, LEAF_FLAG_BUCKET,
+    META_CHECKSUMMED_LEN, Meta, PAGE_HEADER_LEN, PAGE_OVERFLOW, freelist_ids, freelist_len,
+    leaf_element, page_flags_count, parse_meta, put_branch, put_freelist, put_leaf,
+    put_page_header, put_u32, u32_at, u64_at,
 };
 use super::{Bolt, Bucket, MoxError, Value};
 
@@ -118,7 +118,7 @@ pub fn build(root: &BoltBucket, txid: u64) -> Vec<u8> {
     };
     let root_pgid = w.write_tree(root);
     // Freelist: page 2, no free pages.
-    write_page_header(&mut w.buf, 2, FLAG_FREELIST, 0, 0);
+    put_freelist(&mut w.buf[2 * PAGE_SIZE..], 2, 0, &[]);
     w.finish(root_pgid, root.sequence, 2, txid.max(1))
 }
 
@@ -139,28 +139,10 @@ pub fn update(old: &[u8], path: &Path, root: &BoltBucket) -> Result<Vec<u8>, Mox
     }
     let root_pgid = w.update_tree(root, Some(&meta.root));
     // The freelist takes free pages itself: size it for the list before taking them.
-    let bytes = freelist_size(w.free.len());
-    let (fl, overflow) = w.alloc(bytes);
+    let (fl, overflow) = w.alloc(freelist_len(w.free.len()));
     let ids: Vec<u64> = w.free.iter().copied().collect();
-    let off = fl as usize * PAGE_SIZE;
-    let mut data = off + PAGE_HEADER_LEN;
-    let count = if ids.len() >= 0xFFFF {
-        put_u64(&mut w.buf, data, ids.len() as u64);
-        data += 8;
-        0xFFFF
-    } else {
-        ids.len() as u16
-    };
-    write_page_header(&mut w.buf, fl, FLAG_FREELIST, count, overflow);
-    for id in ids {
-        put_u64(&mut w.buf, data, id);
-        data += 8;
-    }
+    put_freelist(&mut w.buf[fl as usize * PAGE_SIZE..], fl, overflow, &ids);
     Ok(w.finish(root_pgid, root.sequence, fl, meta.txid + 1))
-}
-
-fn freelist_size(n: usize) -> usize {
-    PAGE_HEADER_LEN + 8 * n + if n >= 0xFFFF { 8 } else { 0 }
 }
 
 /// Writes `root` to `path`: over the existing file with [`update`] if there is one, else a
@@ -266,21 +248,7 @@ impl OldFile {
             visits: 0,
         };
         let (fl_page, fl_overflow) = r.page(freelist)?;
-        let (fl_flags, mut count) = page_flags_count(fl_page);
-        if fl_flags != FLAG_FREELIST {
-            return Err(bad(format!("page {freelist}: not a freelist page")));
-        }
-        let mut at = PAGE_HEADER_LEN;
-        if count == 0xFFFF {
-            count = u64_at(fl_page, at) as usize;
-            at += 8;
-        }
-        if at + count * 8 > fl_page.len() {
-            return Err(bad(format!(
-                "page {freelist}: freelist longer than its pages"
-            )));
-        }
-        let free: Vec<u64> = (0..count).map(|i| u64_at(fl_page, at + i * 8)).collect();
+        let free = freelist_ids(fl_page).map_err(|what| bad(format!("page {freelist}: {what}")))?;
         if let Some(p) = free.iter().find(|&&p| p < 2 || p >= high_water) {
             return Err(bad(format!("page {freelist}: free page {p} out of range")));
         }
