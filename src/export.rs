@@ -428,10 +428,8 @@ pub fn asctime(unix: i64) -> String {
     let days = unix.div_euclid(86_400);
     let secs = unix.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][days.rem_euclid(7) as usize];
-    let month = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ][(m - 1) as usize];
+    let weekday = mox::weekday_name(days);
+    let month = mox::MONTH_NAMES[(m - 1) as usize];
     format!(
         "{weekday} {month} {d:>2} {:02}:{:02}:{:02} {y}",
         secs / 3600,

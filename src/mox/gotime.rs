@@ -84,6 +84,16 @@ pub fn time_unix_nanos(b: &[u8]) -> Option<i128> {
     Some(i128::from(t.unix) * 1_000_000_000 + i128::from(t.nanos))
 }
 
+/// English month abbreviations, January first.
+pub(crate) const MONTH_NAMES: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// English weekday abbreviation of a day counted from 1970-01-01 (a Thursday).
+pub(crate) fn weekday_name(days: i64) -> &'static str {
+    ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][days.rem_euclid(7) as usize]
+}
+
 /// Days since 1970-01-01 to (year, month 1–12, day 1–31), proleptic Gregorian (Howard
 /// Hinnant's algorithm).
 pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {

@@ -1,7 +1,7 @@
 //! Deterministic message contents: a seeded random source, text and base64 pools to cut bodies
 //! from, RFC 5322 headers, mox-like delivery headers (MsgPrefix) and the parsed-structure JSON.
 
-use crate::mox::gotime::civil_from_days;
+use crate::mox::gotime::{MONTH_NAMES, civil_from_days, weekday_name};
 
 /// SplitMix64: small, fast, and the same on every platform.
 #[derive(Debug, Clone)]
@@ -334,17 +334,13 @@ fn base64_lines(raw: &[u8]) -> Vec<u8> {
 
 /// RFC 5322 date, UTC: `Tue, 30 Nov 2026 06:22:30 +0000`.
 pub(crate) fn rfc5322_date(unix: i64) -> String {
-    const MON: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    const DOW: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
     let days = unix.div_euclid(86_400);
     let secs = unix.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
     format!(
         "{}, {d} {} {y} {:02}:{:02}:{:02} +0000",
-        DOW[days.rem_euclid(7) as usize],
-        MON[m as usize - 1],
+        weekday_name(days),
+        MONTH_NAMES[m as usize - 1],
         secs / 3600,
         secs / 60 % 60,
         secs % 60
