@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::mox::{self, AccountDb, civil_from_days};
+use crate::mox::{self, AccountDb, Civil};
 use crate::repo::Repository;
 use crate::restore::mox::{load_list, load_manifest};
 use crate::snapshot::{Snapshot, SourceKind};
@@ -425,16 +425,10 @@ impl MailboxWriter {
 
 /// `Mon Jan  2 15:04:05 2006` in UTC, the date format of mbox `From ` lines.
 pub fn asctime(unix: i64) -> String {
-    let days = unix.div_euclid(86_400);
-    let secs = unix.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    let weekday = mox::weekday_name(days);
-    let month = mox::MONTH_NAMES[(m - 1) as usize];
+    let c = Civil::from_unix(unix);
     format!(
-        "{weekday} {month} {d:>2} {:02}:{:02}:{:02} {y}",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
+        "{} {} {:>2} {:02}:{:02}:{:02} {}",
+        c.weekday, c.month_name, c.day, c.hour, c.minute, c.second, c.year
     )
 }
 

@@ -84,44 +84,68 @@ pub fn time_unix_nanos(b: &[u8]) -> Option<i128> {
     Some(i128::from(t.unix) * 1_000_000_000 + i128::from(t.nanos))
 }
 
-/// English month abbreviations, January first.
-pub(crate) const MONTH_NAMES: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
-
-/// English weekday abbreviation of a day counted from 1970-01-01 (a Thursday).
-pub(crate) fn weekday_name(days: i64) -> &'static str {
-    ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][days.rem_euclid(7) as usize]
+/// A Unix time (seconds) as a UTC calendar date and time of day, with English names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Civil {
+    pub year: i64,
+    /// 1–12.
+    pub month: u32,
+    /// 1–31.
+    pub day: u32,
+    pub hour: u32,
+    pub minute: u32,
+    pub second: u32,
+    /// "Mon"…"Sun".
+    pub weekday: &'static str,
+    /// "Jan"…"Dec".
+    pub month_name: &'static str,
 }
 
-/// Days since 1970-01-01 to (year, month 1–12, day 1–31), proleptic Gregorian (Howard
-/// Hinnant's algorithm).
-pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+impl Civil {
+    /// The date and time of `unix` seconds, proleptic Gregorian (Howard Hinnant's algorithm
+    /// for the date).
+    pub(crate) fn from_unix(unix: i64) -> Civil {
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        // 1970-01-01 was a Thursday.
+        const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+        let days = unix.div_euclid(86_400);
+        let sod = unix.rem_euclid(86_400) as u32;
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        Civil {
+            year: yoe + era * 400 + i64::from(month <= 2),
+            month,
+            day,
+            hour: sod / 3600,
+            minute: sod / 60 % 60,
+            second: sod % 60,
+            weekday: WEEKDAYS[days.rem_euclid(7) as usize],
+            month_name: MONTHS[month as usize - 1],
+        }
+    }
+
+    /// `2006-01-02T15:04:05` (no fraction, no zone).
+    pub(crate) fn rfc3339_seconds(&self) -> String {
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+            self.year, self.month, self.day, self.hour, self.minute, self.second
+        )
+    }
 }
 
 /// Formats Unix nanoseconds as RFC 3339 in UTC, with the fraction trimmed of trailing zeros
 /// (Go's `time.RFC3339Nano`).
 pub fn rfc3339_nanos(unix_nanos: i64) -> String {
-    let secs = unix_nanos.div_euclid(1_000_000_000);
     let nanos = unix_nanos.rem_euclid(1_000_000_000);
-    let sod = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
-    let mut s = format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
-        sod / 3600,
-        sod % 3600 / 60,
-        sod % 60
-    );
+    let mut s = Civil::from_unix(unix_nanos.div_euclid(1_000_000_000)).rfc3339_seconds();
     if nanos != 0 {
         let frac = format!("{nanos:09}");
         s.push('.');
@@ -151,10 +175,16 @@ mod tests {
 
     #[test]
     fn civil_dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-        assert_eq!(civil_from_days(-1), (1969, 12, 31));
-        assert_eq!(civil_from_days(-719_162), (1, 1, 1));
+        let date = |unix| {
+            let c = Civil::from_unix(unix);
+            (c.year, c.month, c.day, c.weekday, c.month_name)
+        };
+        assert_eq!(date(0), (1970, 1, 1, "Thu", "Jan"));
+        assert_eq!(date(11_016 * 86_400), (2000, 2, 29, "Tue", "Feb"));
+        assert_eq!(date(-1), (1969, 12, 31, "Wed", "Dec"));
+        assert_eq!(date(-UNIX_TO_INTERNAL), (1, 1, 1, "Mon", "Jan"));
+        let c = Civil::from_unix(1_136_214_245);
+        assert_eq!((c.hour, c.minute, c.second), (15, 4, 5));
     }
 
     #[test]

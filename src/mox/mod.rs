@@ -23,7 +23,7 @@ pub use datadir::{
 };
 pub use dbcopy::{copy_database, read_database};
 pub use error::MoxError;
-pub(crate) use gotime::{MONTH_NAMES, civil_from_days, weekday_name};
+pub(crate) use gotime::Civil;
 pub use gotime::{rfc3339_nanos, time_unix_nanos};
 pub use inspect::{
     AccountReport, DatabaseReport, InspectReport, MailboxReport, MessageReport, QueueReport,

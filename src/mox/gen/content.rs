@@ -1,7 +1,7 @@
 //! Deterministic message contents: a seeded random source, text and base64 pools to cut bodies
 //! from, RFC 5322 headers, mox-like delivery headers (MsgPrefix) and the parsed-structure JSON.
 
-use crate::mox::gotime::{MONTH_NAMES, civil_from_days, weekday_name};
+use crate::mox::gotime::Civil;
 
 /// SplitMix64: small, fast, and the same on every platform.
 #[derive(Debug, Clone)]
@@ -334,30 +334,16 @@ fn base64_lines(raw: &[u8]) -> Vec<u8> {
 
 /// RFC 5322 date, UTC: `Tue, 30 Nov 2026 06:22:30 +0000`.
 pub(crate) fn rfc5322_date(unix: i64) -> String {
-    let days = unix.div_euclid(86_400);
-    let secs = unix.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
+    let c = Civil::from_unix(unix);
     format!(
-        "{}, {d} {} {y} {:02}:{:02}:{:02} +0000",
-        weekday_name(days),
-        MONTH_NAMES[m as usize - 1],
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
+        "{}, {} {} {} {:02}:{:02}:{:02} +0000",
+        c.weekday, c.day, c.month_name, c.year, c.hour, c.minute, c.second
     )
 }
 
 /// RFC 3339 date, UTC, seconds precision (Go's JSON time format for whole seconds).
 pub(crate) fn rfc3339(unix: i64) -> String {
-    let days = unix.div_euclid(86_400);
-    let secs = unix.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
+    format!("{}Z", Civil::from_unix(unix).rfc3339_seconds())
 }
 
 /// A JSON string as Go's encoding/json writes it (HTML characters escaped).
