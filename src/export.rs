@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::mox::{self, AccountDb};
+use crate::mox::{self, AccountDb, Civil};
 use crate::repo::Repository;
 use crate::restore::mox::{load_list, load_manifest};
 use crate::snapshot::{Snapshot, SourceKind};
@@ -425,33 +425,11 @@ impl MailboxWriter {
 
 /// `Mon Jan  2 15:04:05 2006` in UTC, the date format of mbox `From ` lines.
 pub fn asctime(unix: i64) -> String {
-    let days = unix.div_euclid(86_400);
-    let secs = unix.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][days.rem_euclid(7) as usize];
-    let month = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ][(m - 1) as usize];
+    let c = Civil::from_unix(unix);
     format!(
-        "{weekday} {month} {d:>2} {:02}:{:02}:{:02} {y}",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
+        "{} {} {:>2} {:02}:{:02}:{:02} {}",
+        c.weekday, c.month_name, c.day, c.hour, c.minute, c.second, c.year
     )
-}
-
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 #[cfg(test)]

@@ -489,57 +489,9 @@ fn generation_is_deterministic_by_seed() {
     assert_ne!(before, after(&na.data_dir, &na.files));
 }
 
-/// Builds the record a reader `FieldValue` stands for, typed by our schema.
-fn to_value(tv: &TypeVersion, ty: &enc::FieldType, v: &FieldValue) -> Value {
-    let inner = match v {
-        FieldValue::Zero => return Value::Nil,
-        FieldValue::Bool(b) => Value::Bool(*b),
-        FieldValue::Int(i) => Value::Int(*i),
-        FieldValue::Uint(u) => Value::Uint(*u),
-        FieldValue::Float(f) => Value::Float(*f),
-        FieldValue::String(s) => Value::Str(s.clone()),
-        FieldValue::Bytes(b) | FieldValue::BinaryMarshal(b) => Value::Bytes(b.clone()),
-        FieldValue::Time(b) => Value::Time(GoTime::from_binary(b).expect("time")),
-        FieldValue::List(items) => {
-            let et = ty.list.as_deref().unwrap();
-            Value::List(items.iter().map(|i| to_value(tv, et, i)).collect())
-        }
-        FieldValue::Map(entries) => {
-            let (kt, vt) = (
-                ty.map_key.as_deref().unwrap(),
-                ty.map_value.as_deref().unwrap(),
-            );
-            Value::Map(
-                entries
-                    .iter()
-                    .map(|(k, v)| (to_value(tv, kt, k), to_value(tv, vt, v)))
-                    .collect(),
-            )
-        }
-        FieldValue::Struct(fields) => {
-            let defs = tv.structs[&ty.struct_seq].clone();
-            Value::Struct(to_record(tv, &defs, fields))
-        }
-    };
-    if ty.ptr {
-        Value::Ptr(Box::new(inner))
-    } else {
-        inner
-    }
-}
-
+/// The record a reader's decoded fields stand for, typed by our schema.
 fn to_record(tv: &TypeVersion, defs: &[enc::Field], fields: &[(String, FieldValue)]) -> Record {
-    let mut r = Record::new();
-    for (name, v) in fields {
-        let def = defs
-            .iter()
-            .find(|f| &f.name == name)
-            .expect("field in schema");
-        if !matches!(v, FieldValue::Zero) {
-            r.set(name, to_value(tv, &def.ty, v));
-        }
-    }
-    r
+    Record::from_fields(tv, defs, fields).expect("fields of the schema")
 }
 
 fn collect_tree(b: &BoltBucket) -> BTreeMap<Vec<u8>, BTreeMap<Vec<u8>, Vec<u8>>> {
@@ -592,7 +544,7 @@ fn fixture_databases_reencode_byte_for_byte() {
                 let stored = tb.bucket(b"records").unwrap();
                 for item in store.records(&type_name).unwrap() {
                     let (key, rec) = item.unwrap();
-                    let mut r = to_record(&tv, &tv.fields[1..], &rec.fields);
+                    let mut r = to_record(&tv, &tv.fields()[1..], &rec.fields);
                     let pk = match key {
                         mailvault::mox::Key::Int(i) => Value::Int(i),
                         mailvault::mox::Key::Uint(u) => Value::Uint(u),
@@ -600,7 +552,7 @@ fn fixture_databases_reencode_byte_for_byte() {
                         mailvault::mox::Key::String(s) => Value::Str(s),
                         mailvault::mox::Key::Bytes(b) => Value::Bytes(b),
                     };
-                    r.fields.insert(0, (tv.fields[0].name.clone(), pk));
+                    r.fields.insert(0, (tv.fields()[0].name.clone(), pk));
                     let pkb = enc::primary_key(&tv, &r).unwrap();
                     let want = stored.get(&pkb).unwrap_or_else(|| {
                         panic!("{}: {type_name}: key {pkb:02x?}", path.display())
@@ -704,7 +656,7 @@ fn random_value(tv: &TypeVersion, ty: &enc::FieldType, seed: &mut u64, depth: us
             if depth > 3 {
                 return Value::Nil;
             }
-            let defs = tv.structs[&ty.struct_seq].clone();
+            let defs = tv.structs[ty.struct_index].clone();
             let mut r = Record::new();
             for f in defs.iter() {
                 if step(seed).is_multiple_of(2) {
@@ -741,29 +693,30 @@ proptest! {
                 let tv = data.types[name].schema.clone();
                 for i in 0..3i64 {
                     let mut r = Record::new();
-                    for f in &tv.fields[1..] {
+                    for f in &tv.fields()[1..] {
                         if s % 3 != 0 || f.nonzero {
                             r.set(&f.name, random_value(&tv, &f.ty, &mut s, 0));
                         }
                         s = s.wrapping_mul(6364136223846793005).wrapping_add(1);
                     }
                     // A required field drawn as zero is drawn again.
-                    for f in tv.fields[1..].iter().filter(|f| f.nonzero) {
+                    for f in tv.fields()[1..].iter().filter(|f| f.nonzero) {
                         for _ in 0..50 {
                             let one = Record::new().with(&f.name, r.get(&f.name).cloned().unwrap_or(Value::Nil));
-                            let only = TypeVersion { fields: vec![tv.fields[0].clone(), f.clone()], ..(*tv).clone() };
+                            let mut only = (*tv).clone();
+                            only.structs[0] = vec![tv.fields()[0].clone(), f.clone()];
                             if encode_value(&only, &one).is_ok() {
                                 break;
                             }
                             r.set(&f.name, random_value(&tv, &f.ty, &mut s, 0));
                         }
                     }
-                    let pk = match tv.fields[0].ty.kind {
+                    let pk = match tv.fields()[0].ty.kind {
                         Kind::String => Value::Str(format!("key{i}")),
                         Kind::Uint8 | Kind::Uint | Kind::Uint32 | Kind::Uint64 => Value::Uint(i as u64 + 1),
                         _ => Value::Int(i + 1),
                     };
-                    r.fields.insert(0, (tv.fields[0].name.clone(), pk));
+                    r.fields.insert(0, (tv.fields()[0].name.clone(), pk));
                     let n = normalized(&tv, &r);
                     prop_assert_eq!(&normalized(&tv, &n), &n);
                     data.insert(name, &r).unwrap();
@@ -776,7 +729,7 @@ proptest! {
                 let tv = data.types[name].schema.clone();
                 let pk = enc::primary_key(&tv, want).unwrap();
                 let got = store.get(name, &pk).unwrap().expect("record");
-                let mut got = to_record(&tv, &tv.fields[1..], &got.fields);
+                let mut got = to_record(&tv, &tv.fields()[1..], &got.fields);
                 got.fields.insert(0, want.fields[0].clone());
                 prop_assert_eq!(&got, want);
             }

@@ -28,15 +28,26 @@ pub const MAGIC: u32 = 0xED0C_DAED;
 /// The only bbolt file format version there is.
 pub const FORMAT_VERSION: u32 = 2;
 
-const PAGE_HEADER_LEN: usize = 16;
-const ELEMENT_LEN: usize = 16;
-const BUCKET_HEADER_LEN: usize = 16;
+// The layout, shared with the writer (`bbolt_write`): nothing else knows these bytes.
+pub(super) const PAGE_HEADER_LEN: usize = 16;
+pub(super) const ELEMENT_LEN: usize = 16;
+pub(super) const BUCKET_HEADER_LEN: usize = 16;
 const META_LEN: usize = 64;
-const META_CHECKSUMMED_LEN: usize = 56;
+/// Bytes of the meta fields covered by the checksum (magic through txid).
+pub(super) const META_CHECKSUMMED_LEN: usize = 56;
 
-const FLAG_BRANCH: u16 = 0x01;
-const FLAG_LEAF: u16 = 0x02;
-const LEAF_FLAG_BUCKET: u32 = 0x01;
+/// Offsets in the page header.
+const PAGE_ID: usize = 0;
+const PAGE_FLAGS: usize = 8;
+const PAGE_COUNT: usize = 10;
+pub(super) const PAGE_OVERFLOW: usize = 12;
+
+pub(super) const FLAG_BRANCH: u16 = 0x01;
+pub(super) const FLAG_LEAF: u16 = 0x02;
+pub(super) const FLAG_META: u16 = 0x04;
+pub(super) const FLAG_FREELIST: u16 = 0x10;
+/// Leaf element flag: the value is a sub-bucket.
+pub(super) const LEAF_FLAG_BUCKET: u32 = 0x01;
 
 /// Deeper trees than this are refused (a real tree of 4 KiB pages never gets near it).
 const MAX_DEPTH: usize = 64;
@@ -89,31 +100,196 @@ impl std::fmt::Debug for Bolt {
     }
 }
 
-struct Meta {
-    page_size: u32,
-    root: u64,
-    root_sequence: u64,
-    high_water: u64,
-    txid: u64,
+/// A meta page's fields.
+pub(super) struct Meta {
+    pub(super) page_size: u32,
+    pub(super) root: u64,
+    pub(super) root_sequence: u64,
+    pub(super) freelist: u64,
+    pub(super) high_water: u64,
+    pub(super) txid: u64,
 }
 
-fn u16_at(b: &[u8], off: usize) -> u16 {
-    u16::from_le_bytes([b[off], b[off + 1]])
+impl Meta {
+    /// Writes the meta and its checksum at the start of `m` (the bytes after the page header).
+    pub(super) fn write(&self, m: &mut [u8]) {
+        put_u32(m, 0, MAGIC);
+        put_u32(m, 4, FORMAT_VERSION);
+        put_u32(m, 8, self.page_size);
+        put_u32(m, 12, 0); // flags
+        put_u64(m, 16, self.root);
+        put_u64(m, 24, self.root_sequence);
+        put_u64(m, 32, self.freelist);
+        put_u64(m, 40, self.high_water);
+        put_u64(m, 48, self.txid);
+        let sum = fnv1a64(&m[..META_CHECKSUMMED_LEN]);
+        put_u64(m, META_CHECKSUMMED_LEN, sum);
+    }
 }
 
-fn u32_at(b: &[u8], off: usize) -> u32 {
-    let mut a = [0u8; 4];
-    a.copy_from_slice(&b[off..off + 4]);
-    u32::from_le_bytes(a)
+// Little-endian integers at an offset; reads past the end give 0 (callers check lengths
+// first: this only keeps damaged input from panicking).
+pub(super) fn u16_at(b: &[u8], off: usize) -> u16 {
+    b.get(off..off + 2)
+        .map_or(0, |s| u16::from_le_bytes([s[0], s[1]]))
 }
 
-fn u64_at(b: &[u8], off: usize) -> u64 {
+pub(super) fn u32_at(b: &[u8], off: usize) -> u32 {
+    b.get(off..off + 4)
+        .map_or(0, |s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+}
+
+pub(super) fn u64_at(b: &[u8], off: usize) -> u64 {
     let mut a = [0u8; 8];
-    a.copy_from_slice(&b[off..off + 8]);
+    if let Some(s) = b.get(off..off + 8) {
+        a.copy_from_slice(s);
+    }
     u64::from_le_bytes(a)
 }
 
-fn fnv1a64(data: &[u8]) -> u64 {
+pub(super) fn put_u32(buf: &mut [u8], off: usize, v: u32) {
+    buf[off..off + 4].copy_from_slice(&v.to_le_bytes());
+}
+
+pub(super) fn put_u64(buf: &mut [u8], off: usize, v: u64) {
+    buf[off..off + 8].copy_from_slice(&v.to_le_bytes());
+}
+
+/// Writes a page header at the start of `page`.
+pub(super) fn put_page_header(page: &mut [u8], id: u64, flags: u16, count: u16, overflow: u32) {
+    page[PAGE_ID..PAGE_ID + 8].copy_from_slice(&id.to_le_bytes());
+    page[PAGE_FLAGS..PAGE_FLAGS + 2].copy_from_slice(&flags.to_le_bytes());
+    page[PAGE_COUNT..PAGE_COUNT + 2].copy_from_slice(&count.to_le_bytes());
+    put_u32(page, PAGE_OVERFLOW, overflow);
+}
+
+/// Flags and element count of the page starting at `page`.
+pub(super) fn page_flags_count(page: &[u8]) -> (u16, usize) {
+    (
+        u16_at(page, PAGE_FLAGS),
+        usize::from(u16_at(page, PAGE_COUNT)),
+    )
+}
+
+/// A leaf element: flags, key, value.
+pub(super) type LeafElement<'a> = (u32, &'a [u8], &'a [u8]);
+
+/// `len` bytes at `start` of `page`; Err((start, len)) when they are not all in the page.
+fn element_bytes(page: &[u8], start: u64, len: u64) -> Result<&[u8], (u64, u64)> {
+    match start.checked_add(len).filter(|&e| e <= page.len() as u64) {
+        Some(end) => Ok(&page[start as usize..end as usize]),
+        None => Err((start, len)),
+    }
+}
+
+/// Key and child page of branch element `i` of `page` (whose header says it has element
+/// `i`). A key outside the page gives its (start, length).
+pub(super) fn branch_element(page: &[u8], i: usize) -> Result<(&[u8], u64), (u64, u64)> {
+    let off = PAGE_HEADER_LEN + i * ELEMENT_LEN;
+    let pos = u64::from(u32_at(page, off));
+    let ksize = u64::from(u32_at(page, off + 4));
+    let key = element_bytes(page, off as u64 + pos, ksize)?;
+    Ok((key, u64_at(page, off + 8)))
+}
+
+/// Flags, key and value of leaf element `i` of `page` (whose header says it has element
+/// `i`). A key or value outside the page gives its (start, length).
+pub(super) fn leaf_element(page: &[u8], i: usize) -> Result<LeafElement<'_>, (u64, u64)> {
+    let off = PAGE_HEADER_LEN + i * ELEMENT_LEN;
+    let start = off as u64 + u64::from(u32_at(page, off + 4));
+    let ksize = u64::from(u32_at(page, off + 8));
+    let vsize = u64::from(u32_at(page, off + 12));
+    let key = element_bytes(page, start, ksize)?;
+    let value = element_bytes(page, start + ksize, vsize)?;
+    Ok((u32_at(page, off), key, value))
+}
+
+/// Writes a leaf page into `page`: header, element headers, then keys and values.
+pub(super) fn put_leaf<'e>(
+    page: &mut [u8],
+    id: u64,
+    elems: impl ExactSizeIterator<Item = LeafElement<'e>>,
+) {
+    let n = elems.len();
+    put_page_header(page, id, FLAG_LEAF, count_u16(n), 0);
+    let mut data = PAGE_HEADER_LEN + n * ELEMENT_LEN;
+    for (i, (flags, key, value)) in elems.enumerate() {
+        let h = PAGE_HEADER_LEN + i * ELEMENT_LEN;
+        put_u32(page, h, flags);
+        put_u32(page, h + 4, (data - h) as u32);
+        put_u32(page, h + 8, key.len() as u32);
+        put_u32(page, h + 12, value.len() as u32);
+        page[data..data + key.len()].copy_from_slice(key);
+        data += key.len();
+        page[data..data + value.len()].copy_from_slice(value);
+        data += value.len();
+    }
+}
+
+/// Writes a branch page into `page`: per child, its first key and page id.
+pub(super) fn put_branch(page: &mut [u8], id: u64, children: &[(Vec<u8>, u64)]) {
+    put_page_header(page, id, FLAG_BRANCH, count_u16(children.len()), 0);
+    let mut data = PAGE_HEADER_LEN + children.len() * ELEMENT_LEN;
+    for (i, (key, child)) in children.iter().enumerate() {
+        let h = PAGE_HEADER_LEN + i * ELEMENT_LEN;
+        put_u32(page, h, (data - h) as u32);
+        put_u32(page, h + 4, key.len() as u32);
+        put_u64(page, h + 8, *child);
+        page[data..data + key.len()].copy_from_slice(key);
+        data += key.len();
+    }
+}
+
+/// Bytes of a freelist page listing `n` page ids.
+pub(super) fn freelist_len(n: usize) -> usize {
+    PAGE_HEADER_LEN + 8 * n + if n >= 0xFFFF { 8 } else { 0 }
+}
+
+/// Writes a freelist page listing `ids` into `page` (a count of 0xFFFF in the header means
+/// the real count is the first u64).
+pub(super) fn put_freelist(page: &mut [u8], id: u64, overflow: u32, ids: &[u64]) {
+    let mut data = PAGE_HEADER_LEN;
+    let count = if ids.len() >= 0xFFFF {
+        put_u64(page, data, ids.len() as u64);
+        data += 8;
+        0xFFFF
+    } else {
+        ids.len() as u16
+    };
+    put_page_header(page, id, FLAG_FREELIST, count, overflow);
+    for &p in ids {
+        put_u64(page, data, p);
+        data += 8;
+    }
+}
+
+/// The page ids listed by the freelist page `page` (with its overflow pages).
+pub(super) fn freelist_ids(page: &[u8]) -> Result<Vec<u64>, &'static str> {
+    let (flags, mut count) = page_flags_count(page);
+    if flags != FLAG_FREELIST {
+        return Err("not a freelist page");
+    }
+    let mut at = PAGE_HEADER_LEN;
+    if count == 0xFFFF {
+        count = usize::try_from(u64_at(page, at)).unwrap_or(usize::MAX);
+        at += 8;
+    }
+    if count
+        .checked_mul(8)
+        .and_then(|n| n.checked_add(at))
+        .is_none_or(|end| end > page.len())
+    {
+        return Err("freelist longer than its pages");
+    }
+    Ok((0..count).map(|i| u64_at(page, at + i * 8)).collect())
+}
+
+fn count_u16(n: usize) -> u16 {
+    u16::try_from(n).expect("a page holds fewer than 65536 elements")
+}
+
+/// FNV-1a, 64 bits: the meta page checksum.
+pub(super) fn fnv1a64(data: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in data {
         h ^= u64::from(b);
@@ -123,7 +299,7 @@ fn fnv1a64(data: &[u8]) -> u64 {
 }
 
 /// Parses a meta page's first bytes (header and meta). None if it is not a valid meta.
-fn parse_meta(page_start: Option<&[u8]>) -> Option<Meta> {
+pub(super) fn parse_meta(page_start: Option<&[u8]>) -> Option<Meta> {
     let m = page_start?.get(PAGE_HEADER_LEN..PAGE_HEADER_LEN + META_LEN)?;
     if u32_at(m, 0) != MAGIC || u32_at(m, 4) != FORMAT_VERSION {
         return None;
@@ -135,6 +311,7 @@ fn parse_meta(page_start: Option<&[u8]>) -> Option<Meta> {
         page_size: u32_at(m, 8),
         root: u64_at(m, 16),
         root_sequence: u64_at(m, 24),
+        freelist: u64_at(m, 32),
         high_water: u64_at(m, 40),
         txid: u64_at(m, 48),
     })
@@ -324,11 +501,11 @@ impl Bolt {
             Storage::Memory(_) => &data_or_header[start..start + PAGE_HEADER_LEN],
             Storage::File { .. } => &data_or_header[..PAGE_HEADER_LEN],
         };
-        let stored_id = u64_at(header, 0);
+        let stored_id = u64_at(header, PAGE_ID);
         if stored_id != id {
             return Err(self.page_error(id, format!("page header names page {stored_id}")));
         }
-        let overflow = u64::from(u32_at(header, 12));
+        let overflow = u64::from(u32_at(header, PAGE_OVERFLOW));
         let last = id + overflow;
         if last >= self.high_water {
             return Err(self.page_error(
@@ -476,8 +653,7 @@ impl<'a> Node<'a> {
         if buf.len() < PAGE_HEADER_LEN {
             return Err(bolt.page_error(id, "page shorter than its header"));
         }
-        let flags = u16_at(buf, 8);
-        let count = usize::from(u16_at(buf, 10));
+        let (flags, count) = page_flags_count(buf);
         let leaf = match flags {
             FLAG_LEAF => true,
             FLAG_BRANCH => false,
@@ -502,42 +678,21 @@ impl<'a> Node<'a> {
         })
     }
 
-    fn slice(&self, bolt: &Bolt, i: usize, start: u64, len: u64) -> Result<&'a [u8], MoxError> {
-        let end = start
-            .checked_add(len)
-            .filter(|&e| e <= self.buf.len() as u64);
-        match end {
-            Some(end) => Ok(&self.buf[start as usize..end as usize]),
-            None => Err(bolt.page_error(
-                self.id,
-                format!("element {i} points outside the page ({start}+{len})"),
-            )),
-        }
+    fn outside(&self, bolt: &Bolt, i: usize, (start, len): (u64, u64)) -> MoxError {
+        bolt.page_error(
+            self.id,
+            format!("element {i} points outside the page ({start}+{len})"),
+        )
     }
 
     /// Key and child page of branch element `i`.
     fn branch(&self, bolt: &Bolt, i: usize) -> Result<(&'a [u8], u64), MoxError> {
-        let off = PAGE_HEADER_LEN + i * ELEMENT_LEN;
-        let e = &self.buf[off..off + ELEMENT_LEN];
-        let pos = u64::from(u32_at(e, 0));
-        let ksize = u64::from(u32_at(e, 4));
-        let pgid = u64_at(e, 8);
-        let key = self.slice(bolt, i, off as u64 + pos, ksize)?;
-        Ok((key, pgid))
+        branch_element(self.buf, i).map_err(|r| self.outside(bolt, i, r))
     }
 
     /// Flags, key and value of leaf element `i`.
-    fn leaf(&self, bolt: &Bolt, i: usize) -> Result<(u32, &'a [u8], &'a [u8]), MoxError> {
-        let off = PAGE_HEADER_LEN + i * ELEMENT_LEN;
-        let e = &self.buf[off..off + ELEMENT_LEN];
-        let flags = u32_at(e, 0);
-        let pos = u64::from(u32_at(e, 4));
-        let ksize = u64::from(u32_at(e, 8));
-        let vsize = u64::from(u32_at(e, 12));
-        let start = off as u64 + pos;
-        let key = self.slice(bolt, i, start, ksize)?;
-        let value = self.slice(bolt, i, start + ksize, vsize)?;
-        Ok((flags, key, value))
+    fn leaf(&self, bolt: &Bolt, i: usize) -> Result<LeafElement<'a>, MoxError> {
+        leaf_element(self.buf, i).map_err(|r| self.outside(bolt, i, r))
     }
 
     fn key(&self, bolt: &Bolt, i: usize) -> Result<&'a [u8], MoxError> {
@@ -969,6 +1124,13 @@ pub struct Iter<'a> {
     cursor: Cursor<'a>,
     started: bool,
     done: bool,
+}
+
+impl Iter<'_> {
+    /// The page holding the entry last returned.
+    pub fn page_id(&self) -> Option<u64> {
+        self.cursor.page_id()
+    }
 }
 
 impl<'a> Iterator for Iter<'a> {

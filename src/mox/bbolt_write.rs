@@ -14,26 +14,18 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
+use super::bbolt::{
+    BUCKET_HEADER_LEN, ELEMENT_LEN, FLAG_BRANCH, FLAG_LEAF, FLAG_META, LEAF_FLAG_BUCKET,
+    META_CHECKSUMMED_LEN, Meta, PAGE_HEADER_LEN, PAGE_OVERFLOW, freelist_ids, freelist_len,
+    leaf_element, page_flags_count, parse_meta, put_branch, put_freelist, put_leaf,
+    put_page_header, put_u32, u32_at, u64_at,
+};
 use super::{Bolt, Bucket, MoxError, Value};
 
 /// Page size of every file we write (the size mox uses on the platforms it runs on).
 pub const PAGE_SIZE: usize = 4096;
 
-const MAGIC: u32 = 0xED0C_DAED;
-const VERSION: u32 = 2;
-const PAGE_HEADER_SIZE: usize = 16;
-const ELEMENT_SIZE: usize = 16;
-const BUCKET_HEADER_SIZE: usize = 16;
 const MAX_INLINE_BUCKET_SIZE: usize = PAGE_SIZE / 4;
-/// Bytes of the meta fields covered by the checksum (magic through txid).
-const META_CHECKSUMMED: usize = 56;
-
-const FLAG_BRANCH: u16 = 0x01;
-const FLAG_LEAF: u16 = 0x02;
-const FLAG_META: u16 = 0x04;
-const FLAG_FREELIST: u16 = 0x10;
-/// Leaf element flag: the value is a sub-bucket.
-const BUCKET_LEAF_FLAG: u32 = 0x01;
 
 /// A bucket to write: sorted keys to values or sub-buckets, and the bucket's sequence.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -126,7 +118,7 @@ pub fn build(root: &BoltBucket, txid: u64) -> Vec<u8> {
     };
     let root_pgid = w.write_tree(root);
     // Freelist: page 2, no free pages.
-    write_page_header(&mut w.buf, 2, FLAG_FREELIST, 0, 0);
+    put_freelist(&mut w.buf[2 * PAGE_SIZE..], 2, 0, &[]);
     w.finish(root_pgid, root.sequence, 2, txid.max(1))
 }
 
@@ -147,28 +139,10 @@ pub fn update(old: &[u8], path: &Path, root: &BoltBucket) -> Result<Vec<u8>, Mox
     }
     let root_pgid = w.update_tree(root, Some(&meta.root));
     // The freelist takes free pages itself: size it for the list before taking them.
-    let bytes = freelist_size(w.free.len());
-    let (fl, overflow) = w.alloc(bytes);
+    let (fl, overflow) = w.alloc(freelist_len(w.free.len()));
     let ids: Vec<u64> = w.free.iter().copied().collect();
-    let off = fl as usize * PAGE_SIZE;
-    let mut data = off + PAGE_HEADER_SIZE;
-    let count = if ids.len() >= 0xFFFF {
-        put_u64(&mut w.buf, data, ids.len() as u64);
-        data += 8;
-        0xFFFF
-    } else {
-        ids.len() as u16
-    };
-    write_page_header(&mut w.buf, fl, FLAG_FREELIST, count, overflow);
-    for id in ids {
-        put_u64(&mut w.buf, data, id);
-        data += 8;
-    }
+    put_freelist(&mut w.buf[fl as usize * PAGE_SIZE..], fl, overflow, &ids);
     Ok(w.finish(root_pgid, root.sequence, fl, meta.txid + 1))
-}
-
-fn freelist_size(n: usize) -> usize {
-    PAGE_HEADER_SIZE + 8 * n + if n >= 0xFFFF { 8 } else { 0 }
 }
 
 /// Writes `root` to `path`: over the existing file with [`update`] if there is one, else a
@@ -199,16 +173,6 @@ pub fn write_file(path: &Path, root: &BoltBucket, txid: u64) -> Result<u64, MoxE
         source,
     })?;
     Ok(bytes.len() as u64)
-}
-
-/// FNV-1a, 64 bits: the meta page checksum.
-pub fn fnv1a64(data: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in data {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
 }
 
 /// The pages of a bucket in an existing file.
@@ -248,36 +212,32 @@ impl OldFile {
             path: path.to_path_buf(),
             what,
         };
-        let mut best: Option<(u64, u64, u64, u64)> = None;
+        let mut best: Option<Meta> = None;
         for p in 0..2usize {
-            let m = p * PAGE_SIZE + PAGE_HEADER_SIZE;
-            if file.len() < m + META_CHECKSUMMED + 8 {
+            let start = p * PAGE_SIZE;
+            if file.len() < start + PAGE_HEADER_LEN + META_CHECKSUMMED_LEN + 8 {
                 return Err(bad(format!("page {p}: file too short for a meta page")));
             }
-            let ok = get_u32(file, m) == MAGIC
-                && get_u32(file, m + 4) == VERSION
-                && get_u64(file, m + META_CHECKSUMMED) == fnv1a64(&file[m..m + META_CHECKSUMMED]);
-            if !ok {
+            let Some(meta) = parse_meta(file.get(start..)) else {
                 continue;
-            }
-            if get_u32(file, m + 8) as usize != PAGE_SIZE {
+            };
+            if meta.page_size as usize != PAGE_SIZE {
                 return Err(bad(format!(
                     "page {p}: page size {} (this writer uses {PAGE_SIZE})",
-                    get_u32(file, m + 8)
+                    meta.page_size
                 )));
             }
-            let txid = get_u64(file, m + 48);
-            if best.is_none_or(|b| txid > b.0) {
-                best = Some((
-                    txid,
-                    get_u64(file, m + 16),
-                    get_u64(file, m + 32),
-                    get_u64(file, m + 40),
-                ));
+            if best.as_ref().is_none_or(|b| meta.txid > b.txid) {
+                best = Some(meta);
             }
         }
-        let (txid, root, freelist, high_water) =
-            best.ok_or_else(|| bad("no valid meta page".into()))?;
+        let Meta {
+            txid,
+            root,
+            freelist,
+            high_water,
+            ..
+        } = best.ok_or_else(|| bad("no valid meta page".into()))?;
         if (high_water as usize).saturating_mul(PAGE_SIZE) > file.len() || high_water < 3 {
             return Err(bad(format!("high-water mark {high_water} beyond the file")));
         }
@@ -288,21 +248,7 @@ impl OldFile {
             visits: 0,
         };
         let (fl_page, fl_overflow) = r.page(freelist)?;
-        if get_u16(fl_page, 8) != FLAG_FREELIST {
-            return Err(bad(format!("page {freelist}: not a freelist page")));
-        }
-        let mut count = get_u16(fl_page, 10) as usize;
-        let mut at = PAGE_HEADER_SIZE;
-        if count == 0xFFFF {
-            count = get_u64(fl_page, at) as usize;
-            at += 8;
-        }
-        if at + count * 8 > fl_page.len() {
-            return Err(bad(format!(
-                "page {freelist}: freelist longer than its pages"
-            )));
-        }
-        let free: Vec<u64> = (0..count).map(|i| get_u64(fl_page, at + i * 8)).collect();
+        let free = freelist_ids(fl_page).map_err(|what| bad(format!("page {freelist}: {what}")))?;
         if let Some(p) = free.iter().find(|&&p| p < 2 || p >= high_water) {
             return Err(bad(format!("page {freelist}: free page {p} out of range")));
         }
@@ -344,7 +290,7 @@ impl<'a> PageReader<'a> {
             return Err(self.bad(format!("page {pgid}: out of range")));
         }
         let off = pgid as usize * PAGE_SIZE;
-        let overflow = get_u32(self.file, off + 12);
+        let overflow = u32_at(self.file, off + PAGE_OVERFLOW);
         let end = pgid + 1 + u64::from(overflow);
         if end > self.high_water {
             return Err(self.bad(format!("page {pgid}: overflow beyond the high-water mark")));
@@ -375,17 +321,16 @@ impl<'a> PageReader<'a> {
             return Err(self.bad(format!("page {pgid}: branches nested too deep")));
         }
         let (page, overflow) = self.page(pgid)?;
-        let flags = get_u16(page, 8);
-        let count = get_u16(page, 10) as usize;
-        if PAGE_HEADER_SIZE + count * ELEMENT_SIZE > page.len() {
+        let (flags, count) = page_flags_count(page);
+        if PAGE_HEADER_LEN + count * ELEMENT_LEN > page.len() {
             return Err(self.bad(format!("page {pgid}: too many elements")));
         }
         match flags {
             FLAG_BRANCH => {
                 b.branches.push((pgid, overflow));
                 for i in 0..count {
-                    let h = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
-                    let child = get_u64(page, h + 8);
+                    let h = PAGE_HEADER_LEN + i * ELEMENT_LEN;
+                    let child = u64_at(page, h + 8);
                     self.node(child, b, depth, level + 1)?;
                 }
             }
@@ -409,26 +354,17 @@ impl<'a> PageReader<'a> {
         b: &mut OldBucket,
         depth: usize,
     ) -> Result<Vec<StoredElem>, MoxError> {
-        let count = get_u16(page, 10) as usize;
+        let (_, count) = page_flags_count(page);
         let mut out = Vec::with_capacity(count);
         for i in 0..count {
-            let h = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
-            let flags = get_u32(page, h);
-            let pos = h + get_u32(page, h + 4) as usize;
-            let ks = get_u32(page, h + 8) as usize;
-            let vs = get_u32(page, h + 12) as usize;
-            let end = pos
-                .checked_add(ks)
-                .and_then(|x| x.checked_add(vs))
-                .filter(|&e| e <= page.len())
-                .ok_or_else(|| self.bad(format!("page {pgid}: element {i} out of bounds")))?;
-            let key = page[pos..pos + ks].to_vec();
-            let value = page[pos + ks..end].to_vec();
-            if flags & BUCKET_LEAF_FLAG != 0 {
-                if value.len() < BUCKET_HEADER_SIZE {
+            let (flags, key, value) = leaf_element(page, i)
+                .map_err(|_| self.bad(format!("page {pgid}: element {i} out of bounds")))?;
+            let (key, value) = (key.to_vec(), value.to_vec());
+            if flags & LEAF_FLAG_BUCKET != 0 {
+                if value.len() < BUCKET_HEADER_LEN {
                     return Err(self.bad(format!("page {pgid}: short bucket header")));
                 }
-                let root = get_u64(&value, 0);
+                let root = u64_at(&value, 0);
                 let sub = if root == 0 {
                     // Inline: no pages of its own, and (as bbolt requires) no sub-buckets.
                     OldBucket::default()
@@ -459,7 +395,11 @@ struct LeafElem<'a> {
 
 impl LeafElem<'_> {
     fn size(&self) -> usize {
-        ELEMENT_SIZE + self.key.len() + self.value.len()
+        ELEMENT_LEN + self.key.len() + self.value.len()
+    }
+
+    fn parts(&self) -> (u32, &[u8], &[u8]) {
+        (self.flags, self.key, &self.value)
     }
 }
 
@@ -526,19 +466,16 @@ impl PageWriter {
             let off = pgid as usize * PAGE_SIZE;
             self.buf[off..off + PAGE_SIZE].fill(0);
             write_page_header(&mut self.buf, pgid, FLAG_META, 0, 0);
-            let m = off + PAGE_HEADER_SIZE;
-            let buf = &mut self.buf;
-            put_u32(buf, m, MAGIC);
-            put_u32(buf, m + 4, VERSION);
-            put_u32(buf, m + 8, PAGE_SIZE as u32);
-            put_u32(buf, m + 12, 0); // flags
-            put_u64(buf, m + 16, root_pgid);
-            put_u64(buf, m + 24, root_seq);
-            put_u64(buf, m + 32, freelist);
-            put_u64(buf, m + 40, self.next_pgid);
-            put_u64(buf, m + 48, meta_txid);
-            let sum = fnv1a64(&buf[m..m + META_CHECKSUMMED]);
-            put_u64(buf, m + META_CHECKSUMMED, sum);
+            let m = off + PAGE_HEADER_LEN;
+            Meta {
+                page_size: PAGE_SIZE as u32,
+                root: root_pgid,
+                root_sequence: root_seq,
+                freelist,
+                high_water: self.next_pgid,
+                txid: meta_txid,
+            }
+            .write(&mut self.buf[m..off + PAGE_SIZE]);
         }
         self.buf
     }
@@ -566,7 +503,7 @@ impl PageWriter {
                     value: std::borrow::Cow::Borrowed(v.as_slice()),
                 },
                 BoltEntry::Bucket(b) => LeafElem {
-                    flags: BUCKET_LEAF_FLAG,
+                    flags: LEAF_FLAG_BUCKET,
                     key,
                     value: std::borrow::Cow::Owned(
                         self.bucket_value(b, old.and_then(|o| o.subs.get(key))),
@@ -582,12 +519,12 @@ impl PageWriter {
             .entries
             .values()
             .any(|e| matches!(e, BoltEntry::Bucket(_)));
-        let inline_size = PAGE_HEADER_SIZE
+        let inline_size = PAGE_HEADER_LEN
             + bucket
                 .entries
                 .iter()
                 .map(|(k, e)| {
-                    ELEMENT_SIZE
+                    ELEMENT_LEN
                         + k.len()
                         + match e {
                             BoltEntry::Value(v) => v.len(),
@@ -595,7 +532,7 @@ impl PageWriter {
                         }
                 })
                 .sum::<usize>();
-        let mut out = Vec::with_capacity(BUCKET_HEADER_SIZE + inline_size);
+        let mut out = Vec::with_capacity(BUCKET_HEADER_LEN + inline_size);
         if !has_sub && inline_size <= MAX_INLINE_BUCKET_SIZE {
             if let Some(old) = old {
                 self.free_bucket(old);
@@ -605,7 +542,7 @@ impl PageWriter {
             let elems = self.elements(bucket, None);
             let start = out.len();
             out.resize(start + inline_size, 0);
-            write_leaf(&mut out[start..], 0, &elems);
+            put_leaf(&mut out[start..], 0, elems.iter().map(LeafElem::parts));
         } else {
             let root = self.update_tree(bucket, old.filter(|o| o.root != 0));
             out.extend_from_slice(&root.to_le_bytes());
@@ -673,7 +610,7 @@ impl PageWriter {
         let mut start = 0;
         loop {
             let mut end = start;
-            let mut size = PAGE_HEADER_SIZE;
+            let mut size = PAGE_HEADER_LEN;
             while end < elems.len() && (end == start || size + elems[end].size() <= PAGE_SIZE) {
                 size += elems[end].size();
                 end += 1;
@@ -681,7 +618,11 @@ impl PageWriter {
             let (pgid, overflow) = self.alloc(size);
             let off = pgid as usize * PAGE_SIZE;
             let chunk = &elems[start..end];
-            write_leaf(&mut self.buf[off..off + size], pgid, chunk);
+            put_leaf(
+                &mut self.buf[off..off + size],
+                pgid,
+                chunk.iter().map(LeafElem::parts),
+            );
             set_overflow(&mut self.buf, off, overflow);
             let first = chunk.first().map(|e| e.key.to_vec()).unwrap_or_default();
             level.push((first, pgid));
@@ -700,16 +641,16 @@ impl PageWriter {
             let mut start = 0;
             while start < level.len() {
                 let mut end = start;
-                let mut size = PAGE_HEADER_SIZE;
+                let mut size = PAGE_HEADER_LEN;
                 while end < level.len()
-                    && (end - start < 2 || size + ELEMENT_SIZE + level[end].0.len() <= PAGE_SIZE)
+                    && (end - start < 2 || size + ELEMENT_LEN + level[end].0.len() <= PAGE_SIZE)
                 {
-                    size += ELEMENT_SIZE + level[end].0.len();
+                    size += ELEMENT_LEN + level[end].0.len();
                     end += 1;
                 }
                 let (pgid, overflow) = self.alloc(size);
                 let off = pgid as usize * PAGE_SIZE;
-                write_branch(&mut self.buf[off..off + size], pgid, &level[start..end]);
+                put_branch(&mut self.buf[off..off + size], pgid, &level[start..end]);
                 set_overflow(&mut self.buf, off, overflow);
                 next.push((level[start].0.clone(), pgid));
                 start = end;
@@ -720,93 +661,20 @@ impl PageWriter {
     }
 }
 
-fn get_u16(b: &[u8], off: usize) -> u16 {
-    b.get(off..off + 2)
-        .map(|s| u16::from_le_bytes([s[0], s[1]]))
-        .unwrap_or(0)
-}
-
-fn get_u32(b: &[u8], off: usize) -> u32 {
-    b.get(off..off + 4)
-        .map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
-        .unwrap_or(0)
-}
-
-fn get_u64(b: &[u8], off: usize) -> u64 {
-    b.get(off..off + 8)
-        .map(|s| u64::from_le_bytes(s.try_into().unwrap_or([0; 8])))
-        .unwrap_or(0)
-}
-
 fn write_page_header(buf: &mut [u8], pgid: u64, flags: u16, count: u16, overflow: u32) {
     let off = pgid as usize * PAGE_SIZE;
-    write_header_at(&mut buf[off..], pgid, flags, count, overflow);
-}
-
-fn write_header_at(page: &mut [u8], pgid: u64, flags: u16, count: u16, overflow: u32) {
-    page[0..8].copy_from_slice(&pgid.to_le_bytes());
-    page[8..10].copy_from_slice(&flags.to_le_bytes());
-    page[10..12].copy_from_slice(&count.to_le_bytes());
-    page[12..16].copy_from_slice(&overflow.to_le_bytes());
+    put_page_header(&mut buf[off..], pgid, flags, count, overflow);
 }
 
 fn set_overflow(buf: &mut [u8], off: usize, overflow: u32) {
-    buf[off + 12..off + 16].copy_from_slice(&overflow.to_le_bytes());
-}
-
-fn count_u16(n: usize) -> u16 {
-    u16::try_from(n).expect("a page holds fewer than 65536 elements")
-}
-
-/// Writes a leaf page (header, element headers, then key/value data) into `page`.
-fn write_leaf(page: &mut [u8], pgid: u64, elems: &[LeafElem<'_>]) {
-    write_header_at(page, pgid, FLAG_LEAF, count_u16(elems.len()), 0);
-    let mut data = PAGE_HEADER_SIZE + elems.len() * ELEMENT_SIZE;
-    for (i, e) in elems.iter().enumerate() {
-        let h = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
-        put_u32(page, h, e.flags);
-        put_u32(page, h + 4, (data - h) as u32);
-        put_u32(page, h + 8, e.key.len() as u32);
-        put_u32(page, h + 12, e.value.len() as u32);
-        page[data..data + e.key.len()].copy_from_slice(e.key);
-        data += e.key.len();
-        page[data..data + e.value.len()].copy_from_slice(&e.value);
-        data += e.value.len();
-    }
-}
-
-/// Writes a branch page: per child, its first key and page id.
-fn write_branch(page: &mut [u8], pgid: u64, children: &[(Vec<u8>, u64)]) {
-    write_header_at(page, pgid, FLAG_BRANCH, count_u16(children.len()), 0);
-    let mut data = PAGE_HEADER_SIZE + children.len() * ELEMENT_SIZE;
-    for (i, (key, child)) in children.iter().enumerate() {
-        let h = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
-        put_u32(page, h, (data - h) as u32);
-        put_u32(page, h + 4, key.len() as u32);
-        put_u64(page, h + 8, *child);
-        page[data..data + key.len()].copy_from_slice(key);
-        data += key.len();
-    }
-}
-
-fn put_u32(buf: &mut [u8], off: usize, v: u32) {
-    buf[off..off + 4].copy_from_slice(&v.to_le_bytes());
-}
-
-fn put_u64(buf: &mut [u8], off: usize, v: u64) {
-    buf[off..off + 8].copy_from_slice(&v.to_le_bytes());
+    put_u32(buf, off + PAGE_OVERFLOW, overflow);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn u32_at(b: &[u8], o: usize) -> u32 {
-        u32::from_le_bytes(b[o..o + 4].try_into().unwrap())
-    }
-    fn u64_at(b: &[u8], o: usize) -> u64 {
-        u64::from_le_bytes(b[o..o + 8].try_into().unwrap())
-    }
+    use crate::mox::bbolt::fnv1a64;
 
     /// (bucket path, key, value).
     type Walked = (Vec<Vec<u8>>, Vec<u8>, Vec<u8>);
@@ -815,12 +683,12 @@ mod tests {
     /// and checks what bbolt's consistency check does about pages: every page below the
     /// high-water mark is a meta page, the freelist, or part of exactly one node.
     fn walk(file: &[u8]) -> Vec<Walked> {
-        let m = if u64_at(file, PAGE_HEADER_SIZE + 48)
-            > u64_at(file, PAGE_SIZE + PAGE_HEADER_SIZE + 48)
+        let m = if u64_at(file, PAGE_HEADER_LEN + 48)
+            > u64_at(file, PAGE_SIZE + PAGE_HEADER_LEN + 48)
         {
-            PAGE_HEADER_SIZE
+            PAGE_HEADER_LEN
         } else {
-            PAGE_SIZE + PAGE_HEADER_SIZE
+            PAGE_SIZE + PAGE_HEADER_LEN
         };
         let hw = u64_at(file, m + 40) as usize;
         let mut seen = vec![0u32; hw];
@@ -834,7 +702,7 @@ mod tests {
         }
         let count = u16::from_le_bytes([file[fl_off + 10], file[fl_off + 11]]) as usize;
         for i in 0..count {
-            seen[u64_at(file, fl_off + PAGE_HEADER_SIZE + i * 8) as usize] += 1;
+            seen[u64_at(file, fl_off + PAGE_HEADER_LEN + i * 8) as usize] += 1;
         }
         fn mark(file: &[u8], p: usize, seen: &mut Vec<u32>) {
             let overflow = u32_at(file, p * PAGE_SIZE + 12) as usize;
@@ -845,10 +713,10 @@ mod tests {
             let flags = u16::from_le_bytes([file[p * PAGE_SIZE + 8], file[p * PAGE_SIZE + 9]]);
             let count = u16::from_le_bytes([file[p * PAGE_SIZE + 10], file[p * PAGE_SIZE + 11]]);
             for i in 0..count as usize {
-                let h = p * PAGE_SIZE + PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
+                let h = p * PAGE_SIZE + PAGE_HEADER_LEN + i * ELEMENT_LEN;
                 if flags == FLAG_BRANCH {
                     mark(file, u64_at(file, h + 8) as usize, seen);
-                } else if u32_at(file, h) == BUCKET_LEAF_FLAG {
+                } else if u32_at(file, h) == LEAF_FLAG_BUCKET {
                     let pos = h + u32_at(file, h + 4) as usize + u32_at(file, h + 8) as usize;
                     let root = u64_at(file, pos) as usize;
                     if root != 0 {
@@ -864,11 +732,11 @@ mod tests {
 
     fn walk_values(file: &[u8]) -> Vec<Walked> {
         let meta = |p: usize| {
-            let m = p * PAGE_SIZE + PAGE_HEADER_SIZE;
-            assert_eq!(u32_at(file, m), MAGIC);
+            let m = p * PAGE_SIZE + PAGE_HEADER_LEN;
+            assert_eq!(u32_at(file, m), crate::mox::bbolt::MAGIC);
             assert_eq!(
-                u64_at(file, m + META_CHECKSUMMED),
-                fnv1a64(&file[m..m + META_CHECKSUMMED])
+                u64_at(file, m + META_CHECKSUMMED_LEN),
+                fnv1a64(&file[m..m + META_CHECKSUMMED_LEN])
             );
             (u64_at(file, m + 48), u64_at(file, m + 16))
         };
@@ -880,7 +748,7 @@ mod tests {
             let flags = u16::from_le_bytes([p[8], p[9]]);
             let count = u16::from_le_bytes([p[10], p[11]]) as usize;
             for i in 0..count {
-                let h = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
+                let h = PAGE_HEADER_LEN + i * ELEMENT_LEN;
                 if flags == FLAG_BRANCH {
                     let child = u64_at(p, h + 8) as usize;
                     page(file, &file[child * PAGE_SIZE..], path, out);
@@ -891,12 +759,12 @@ mod tests {
                     let vs = u32_at(p, h + 12) as usize;
                     let key = p[pos..pos + ks].to_vec();
                     let val = &p[pos + ks..pos + ks + vs];
-                    if u32_at(p, h) == BUCKET_LEAF_FLAG {
+                    if u32_at(p, h) == LEAF_FLAG_BUCKET {
                         let mut sub = path.to_vec();
                         sub.push(key);
                         let r = u64_at(val, 0) as usize;
                         if r == 0 {
-                            page(file, &val[BUCKET_HEADER_SIZE..], &sub, out);
+                            page(file, &val[BUCKET_HEADER_LEN..], &sub, out);
                         } else {
                             page(file, &file[r * PAGE_SIZE..], &sub, out);
                         }
@@ -1044,7 +912,7 @@ mod tests {
         let file = build(&BoltBucket::new(), 3);
         assert_eq!(file.len(), 4 * PAGE_SIZE);
         assert!(walk(&file).is_empty());
-        let m1 = PAGE_SIZE + PAGE_HEADER_SIZE;
+        let m1 = PAGE_SIZE + PAGE_HEADER_LEN;
         assert_eq!(u64_at(&file, m1 + 48), 3);
         assert_eq!(u64_at(&file, m1 + 40), 4);
     }
@@ -1086,7 +954,7 @@ mod tests {
         )));
         // Every page below the high-water mark is used exactly once: the file is exactly as
         // long as the meta page says.
-        let m = PAGE_SIZE + PAGE_HEADER_SIZE;
+        let m = PAGE_SIZE + PAGE_HEADER_LEN;
         assert_eq!(u64_at(&file, m + 40) as usize * PAGE_SIZE, file.len());
 
         // The reader sees the same tree, sequences included.

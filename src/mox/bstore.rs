@@ -13,8 +13,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::MoxError;
-use super::bbolt::{Bolt, Bucket, Cursor, Value};
-use super::schema::{Field, FieldType, Kind, TypeVersion, parse_type_version};
+use super::bbolt::{Bolt, Bucket, Iter as BucketIter, Value};
+use super::schema::{Field, FieldType, Kind, TypeVersion};
 
 /// Nesting of values deeper than this is refused.
 const MAX_VALUE_DEPTH: usize = 64;
@@ -30,7 +30,7 @@ pub enum FieldValue {
     Float(f64),
     String(String),
     Bytes(Vec<u8>),
-    /// Go `time.Time` in its `MarshalBinary` form; see [`time_unix_nanos`].
+    /// Go `time.Time` in its `MarshalBinary` form; see [`super::time_unix_nanos`].
     Time(Vec<u8>),
     BinaryMarshal(Vec<u8>),
     /// A slice or array.
@@ -96,27 +96,6 @@ impl FieldValue {
             _ => &FieldValue::Zero,
         }
     }
-}
-
-/// Unix time in nanoseconds of a Go `time.Time.MarshalBinary` value (version 1 or 2).
-pub fn time_unix_nanos(b: &[u8]) -> Option<i128> {
-    // Seconds between 0001-01-01 and 1970-01-01.
-    const UNIX_TO_INTERNAL: i64 = 62_135_596_800;
-    let version = *b.first()?;
-    let want = match version {
-        1 => 15,
-        2 => 16,
-        _ => return None,
-    };
-    if b.len() != want {
-        return None;
-    }
-    let sec = i64::from_be_bytes(b[1..9].try_into().ok()?);
-    let nsec = i32::from_be_bytes(b[9..13].try_into().ok()?);
-    if !(0..1_000_000_000).contains(&nsec) {
-        return None;
-    }
-    Some((i128::from(sec) - i128::from(UNIX_TO_INTERNAL)) * 1_000_000_000 + i128::from(nsec))
 }
 
 /// A primary key.
@@ -313,7 +292,7 @@ impl<'a> Store<'a> {
             let key: [u8; 4] = k
                 .try_into()
                 .map_err(|_| bad("schema key is not 4 bytes".into()))?;
-            let tv = parse_type_version(v).map_err(bad)?;
+            let tv = TypeVersion::parse(type_name, v).map_err(bad)?;
             if tv.version != u32::from_be_bytes(key) {
                 return Err(bad(format!("schema says version {}", tv.version)));
             }
@@ -341,16 +320,7 @@ impl<'a> Store<'a> {
         &self,
         type_name: &str,
     ) -> Result<impl Iterator<Item = Result<(Key, Record), MoxError>> + use<'a>, MoxError> {
-        let schema = self.schema(type_name)?;
-        let bucket = self.sub_bucket(type_name, "records")?;
-        Ok(Records {
-            cursor: bucket.cursor(),
-            schema,
-            path: self.path(),
-            only: None,
-            started: false,
-            done: false,
-        })
+        self.records_of(type_name, None)
     }
 
     /// Like [`Store::records`], decoding only the fields named in `only` (faster when a record
@@ -360,14 +330,21 @@ impl<'a> Store<'a> {
         type_name: &str,
         only: &'static [&'static str],
     ) -> Result<impl Iterator<Item = Result<(Key, Record), MoxError>> + use<'a>, MoxError> {
+        self.records_of(type_name, Some(only))
+    }
+
+    fn records_of(
+        &self,
+        type_name: &str,
+        only: Option<&'static [&'static str]>,
+    ) -> Result<Records<'a>, MoxError> {
         let schema = self.schema(type_name)?;
         let bucket = self.sub_bucket(type_name, "records")?;
         Ok(Records {
-            cursor: bucket.cursor(),
+            entries: bucket.iter(),
             schema,
             path: self.path(),
-            only: Some(only),
-            started: false,
+            only,
             done: false,
         })
     }
@@ -414,11 +391,11 @@ impl<'a> Store<'a> {
 }
 
 struct Records<'a> {
-    cursor: Cursor<'a>,
+    entries: BucketIter<'a>,
     schema: Arc<TypeSchema>,
     path: PathBuf,
     only: Option<&'static [&'static str]>,
-    started: bool,
+    /// A record failed to decode: the iteration ends.
     done: bool,
 }
 
@@ -430,20 +407,10 @@ impl Iterator for Records<'_> {
             if self.done {
                 return None;
             }
-            let r = if self.started {
-                self.cursor.next()
-            } else {
-                self.started = true;
-                self.cursor.first()
-            };
-            let r = match r {
-                Ok(None) => {
-                    self.done = true;
-                    return None;
-                }
-                Ok(Some((_, Value::Bucket(_)))) => continue,
-                Ok(Some((k, Value::Data(v)))) => {
-                    let page = self.cursor.page_id().unwrap_or(0);
+            let r = match self.entries.next()? {
+                Ok((_, Value::Bucket(_))) => continue,
+                Ok((k, Value::Data(v))) => {
+                    let page = self.entries.page_id().unwrap_or(0);
                     decode_entry(&self.schema, &self.path, page, k, v, self.only)
                 }
                 Err(e) => Err(e),
@@ -496,14 +463,8 @@ pub fn decode_pk(ty: &FieldType, k: &[u8]) -> Result<Key, String> {
         Ok(Key::Int(((flipped << shift) as i64) >> shift))
     };
     match ty.kind {
-        Kind::Int8 => signed(1),
-        Kind::Int16 => signed(2),
-        Kind::Int32 | Kind::Int => signed(4),
-        Kind::Int64 => signed(8),
-        Kind::Uint8 => Ok(Key::Uint(fixed(1)?)),
-        Kind::Uint16 => Ok(Key::Uint(fixed(2)?)),
-        Kind::Uint32 | Kind::Uint => Ok(Key::Uint(fixed(4)?)),
-        Kind::Uint64 => Ok(Key::Uint(fixed(8)?)),
+        kind if kind.is_signed() => signed(kind.key_width()),
+        kind if kind.is_unsigned() => Ok(Key::Uint(fixed(kind.key_width())?)),
         Kind::Bool => match k {
             [0] => Ok(Key::Bool(false)),
             [1] => Ok(Key::Bool(true)),
@@ -542,6 +503,24 @@ pub fn decode_record_fields(
     decode(schema, v, Some(only))
 }
 
+/// Decodes a record value of exactly version `tv` (no later versions to drop fields of): every
+/// field of the version, absent ones as [`FieldValue::Zero`]. For records to be changed and
+/// written again.
+pub(crate) fn decode_version(
+    tv: &TypeVersion,
+    v: &[u8],
+) -> Result<Vec<(String, FieldValue)>, String> {
+    let mut p = Reader { buf: v };
+    let version = p.uvarint()?;
+    if version != u64::from(tv.version) {
+        return Err(format!(
+            "record of version {version}, schema is {}",
+            tv.version
+        ));
+    }
+    p.record_fields(tv, None)
+}
+
 fn decode(schema: &TypeSchema, v: &[u8], only: Option<&[&str]>) -> Result<Record, String> {
     let mut p = Reader { buf: v };
     let version = p.uvarint()?;
@@ -551,10 +530,7 @@ fn decode(schema: &TypeSchema, v: &[u8], only: Option<&[&str]>) -> Result<Record
         .get(&version)
         .ok_or_else(|| format!("unknown schema version {version}"))?;
     let fields = &tv.fields()[1..];
-    let mut out = p.struct_fields(tv, fields, 0, only)?;
-    if !p.buf.is_empty() {
-        return Err(format!("{} bytes left over after the record", p.buf.len()));
-    }
+    let mut out = p.record_fields(tv, only)?;
     let later: Vec<&TypeVersion> = schema
         .versions
         .range(version + 1..)
@@ -683,6 +659,22 @@ impl<'b> Reader<'b> {
     /// A fieldmap of `n` bits.
     fn fieldmap(&mut self, n: usize) -> Result<&'b [u8], String> {
         self.take(n.div_ceil(8))
+    }
+
+    /// The top-level fields after the version; every byte must be used.
+    fn record_fields(
+        &mut self,
+        tv: &TypeVersion,
+        only: Option<&[&str]>,
+    ) -> Result<Vec<(String, FieldValue)>, String> {
+        let out = self.struct_fields(tv, &tv.fields()[1..], 0, only)?;
+        if !self.buf.is_empty() {
+            return Err(format!(
+                "{} bytes left over after the record",
+                self.buf.len()
+            ));
+        }
+        Ok(out)
     }
 
     /// A fieldmap and the present fields; with `only`, other fields are skipped (top level).
@@ -848,6 +840,7 @@ fn bit(fm: &[u8], i: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mox::schema::parse_type_version;
 
     fn schema(json: &str) -> TypeSchema {
         let tv = parse_type_version(json.as_bytes()).unwrap();
@@ -975,16 +968,5 @@ mod tests {
             decode_pk(s.pk_type(), b"key").unwrap(),
             Key::String("key".into())
         );
-    }
-
-    #[test]
-    fn time_decodes() {
-        // 1970-01-01T00:00:01.5Z
-        let mut b = vec![1u8];
-        b.extend_from_slice(&(62_135_596_801i64).to_be_bytes());
-        b.extend_from_slice(&500_000_000i32.to_be_bytes());
-        b.extend_from_slice(&(-1i16).to_be_bytes());
-        assert_eq!(time_unix_nanos(&b), Some(1_500_000_000));
-        assert_eq!(time_unix_nanos(&b[..10]), None);
     }
 }

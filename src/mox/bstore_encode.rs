@@ -1,94 +1,22 @@
 //! Encoding bstore records: the inverse of the decoder, driven by a type's schema (the JSON of a
-//! `types` bucket entry, kept verbatim).
+//! `types` bucket entry, kept verbatim in [`TypeVersion::json`]).
 //!
 //! A record value is `uvarint(version) fieldmap present-fields…`; the primary key is the bbolt
 //! key in `records`; every index gets one key per record (one per element for a slice field):
 //! the packed index fields, then the primary key. See FORMAT.md 2c for the byte rules.
 //!
-//! [`decode_record`] is here too so that stored records can be changed and written again (the
-//! night mutation), and so that encode ∘ decode can be checked byte for byte on real files.
+//! The schema model is the reader's ([`super::schema`]). [`decode_record`] is here too, on top
+//! of the reader's decoder, so that stored records can be changed and written again (the night
+//! mutation), and so that encode ∘ decode can be checked byte for byte on real files.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use super::bbolt_write::BoltBucket;
-
-/// Seconds from 0001-01-01 to 1970-01-01 (Go's `time` epoch offset).
-const UNIX_TO_INTERNAL: i64 = 62_135_596_800;
-
-/// The kinds bstore knows, in the order of their OndiskVersion 1 numbering (1-based).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Bytes,
-    Bool,
-    Int,
-    Int8,
-    Int16,
-    Int32,
-    Int64,
-    Uint,
-    Uint8,
-    Uint16,
-    Uint32,
-    Uint64,
-    Float32,
-    Float64,
-    Map,
-    Slice,
-    String,
-    Time,
-    BinaryMarshal,
-    Struct,
-    Array,
-}
-
-const KINDS: [(&str, Kind); 21] = [
-    ("bytes", Kind::Bytes),
-    ("bool", Kind::Bool),
-    ("int", Kind::Int),
-    ("int8", Kind::Int8),
-    ("int16", Kind::Int16),
-    ("int32", Kind::Int32),
-    ("int64", Kind::Int64),
-    ("uint", Kind::Uint),
-    ("uint8", Kind::Uint8),
-    ("uint16", Kind::Uint16),
-    ("uint32", Kind::Uint32),
-    ("uint64", Kind::Uint64),
-    ("float32", Kind::Float32),
-    ("float64", Kind::Float64),
-    ("map", Kind::Map),
-    ("slice", Kind::Slice),
-    ("string", Kind::String),
-    ("time", Kind::Time),
-    ("binarymarshal", Kind::BinaryMarshal),
-    ("struct", Kind::Struct),
-    ("array", Kind::Array),
-];
-
-impl Kind {
-    fn signed(self) -> bool {
-        matches!(
-            self,
-            Kind::Int | Kind::Int8 | Kind::Int16 | Kind::Int32 | Kind::Int64
-        )
-    }
-    fn unsigned(self) -> bool {
-        matches!(
-            self,
-            Kind::Uint | Kind::Uint8 | Kind::Uint16 | Kind::Uint32 | Kind::Uint64
-        )
-    }
-    /// Width in bytes of an integer in keys (Go `int`/`uint` are stored as 32 bits).
-    fn key_width(self) -> usize {
-        match self {
-            Kind::Int8 | Kind::Uint8 => 1,
-            Kind::Int16 | Kind::Uint16 => 2,
-            Kind::Int | Kind::Int32 | Kind::Uint | Kind::Uint32 => 4,
-            _ => 8,
-        }
-    }
-}
+pub use super::bstore::int64_key;
+use super::bstore::{FieldValue, Key, decode_pk};
+pub use super::gotime::GoTime;
+pub use super::schema::{Field, FieldType, Index, Kind, TypeVersion};
 
 /// A schema error or a value that does not fit its schema.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -105,229 +33,16 @@ fn err(type_name: &str, what: impl Into<String>) -> EncodeError {
     }
 }
 
-/// The type of a field.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FieldType {
-    pub ptr: bool,
-    pub kind: Kind,
-    /// Element type of a slice or array.
-    pub list: Option<Box<FieldType>>,
-    pub array_length: usize,
-    pub map_key: Option<Box<FieldType>>,
-    pub map_value: Option<Box<FieldType>>,
-    /// For a struct: the sequence number of its field list in [`TypeVersion::structs`].
-    pub struct_seq: i64,
-}
-
-/// A named field.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Field {
-    pub name: String,
-    pub ty: FieldType,
-    /// bstore refuses to store the record when this field is zero.
-    pub nonzero: bool,
-}
-
-/// An index: name (bucket `index.<name>`) and positions of its fields in the top-level fields.
-#[derive(Debug, Clone, PartialEq)]
-pub struct IndexDef {
-    pub name: String,
-    pub unique: bool,
-    pub fields: Vec<usize>,
-}
-
-/// One version of a type: the parsed schema plus the exact JSON it came from.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TypeVersion {
-    pub type_name: String,
-    pub version: u32,
-    /// The JSON as stored in the `types` bucket, byte for byte.
-    pub json: String,
-    pub fields: Vec<Field>,
-    pub indices: Vec<IndexDef>,
-    /// Field lists of struct types by sequence number; 1 is the top-level type.
-    pub structs: HashMap<i64, Arc<Vec<Field>>>,
-}
-
-impl TypeVersion {
-    /// Parses a `types` bucket value.
-    pub fn parse(type_name: &str, json: &str) -> Result<TypeVersion, EncodeError> {
-        let v: serde_json::Value =
-            serde_json::from_str(json).map_err(|e| err(type_name, format!("schema JSON: {e}")))?;
-        let version = v["Version"]
-            .as_u64()
-            .ok_or_else(|| err(type_name, "schema without Version"))? as u32;
-        let mut structs = HashMap::new();
-        let fields = parse_fields(type_name, &v["Fields"], &mut structs)?;
-        if fields.is_empty() {
-            return Err(err(type_name, "schema without fields"));
-        }
-        structs.insert(1, Arc::new(fields.clone()));
-        let mut indices = Vec::new();
-        if let Some(map) = v["Indices"].as_object() {
-            for (name, idx) in map {
-                let mut pos = Vec::new();
-                for f in idx["Fields"].as_array().into_iter().flatten() {
-                    let fname = f["Name"].as_str().unwrap_or_default();
-                    let p = fields
-                        .iter()
-                        .position(|x| x.name == fname)
-                        .ok_or_else(|| err(type_name, format!("index {name}: no field {fname}")))?;
-                    pos.push(p);
-                }
-                indices.push(IndexDef {
-                    name: name.clone(),
-                    unique: idx["Unique"].as_bool().unwrap_or(false),
-                    fields: pos,
-                });
-            }
-        }
-        Ok(TypeVersion {
-            type_name: type_name.to_string(),
-            version,
-            json: json.to_string(),
-            fields,
-            indices,
-            structs,
-        })
-    }
-
-    /// The position of field `name`.
-    pub fn field_index(&self, name: &str) -> Option<usize> {
-        self.fields.iter().position(|f| f.name == name)
-    }
-}
-
-fn parse_fields(
-    type_name: &str,
-    v: &serde_json::Value,
-    structs: &mut HashMap<i64, Arc<Vec<Field>>>,
-) -> Result<Vec<Field>, EncodeError> {
-    let mut out = Vec::new();
-    for f in v.as_array().into_iter().flatten() {
-        let name = f["Name"]
-            .as_str()
-            .ok_or_else(|| err(type_name, "field without name"))?
-            .to_string();
-        let ty = parse_type(type_name, &f["Type"], structs)?;
-        let nonzero = f["Nonzero"].as_bool().unwrap_or(false);
-        out.push(Field { name, ty, nonzero });
-    }
-    Ok(out)
-}
-
-fn parse_type(
-    type_name: &str,
-    v: &serde_json::Value,
-    structs: &mut HashMap<i64, Arc<Vec<Field>>>,
-) -> Result<FieldType, EncodeError> {
-    let kind = match &v["Kind"] {
-        serde_json::Value::String(s) => KINDS.iter().find(|(n, _)| n == s).map(|(_, k)| *k),
-        serde_json::Value::Number(n) => n
-            .as_u64()
-            .and_then(|i| KINDS.get((i as usize).wrapping_sub(1)))
-            .map(|(_, k)| *k),
-        _ => None,
-    }
-    .ok_or_else(|| err(type_name, format!("unknown kind {}", v["Kind"])))?;
-    let sub = |key: &str,
-               structs: &mut HashMap<i64, Arc<Vec<Field>>>|
-     -> Result<Option<Box<FieldType>>, EncodeError> {
-        match v.get(key) {
-            Some(t) if !t.is_null() => Ok(Some(Box::new(parse_type(type_name, t, structs)?))),
-            _ => Ok(None),
-        }
-    };
-    let list = sub("List", structs)?;
-    let map_key = sub("MapKey", structs)?;
-    let map_value = sub("MapValue", structs)?;
-    let mut struct_seq = 0;
-    if kind == Kind::Struct {
-        let seq = v["FieldsTypeSeq"].as_i64().unwrap_or(0);
-        if seq < 0 {
-            struct_seq = -seq;
-        } else {
-            let fields = parse_fields(type_name, &v["Fields"], structs)?;
-            // OndiskVersion 1 has no sequence numbers: give each struct one of its own.
-            struct_seq = if seq > 0 {
-                seq
-            } else {
-                1000 + structs.len() as i64
-            };
-            structs.insert(struct_seq, Arc::new(fields));
+/// Parses the `types` value of `type_name` for encoding: as the reader does, and every index
+/// must name fields of the type.
+pub fn parse_schema(type_name: &str, json: &[u8]) -> Result<TypeVersion, EncodeError> {
+    let tv = TypeVersion::parse(type_name, json).map_err(|e| err(type_name, e))?;
+    for idx in &tv.indices {
+        if let Some(f) = idx.fields.iter().find(|f| tv.field_index(f).is_none()) {
+            return Err(err(type_name, format!("index {}: no field {f}", idx.name)));
         }
     }
-    Ok(FieldType {
-        ptr: v["Ptr"].as_bool().unwrap_or(false),
-        kind,
-        list,
-        array_length: v["ArrayLength"].as_u64().unwrap_or(0) as usize,
-        map_key,
-        map_value,
-        struct_seq,
-    })
-}
-
-/// A Go `time.Time` as bstore stores it (MarshalBinary).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct GoTime {
-    /// Seconds since 1970-01-01 UTC.
-    pub unix: i64,
-    pub nanos: u32,
-    /// Zone offset in minutes east of UTC; −1 means the UTC location.
-    pub offset_min: i16,
-    /// Extra offset seconds (MarshalBinary version 2 only).
-    pub offset_sec: i8,
-}
-
-impl GoTime {
-    /// A UTC time.
-    pub fn utc(unix: i64, nanos: u32) -> GoTime {
-        GoTime {
-            unix,
-            nanos,
-            offset_min: -1,
-            offset_sec: 0,
-        }
-    }
-
-    /// The MarshalBinary bytes.
-    pub fn to_binary(self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(16);
-        out.push(if self.offset_sec != 0 { 2 } else { 1 });
-        out.extend_from_slice(&(self.unix + UNIX_TO_INTERNAL).to_be_bytes());
-        out.extend_from_slice(&(self.nanos as i32).to_be_bytes());
-        out.extend_from_slice(&self.offset_min.to_be_bytes());
-        if self.offset_sec != 0 {
-            out.push(self.offset_sec as u8);
-        }
-        out
-    }
-
-    /// Parses MarshalBinary bytes (version 1 or 2).
-    pub fn from_binary(b: &[u8]) -> Option<GoTime> {
-        let (version, len) = match b.first()? {
-            1 => (1, 15),
-            2 => (2, 16),
-            _ => return None,
-        };
-        if b.len() != len {
-            return None;
-        }
-        let secs = i64::from_be_bytes(b[1..9].try_into().ok()?);
-        let nanos = i32::from_be_bytes(b[9..13].try_into().ok()?);
-        let offset_min = i16::from_be_bytes(b[13..15].try_into().ok()?);
-        Some(GoTime {
-            unix: secs - UNIX_TO_INTERNAL,
-            nanos: nanos as u32,
-            offset_min,
-            offset_sec: if version == 2 { b[15] as i8 } else { 0 },
-        })
-    }
-
-    fn is_zero(self) -> bool {
-        self.unix == -UNIX_TO_INTERNAL && self.nanos == 0
-    }
+    Ok(tv)
 }
 
 /// A dynamic value of a field. Which encoding applies comes from the schema, not the value.
@@ -379,7 +94,7 @@ impl Value {
                         .as_deref()
                         .is_none_or(|et| items.iter().all(|v| v.is_zero(et, tv)))
             }
-            Value::Struct(r) => match tv.structs.get(&ty.struct_seq) {
+            Value::Struct(r) => match tv.structs.get(ty.struct_index) {
                 Some(fields) => fields
                     .iter()
                     .all(|f| r.get(&f.name).is_none_or(|v| v.is_zero(&f.ty, tv))),
@@ -490,7 +205,7 @@ fn fieldmap(bits: &[bool]) -> Vec<u8> {
 pub fn encode_value(tv: &TypeVersion, record: &Record) -> Result<Vec<u8>, EncodeError> {
     let mut out = Vec::with_capacity(64);
     put_uvarint(&mut out, u64::from(tv.version));
-    encode_fields(tv, &tv.fields[1..], record, &mut out)?;
+    encode_fields(tv, &tv.fields()[1..], record, &mut out)?;
     Ok(out)
 }
 
@@ -556,13 +271,13 @@ fn encode_one(
                 return Err(mismatch());
             }
         }
-        (k, Value::Int(i)) if k.signed() => {
+        (k, Value::Int(i)) if k.is_signed() => {
             if k == Kind::Int && i32::try_from(*i).is_err() {
                 return Err(mismatch());
             }
             put_varint(out, *i)
         }
-        (k, Value::Uint(u)) if k.unsigned() => put_uvarint(out, *u),
+        (k, Value::Uint(u)) if k.is_unsigned() => put_uvarint(out, *u),
         (Kind::Float32, Value::Float(f)) => put_uvarint(out, u64::from((*f as f32).to_bits())),
         (Kind::Float64, Value::Float(f)) => put_uvarint(out, f.to_bits()),
         (Kind::String, Value::Str(s)) => {
@@ -604,8 +319,8 @@ fn encode_one(
             }
         }
         (Kind::Struct, Value::Struct(r)) => {
-            let fields = tv.structs.get(&ty.struct_seq).ok_or_else(mismatch)?.clone();
-            encode_fields(tv, &fields, r, out)?;
+            let fields = tv.structs.get(ty.struct_index).ok_or_else(mismatch)?;
+            encode_fields(tv, fields, r, out)?;
         }
         _ => return Err(mismatch()),
     }
@@ -644,7 +359,7 @@ fn pack_key_part(
         )
     };
     let k = ty.kind;
-    if k.signed() {
+    if k.is_signed() {
         let i = match v {
             None => 0,
             Some(Value::Int(i)) => *i,
@@ -653,7 +368,7 @@ fn pack_key_part(
         let w = k.key_width();
         let flipped = (i as u64) ^ (1u64 << (w * 8 - 1));
         out.extend_from_slice(&flipped.to_be_bytes()[8 - w..]);
-    } else if k.unsigned() {
+    } else if k.is_unsigned() {
         let u = match v {
             None => 0,
             Some(Value::Uint(u)) => *u,
@@ -670,7 +385,7 @@ fn pack_key_part(
             (Kind::Bytes, Some(Value::Bytes(b))) => out.extend_from_slice(b),
             (Kind::Time, t) => {
                 let t = match t {
-                    None => GoTime::utc(-UNIX_TO_INTERNAL, 0),
+                    None => GoTime::ZERO,
                     Some(Value::Time(t)) => *t,
                     _ => return Err(bad()),
                 };
@@ -688,7 +403,7 @@ fn pack_key_part(
 
 /// The primary key bytes of `record` (its first field).
 pub fn primary_key(tv: &TypeVersion, record: &Record) -> Result<Vec<u8>, EncodeError> {
-    let f = &tv.fields[0];
+    let f = &tv.fields()[0];
     let mut out = Vec::with_capacity(8);
     pack_key_part(tv, &f.ty, record.get(&f.name), false, &mut out)?;
     Ok(out)
@@ -697,13 +412,22 @@ pub fn primary_key(tv: &TypeVersion, record: &Record) -> Result<Vec<u8>, EncodeE
 /// The keys of `record` in index `idx` (one per element when the index has a slice field).
 pub fn index_keys(
     tv: &TypeVersion,
-    idx: &IndexDef,
+    idx: &Index,
     record: &Record,
     pk: &[u8],
 ) -> Result<Vec<Vec<u8>>, EncodeError> {
     let mut keys = vec![Vec::new()];
-    for &fi in &idx.fields {
-        let f = &tv.fields[fi];
+    for name in &idx.fields {
+        let f = tv
+            .fields()
+            .iter()
+            .find(|f| &f.name == name)
+            .ok_or_else(|| {
+                err(
+                    &tv.type_name,
+                    format!("index {}: no field {name}", idx.name),
+                )
+            })?;
         if f.ty.kind == Kind::Slice {
             let et =
                 f.ty.list
@@ -774,9 +498,10 @@ impl TypeData {
                 self.index_keys[i].insert(key);
             }
         }
-        if let Some(Value::Int(id)) = record.get(&tv.fields[0].name) {
+        let pk_name = &tv.fields()[0].name;
+        if let Some(Value::Int(id)) = record.get(pk_name) {
             self.sequence = self.sequence.max(*id as u64);
-        } else if let Some(Value::Uint(id)) = record.get(&tv.fields[0].name) {
+        } else if let Some(Value::Uint(id)) = record.get(pk_name) {
             self.sequence = self.sequence.max(*id);
         }
         self.records.insert(pk.clone(), value);
@@ -816,7 +541,7 @@ impl TypeData {
         }
         b.bucket_mut(b"types").put(
             self.schema.version.to_be_bytes().to_vec(),
-            self.schema.json.as_bytes().to_vec(),
+            self.schema.json.clone(),
         );
         for (idx, keys) in self.schema.indices.iter().zip(&self.index_keys) {
             let ib = b.bucket_mut(format!("index.{}", idx.name).as_bytes());
@@ -842,7 +567,7 @@ impl StoreData {
             let (name, json) = line
                 .split_once('\t')
                 .ok_or_else(|| err(line, "schema line without a tab"))?;
-            let tv = TypeVersion::parse(name, json)?;
+            let tv = parse_schema(name, json.as_bytes())?;
             types.insert(name.to_string(), TypeData::new(Arc::new(tv)));
         }
         Ok(StoreData { types })
@@ -865,8 +590,7 @@ impl StoreData {
                     _ => None,
                 })
                 .ok_or_else(|| err(&name, "no schema in the types bucket"))?;
-            let json = std::str::from_utf8(json).map_err(|_| err(&name, "schema not UTF-8"))?;
-            let tv = TypeVersion::parse(&name, json)?;
+            let tv = parse_schema(&name, json)?;
             if version.as_slice() != tv.version.to_be_bytes() {
                 return Err(err(&name, "types key does not match the schema version"));
             }
@@ -917,194 +641,113 @@ impl StoreData {
     }
 }
 
-/// Primary key of an int64 id (sign-flipped big-endian).
-pub fn int64_key(id: i64) -> Vec<u8> {
-    ((id as u64) ^ (1 << 63)).to_be_bytes().to_vec()
-}
+// ---- decoding: the reader's decoder, its values turned into the editable model ----
 
-// ---- decoding (the inverse, for records we wrote or read from a file) ----
-
-struct Reader<'a> {
-    b: &'a [u8],
-    pos: usize,
-    tv: &'a TypeVersion,
-}
-
-impl Reader<'_> {
-    fn fail(&self, what: &str) -> EncodeError {
-        err(
-            &self.tv.type_name,
-            format!("decoding: {what} at byte {}", self.pos),
-        )
-    }
-    fn byte(&mut self) -> Result<u8, EncodeError> {
-        let b = *self.b.get(self.pos).ok_or_else(|| self.fail("truncated"))?;
-        self.pos += 1;
-        Ok(b)
-    }
-    fn uvarint(&mut self) -> Result<u64, EncodeError> {
-        let mut v = 0u64;
-        for shift in (0..70).step_by(7) {
-            let b = self.byte()?;
-            if shift == 63 && b > 1 {
-                return Err(self.fail("varint overflow"));
-            }
-            v |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                return Ok(v);
-            }
-        }
-        Err(self.fail("varint too long"))
-    }
-    fn varint(&mut self) -> Result<i64, EncodeError> {
-        let u = self.uvarint()?;
-        Ok(((u >> 1) as i64) ^ -((u & 1) as i64))
-    }
-    fn take(&mut self, n: usize) -> Result<&[u8], EncodeError> {
-        if self.b.len() - self.pos < n {
-            return Err(self.fail("truncated"));
-        }
-        let s = &self.b[self.pos..self.pos + n];
-        self.pos += n;
-        Ok(s)
-    }
-    fn bytes(&mut self) -> Result<Vec<u8>, EncodeError> {
-        let n = self.uvarint()? as usize;
-        Ok(self.take(n)?.to_vec())
-    }
-    fn fieldmap(&mut self, n: usize) -> Result<Vec<bool>, EncodeError> {
-        let bytes = self.take(n.div_ceil(8))?.to_vec();
-        Ok((0..n)
-            .map(|i| bytes[i / 8] & (1 << (7 - i % 8)) != 0)
-            .collect())
-    }
-    fn fields(&mut self, fields: &[Field]) -> Result<Record, EncodeError> {
-        let present = self.fieldmap(fields.len())?;
-        let mut r = Record::new();
-        for (f, p) in fields.iter().zip(present) {
-            if p {
-                let v = self.one(&f.ty)?;
-                r.fields.push((f.name.clone(), v));
-            }
-        }
-        Ok(r)
-    }
-    fn one(&mut self, ty: &FieldType) -> Result<Value, EncodeError> {
-        let v = match ty.kind {
-            Kind::Bool => Value::Bool(if ty.ptr { self.byte()? != 0 } else { true }),
-            k if k.signed() => Value::Int(self.varint()?),
-            k if k.unsigned() => Value::Uint(self.uvarint()?),
-            Kind::Float32 => Value::Float(f64::from(f32::from_bits(self.uvarint()? as u32))),
-            Kind::Float64 => Value::Float(f64::from_bits(self.uvarint()?)),
-            Kind::String => Value::Str(
-                String::from_utf8(self.bytes()?).map_err(|_| self.fail("invalid UTF-8"))?,
-            ),
-            Kind::Bytes | Kind::BinaryMarshal => Value::Bytes(self.bytes()?),
-            Kind::Time => {
-                let b = self.bytes()?;
-                Value::Time(GoTime::from_binary(&b).ok_or_else(|| self.fail("bad time"))?)
-            }
-            Kind::Slice | Kind::Array => {
-                let et = ty.list.as_deref().ok_or_else(|| self.fail("list type"))?;
-                let n = if ty.kind == Kind::Slice {
-                    self.uvarint()? as usize
-                } else {
-                    ty.array_length
-                };
-                if n > self.b.len() * 8 + 8 {
-                    return Err(self.fail("list too long"));
-                }
-                let present = self.fieldmap(n)?;
-                let mut items = Vec::with_capacity(n);
-                for p in present {
-                    items.push(if p { self.one(et)? } else { Value::Nil });
-                }
-                Value::List(items)
-            }
-            Kind::Map => {
-                let kt = ty.map_key.as_deref().ok_or_else(|| self.fail("map type"))?;
-                let vt = ty
-                    .map_value
-                    .as_deref()
-                    .ok_or_else(|| self.fail("map type"))?;
-                let n = self.uvarint()? as usize;
-                if n > self.b.len() * 8 + 8 {
-                    return Err(self.fail("map too long"));
-                }
-                let present = self.fieldmap(n)?;
-                let mut entries = Vec::with_capacity(n);
-                for p in present {
-                    let k = self.one(kt)?;
-                    let v = if p { self.one(vt)? } else { Value::Nil };
-                    entries.push((k, v));
-                }
-                Value::Map(entries)
-            }
-            Kind::Struct => {
-                let fields = self
-                    .tv
-                    .structs
-                    .get(&ty.struct_seq)
-                    .ok_or_else(|| self.fail("unknown struct"))?
-                    .clone();
-                Value::Struct(self.fields(&fields)?)
-            }
-            _ => return Err(self.fail("kind")),
-        };
-        Ok(if ty.ptr { Value::Ptr(Box::new(v)) } else { v })
-    }
-}
-
-/// Decodes a stored record (value bytes, with its primary key) by schema `tv`.
+/// Decodes a stored record (value bytes, with its primary key) by schema `tv`, which must be
+/// the record's own version.
 pub fn decode_record(tv: &TypeVersion, pk: &[u8], value: &[u8]) -> Result<Record, EncodeError> {
-    let mut r = Reader {
-        b: value,
-        pos: 0,
-        tv,
-    };
-    let version = r.uvarint()?;
-    if version != u64::from(tv.version) {
-        return Err(r.fail(&format!(
-            "record of version {version}, schema is {}",
-            tv.version
-        )));
-    }
-    let mut record = r.fields(&tv.fields[1..])?;
-    if r.pos != value.len() {
-        return Err(r.fail("bytes left over"));
-    }
-    let pkf = &tv.fields[0];
-    let pkv = decode_pk(tv, &pkf.ty, pk)?;
-    record.fields.insert(0, (pkf.name.clone(), pkv));
+    let fields = super::bstore::decode_version(tv, value)
+        .map_err(|e| err(&tv.type_name, format!("decoding: {e}")))?;
+    let pkf = &tv.fields()[0];
+    let key = decode_pk(&pkf.ty, pk)
+        .map_err(|e| err(&tv.type_name, format!("bad primary key {pk:02x?}: {e}")))?;
+    let mut record = Record::from_fields(tv, &tv.fields()[1..], &fields)?;
+    record.fields.insert(
+        0,
+        (
+            pkf.name.clone(),
+            match key {
+                Key::Int(i) => Value::Int(i),
+                Key::Uint(u) => Value::Uint(u),
+                Key::Bool(b) => Value::Bool(b),
+                Key::String(s) => Value::Str(s),
+                Key::Bytes(b) => Value::Bytes(b),
+            },
+        ),
+    );
     Ok(record)
 }
 
-fn decode_pk(tv: &TypeVersion, ty: &FieldType, pk: &[u8]) -> Result<Value, EncodeError> {
-    let k = ty.kind;
-    let bad = || err(&tv.type_name, format!("bad primary key {pk:02x?}"));
-    if k.signed() || k.unsigned() {
-        let w = k.key_width();
-        if pk.len() != w {
-            return Err(bad());
-        }
-        let mut b = [0u8; 8];
-        b[8 - w..].copy_from_slice(pk);
-        let u = u64::from_be_bytes(b);
-        if k.unsigned() {
-            return Ok(Value::Uint(u));
-        }
-        let flipped = u ^ (1u64 << (w * 8 - 1));
-        // Sign-extend from w bytes.
-        let shift = 64 - w * 8;
-        return Ok(Value::Int(((flipped << shift) as i64) >> shift));
+impl Value {
+    /// The value a decoded [`FieldValue`] of type `ty` stands for ([`Value::Nil`] for zero).
+    pub fn from_field(
+        tv: &TypeVersion,
+        ty: &FieldType,
+        v: &FieldValue,
+    ) -> Result<Value, EncodeError> {
+        let inner = match v {
+            FieldValue::Zero => return Ok(Value::Nil),
+            FieldValue::Bool(b) => Value::Bool(*b),
+            FieldValue::Int(i) => Value::Int(*i),
+            FieldValue::Uint(u) => Value::Uint(*u),
+            FieldValue::Float(f) => Value::Float(*f),
+            FieldValue::String(s) => Value::Str(s.clone()),
+            FieldValue::Bytes(b) | FieldValue::BinaryMarshal(b) => Value::Bytes(b.clone()),
+            FieldValue::Time(b) => Value::Time(
+                GoTime::from_binary(b).ok_or_else(|| err(&tv.type_name, "decoding: bad time"))?,
+            ),
+            FieldValue::List(items) => {
+                let et = ty
+                    .list
+                    .as_deref()
+                    .ok_or_else(|| err(&tv.type_name, "decoding: list type"))?;
+                Value::List(
+                    items
+                        .iter()
+                        .map(|i| Value::from_field(tv, et, i))
+                        .collect::<Result<_, _>>()?,
+                )
+            }
+            FieldValue::Map(entries) => {
+                let (Some(kt), Some(vt)) = (ty.map_key.as_deref(), ty.map_value.as_deref()) else {
+                    return Err(err(&tv.type_name, "decoding: map type"));
+                };
+                Value::Map(
+                    entries
+                        .iter()
+                        .map(|(k, v)| {
+                            Ok((Value::from_field(tv, kt, k)?, Value::from_field(tv, vt, v)?))
+                        })
+                        .collect::<Result<_, EncodeError>>()?,
+                )
+            }
+            FieldValue::Struct(fields) => {
+                let defs = tv
+                    .structs
+                    .get(ty.struct_index)
+                    .ok_or_else(|| err(&tv.type_name, "decoding: unknown struct"))?;
+                Value::Struct(Record::from_fields(tv, defs, fields)?)
+            }
+        };
+        Ok(if ty.ptr {
+            Value::Ptr(Box::new(inner))
+        } else {
+            inner
+        })
     }
-    match k {
-        Kind::String => Ok(Value::Str(
-            String::from_utf8(pk.to_vec()).map_err(|_| bad())?,
-        )),
-        Kind::Bytes => Ok(Value::Bytes(pk.to_vec())),
-        Kind::Bool if pk.len() == 1 => Ok(Value::Bool(pk[0] != 0)),
-        _ => Err(bad()),
+}
+
+impl Record {
+    /// The record decoded fields (of the struct whose fields are `defs`) stand for; zero
+    /// fields are left out.
+    pub fn from_fields(
+        tv: &TypeVersion,
+        defs: &[Field],
+        fields: &[(String, FieldValue)],
+    ) -> Result<Record, EncodeError> {
+        let mut r = Record::new();
+        for (name, v) in fields {
+            if matches!(v, FieldValue::Zero) {
+                continue;
+            }
+            let def = defs
+                .iter()
+                .find(|f| &f.name == name)
+                .ok_or_else(|| err(&tv.type_name, format!("decoding: no field {name}")))?;
+            r.fields
+                .push((name.clone(), Value::from_field(tv, &def.ty, v)?));
+        }
+        Ok(r)
     }
 }
 
@@ -1133,20 +776,5 @@ mod tests {
         let r = Record::new().with("ID", Value::Int(1));
         let e = encode_value(&tv, &r).unwrap_err();
         assert!(e.to_string().contains("LastModSeq"), "{e}");
-    }
-
-    #[test]
-    fn time_binary_round_trips() {
-        let t = GoTime::utc(1_795_020_326, 512_954_388);
-        let b = t.to_binary();
-        assert_eq!(b.len(), 15);
-        assert_eq!(GoTime::from_binary(&b), Some(t));
-    }
-
-    #[test]
-    fn negative_int_keys_sort_before_positive() {
-        assert!(int64_key(-5) < int64_key(0));
-        assert!(int64_key(0) < int64_key(1));
-        assert_eq!(int64_key(1), vec![0x80, 0, 0, 0, 0, 0, 0, 1]);
     }
 }

@@ -10,6 +10,7 @@ use super::MoxError;
 use super::bbolt::Bolt;
 use super::datadir::{GLOBAL_DBS, QUEUE_DB, Source, message_path};
 use super::dbcopy::copy_database;
+use super::gotime::rfc3339_nanos;
 use super::records::{AccountDb, queue_messages};
 
 /// Everything `inspect` reports.
@@ -299,58 +300,7 @@ fn account_report(
     })
 }
 
-/// Formats Unix nanoseconds as RFC 3339 in UTC, with the fraction trimmed of trailing zeros
-/// (Go's `time.RFC3339Nano`).
-pub fn rfc3339_nanos(unix_nanos: i64) -> String {
-    let secs = unix_nanos.div_euclid(1_000_000_000);
-    let nanos = unix_nanos.rem_euclid(1_000_000_000);
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    let mut s = format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
-        sod / 3600,
-        sod % 3600 / 60,
-        sod % 60
-    );
-    if nanos != 0 {
-        let frac = format!("{nanos:09}");
-        s.push('.');
-        s.push_str(frac.trim_end_matches('0'));
-    }
-    s.push('Z');
-    s
-}
-
 /// Inspects the installation at `path` (see [`Source::locate`]).
 pub fn inspect_path(path: &Path, with_messages: bool) -> Result<InspectReport, MoxError> {
     inspect(&Source::locate(path)?, with_messages)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rfc3339() {
-        assert_eq!(rfc3339_nanos(0), "1970-01-01T00:00:00Z");
-        assert_eq!(
-            rfc3339_nanos(1_795_933_350_512_954_388),
-            "2026-11-29T06:22:30.512954388Z"
-        );
-        assert_eq!(
-            rfc3339_nanos(951_782_400_500_000_000),
-            "2000-02-29T00:00:00.5Z"
-        );
-        assert_eq!(rfc3339_nanos(-1_000_000_000), "1969-12-31T23:59:59Z");
-    }
 }

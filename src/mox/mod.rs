@@ -7,6 +7,7 @@ mod ctl;
 mod datadir;
 mod dbcopy;
 mod error;
+mod gotime;
 mod inspect;
 mod records;
 mod schema;
@@ -14,7 +15,7 @@ mod schema;
 pub use bbolt::{Bolt, Bucket, Cursor, Iter as BucketIter, Stream, Value};
 pub use bstore::{
     FieldValue, Key, Record, Store, TypeSchema, decode_pk, decode_record, decode_record_fields,
-    int64_from_key, int64_key, time_unix_nanos,
+    int64_from_key, int64_key,
 };
 pub use ctl::backup_via_ctl;
 pub use datadir::{
@@ -22,9 +23,11 @@ pub use datadir::{
 };
 pub use dbcopy::{copy_database, read_database};
 pub use error::MoxError;
+pub(crate) use gotime::Civil;
+pub use gotime::{rfc3339_nanos, time_unix_nanos};
 pub use inspect::{
     AccountReport, DatabaseReport, InspectReport, MailboxReport, MessageReport, QueueReport,
-    inspect, inspect_path, rfc3339_nanos,
+    inspect, inspect_path,
 };
 pub use records::{
     AccountDb, Flags, Mailbox, Message, MessageErase, QueueMsg, SpecialUse, SyncState,

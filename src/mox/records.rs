@@ -9,9 +9,8 @@ use serde::Serialize;
 
 use super::MoxError;
 use super::bbolt::{Bolt, Value};
-use super::bstore::{
-    Key, Record, Store, TypeSchema, decode_entry, int64_from_key, int64_key, time_unix_nanos,
-};
+use super::bstore::{Key, Record, Store, TypeSchema, decode_entry, int64_from_key, int64_key};
+use super::gotime::time_unix_nanos;
 
 /// Index of `Message` by mailbox and modseq: keys are `MailboxID (8) ModSeq (8) ID (8)`, each a
 /// sign-flipped big-endian int64.

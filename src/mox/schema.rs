@@ -85,10 +85,20 @@ impl Kind {
             Kind::Uint | Kind::Uint8 | Kind::Uint16 | Kind::Uint32 | Kind::Uint64
         )
     }
+
+    /// Width in bytes of an integer in keys (Go `int`/`uint` are stored as 32 bits).
+    pub fn key_width(self) -> usize {
+        match self {
+            Kind::Int8 | Kind::Uint8 => 1,
+            Kind::Int16 | Kind::Uint16 => 2,
+            Kind::Int | Kind::Int32 | Kind::Uint | Kind::Uint32 => 4,
+            _ => 8,
+        }
+    }
 }
 
 /// The type of a field.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FieldType {
     /// A Go pointer: nil is zero; a `*bool` carries a payload byte.
     pub ptr: bool,
@@ -103,36 +113,53 @@ pub struct FieldType {
 }
 
 /// A field of a struct or of the top-level type.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Field {
     pub name: String,
     pub ty: FieldType,
-    /// The field may not be zero.
+    /// The field may not be zero: bstore refuses to store such a record.
     pub nonzero: bool,
 }
 
-/// An index of a type: its name and field names.
-#[derive(Debug, Clone)]
+/// An index of a type: its name (bucket `index.<name>`) and field names.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Index {
     pub name: String,
     pub unique: bool,
     pub fields: Vec<String>,
 }
 
-/// One version of a type's schema.
-#[derive(Debug, Clone)]
+/// One version of a type's schema, with the exact JSON it came from.
+#[derive(Debug, Clone, PartialEq)]
 pub struct TypeVersion {
+    /// The type's name ("" when parsed by [`parse_type_version`], which does not know it).
+    pub type_name: String,
     pub version: u32,
     pub ondisk_version: u32,
+    /// The JSON as stored in the `types` bucket, byte for byte (written again as is).
+    pub json: Vec<u8>,
     /// Field lists of every struct type; index 0 is the top-level type (field 0: primary key).
     pub structs: Vec<Vec<Field>>,
     pub indices: Vec<Index>,
 }
 
 impl TypeVersion {
+    /// Parses the `types` value of type `type_name`. Errors are plain text; the caller adds
+    /// the file.
+    pub fn parse(type_name: &str, json: impl AsRef<[u8]>) -> Result<TypeVersion, String> {
+        let mut tv = parse_type_version(json.as_ref())?;
+        tv.type_name = type_name.to_string();
+        Ok(tv)
+    }
+
     /// Fields of the top-level type, primary key first.
     pub fn fields(&self) -> &[Field] {
         &self.structs[0]
+    }
+
+    /// The position of top-level field `name`.
+    pub fn field_index(&self, name: &str) -> Option<usize> {
+        self.fields().iter().position(|f| f.name == name)
     }
 
     /// Whether a field path (names through nested structs, looking through slices, arrays,
@@ -240,8 +267,10 @@ pub fn parse_type_version(json: &[u8]) -> Result<TypeVersion, String> {
         }
     }
     Ok(TypeVersion {
+        type_name: String::new(),
         version,
         ondisk_version,
+        json: json.to_vec(),
         structs: p.structs,
         indices,
     })

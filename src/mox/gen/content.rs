@@ -1,6 +1,8 @@
 //! Deterministic message contents: a seeded random source, text and base64 pools to cut bodies
 //! from, RFC 5322 headers, mox-like delivery headers (MsgPrefix) and the parsed-structure JSON.
 
+use crate::mox::gotime::Civil;
+
 /// SplitMix64: small, fast, and the same on every platform.
 #[derive(Debug, Clone)]
 pub(crate) struct Rng(u64);
@@ -330,50 +332,18 @@ fn base64_lines(raw: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Days since 1970-01-01 → (year, month, day) (proleptic Gregorian).
-fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
 /// RFC 5322 date, UTC: `Tue, 30 Nov 2026 06:22:30 +0000`.
 pub(crate) fn rfc5322_date(unix: i64) -> String {
-    const MON: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    const DOW: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    let days = unix.div_euclid(86_400);
-    let secs = unix.rem_euclid(86_400);
-    let (y, m, d) = civil(days);
+    let c = Civil::from_unix(unix);
     format!(
-        "{}, {d} {} {y} {:02}:{:02}:{:02} +0000",
-        DOW[days.rem_euclid(7) as usize],
-        MON[m as usize - 1],
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
+        "{}, {} {} {} {:02}:{:02}:{:02} +0000",
+        c.weekday, c.day, c.month_name, c.year, c.hour, c.minute, c.second
     )
 }
 
 /// RFC 3339 date, UTC, seconds precision (Go's JSON time format for whole seconds).
 pub(crate) fn rfc3339(unix: i64) -> String {
-    let days = unix.div_euclid(86_400);
-    let secs = unix.rem_euclid(86_400);
-    let (y, m, d) = civil(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
+    format!("{}Z", Civil::from_unix(unix).rfc3339_seconds())
 }
 
 /// A JSON string as Go's encoding/json writes it (HTML characters escaped).
