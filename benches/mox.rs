@@ -10,9 +10,8 @@
 //! Steps, each a fresh process timed from outside: first backup (repository on the same
 //! filesystem: message files hardlinked), first backup with copies (`--no-link`: what a
 //! repository on another filesystem costs), a run with nothing changed, a night with 1 % new
-//! mail, a restore. Peak memory is the process's own high-water mark (`VmHWM`), reported by
-//! mailvault in its JSON summary and measured for the other tools with `/usr/bin/time` when present.
-//! Results are printed as a table and written to `target/bench-mox.json`.
+//! mail, a restore (next to `cp -a`). Peak memory is measured with GNU `/usr/bin/time` when it
+//! is present. Results are printed as a table and written to `target/bench-mox.json`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -140,11 +139,107 @@ fn mailvault_own_size(repo: &Path, source: &Path) -> u64 {
     total
 }
 
+/// One backup tool under test: how to set it up, back up and restore.
+struct Tool {
+    /// The name in the table (`mailvault --no-link` is a tool of its own).
+    name: String,
+    env: Vec<(String, String)>,
+    init: Vec<String>,
+    /// The backup command; `{step}` is replaced by the step's name (borg archive names).
+    backup: Vec<String>,
+    /// The restore command, run inside an empty target directory `{target}`.
+    restore: Option<Vec<String>>,
+    repo: PathBuf,
+}
+
+impl Tool {
+    fn run(&self, step: &str, args: &[String], cwd: &Path) -> Step {
+        let args: Vec<String> = args.iter().map(|a| a.replace("{step}", step)).collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let env: Vec<(&str, &str)> = self
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        run(&format!("{} {step}", self.name), &args, &env, cwd)
+    }
+}
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| s.to_string()).collect()
+}
+
+fn tools(work: &Path, install: &str, wanted: &[String]) -> Vec<Tool> {
+    let mv = env!("CARGO_BIN_EXE_mailvault");
+    let mut out = Vec::new();
+    for (name, extra) in [
+        ("mailvault", None),
+        ("mailvault --no-link", Some("--no-link")),
+    ] {
+        let repo = work.join(name.replace(' ', ""));
+        let mut backup = strings(&[mv, "backup"]);
+        backup.extend(extra.map(str::to_string));
+        backup.push(install.to_string());
+        out.push(Tool {
+            name: name.to_string(),
+            env: vec![("MAILVAULT_REPO".into(), repo.display().to_string())],
+            init: strings(&[mv, "init", repo.to_str().unwrap()]),
+            backup,
+            // Restores from the copying repository: the files are written, not linked.
+            restore: extra.map(|_| strings(&[mv, "restore", "latest", "--target", "."])),
+            repo,
+        });
+    }
+    if wanted.iter().any(|t| t == "restic") && have("restic") {
+        let repo = work.join("restic");
+        out.push(Tool {
+            name: "restic".into(),
+            env: vec![
+                ("RESTIC_PASSWORD".into(), PASSWORD.into()),
+                ("RESTIC_REPOSITORY".into(), repo.display().to_string()),
+            ],
+            init: strings(&["restic", "init"]),
+            backup: strings(&["restic", "backup", "-q", install]),
+            restore: Some(strings(&[
+                "restic", "restore", "latest", "-q", "--target", ".",
+            ])),
+            repo,
+        });
+    }
+    if wanted.iter().any(|t| t == "borg") && have("borg") {
+        let repo = work.join("borg");
+        out.push(Tool {
+            name: "borg".into(),
+            env: vec![
+                ("BORG_PASSPHRASE".into(), PASSWORD.into()),
+                ("BORG_REPO".into(), repo.display().to_string()),
+                (
+                    "BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK".into(),
+                    "yes".into(),
+                ),
+                ("BORG_RELOCATED_REPO_ACCESS_IS_OK".into(), "yes".into()),
+            ],
+            init: strings(&["borg", "init", "-e", "none"]),
+            backup: strings(&[
+                "borg",
+                "create",
+                "--compression",
+                "zstd,3",
+                "::{step}",
+                install,
+            ]),
+            restore: Some(strings(&["borg", "extract", "::night"])),
+            repo,
+        });
+    }
+    out
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; nothing else is accepted.
     let accounts = env_usize("MV_BENCH_ACCOUNTS", 20);
     let messages = env_usize("MV_BENCH_MESSAGES", 5000);
-    let tools: Vec<String> = std::env::var("MV_BENCH_TOOLS")
+    let wanted: Vec<String> = std::env::var("MV_BENCH_TOOLS")
         .unwrap_or_else(|_| "mailvault,restic,borg".into())
         .split(',')
         .map(str::to_string)
@@ -153,7 +248,6 @@ fn main() {
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).unwrap();
     let install = work.join("mox");
-    let mv = env!("CARGO_BIN_EXE_mailvault");
 
     eprintln!("generating {accounts} accounts x {messages} messages ...");
     let t = Instant::now();
@@ -175,297 +269,80 @@ fn main() {
         data_bytes as f64 / 1048576.0
     );
 
+    let tools = tools(&work, install.to_str().unwrap(), &wanted);
     let mut results: BTreeMap<String, BTreeMap<String, Step>> = BTreeMap::new();
-    let mut sizes: BTreeMap<String, u64> = BTreeMap::new();
-    let install_s = install.to_str().unwrap();
-    let have_restic = tools.iter().any(|t| t == "restic") && have("restic");
-    let have_borg = tools.iter().any(|t| t == "borg") && have("borg");
-    let restic_repo = work.join("restic");
-    let borg_repo = work.join("borg");
-    let restic_env = [
-        ("RESTIC_PASSWORD", PASSWORD),
-        ("RESTIC_REPOSITORY", restic_repo.to_str().unwrap()),
-    ];
-    let borg_env = [
-        ("BORG_PASSPHRASE", PASSWORD),
-        ("BORG_REPO", borg_repo.to_str().unwrap()),
-        ("BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK", "yes"),
-        ("BORG_RELOCATED_REPO_ACCESS_IS_OK", "yes"),
-    ];
-    let mv_repo = work.join("mailvault");
-    let mv_copy_repo = work.join("mailvault-copy");
-    let mv_env = [("MAILVAULT_REPO", mv_repo.to_str().unwrap())];
-    let mv_copy_env = [("MAILVAULT_REPO", mv_copy_repo.to_str().unwrap())];
-    let mut record = |tool: &str, step: &str, s: Step| {
-        results
-            .entry(tool.to_string())
-            .or_default()
-            .insert(step.to_string(), s);
-    };
-
-    eprintln!("first backups");
-    run(
-        "mailvault init",
-        &[mv, "init", mv_repo.to_str().unwrap()],
-        &[],
-        &work,
-    );
-    record(
-        "mailvault",
-        "first",
-        run(
-            "mailvault first",
-            &[mv, "backup", install_s],
-            &mv_env,
-            &work,
-        ),
-    );
-    run(
-        "mailvault init (copy)",
-        &[mv, "init", mv_copy_repo.to_str().unwrap()],
-        &[],
-        &work,
-    );
-    record(
-        "mailvault",
-        "first (copy)",
-        run(
-            "mailvault first --no-link",
-            &[mv, "backup", "--no-link", install_s],
-            &mv_copy_env,
-            &work,
-        ),
-    );
-    if have_restic {
-        run("restic init", &["restic", "init"], &restic_env, &work);
-        record(
-            "restic",
-            "first",
-            run(
-                "restic first",
-                &["restic", "backup", "-q", install_s],
-                &restic_env,
-                &work,
-            ),
-        );
+    for tool in &tools {
+        tool.run("init", &tool.init, &work);
     }
-    if have_borg {
-        run(
-            "borg init",
-            &["borg", "init", "-e", "none"],
-            &borg_env,
-            &work,
-        );
-        record(
-            "borg",
-            "first",
-            run(
-                "borg first",
-                &[
-                    "borg",
-                    "create",
-                    "--compression",
-                    "zstd,3",
-                    "::first",
-                    install_s,
-                ],
-                &borg_env,
-                &work,
-            ),
-        );
+    for step in ["first", "unchanged", "night"] {
+        if step == "night" {
+            let night = mutate(
+                &install,
+                &MutateOptions {
+                    percent: 1.0,
+                    seed: 2,
+                    ..MutateOptions::default()
+                },
+            )
+            .unwrap();
+            eprintln!(
+                "a night with 1 % new mail: {} files added, {} removed, {} databases rewritten",
+                night.files_added.len(),
+                night.files_removed.len(),
+                night.databases_rewritten.len()
+            );
+        }
+        for tool in &tools {
+            let result = tool.run(step, &tool.backup, &work);
+            results
+                .entry(tool.name.clone())
+                .or_default()
+                .insert(step.to_string(), result);
+        }
     }
-
-    eprintln!("nothing changed");
-    record(
-        "mailvault",
-        "unchanged",
-        run(
-            "mailvault unchanged",
-            &[mv, "backup", install_s],
-            &mv_env,
-            &work,
-        ),
-    );
-    if have_restic {
-        record(
-            "restic",
-            "unchanged",
-            run(
-                "restic unchanged",
-                &["restic", "backup", "-q", install_s],
-                &restic_env,
-                &work,
-            ),
-        );
-    }
-    if have_borg {
-        record(
-            "borg",
-            "unchanged",
-            run(
-                "borg unchanged",
-                &[
-                    "borg",
-                    "create",
-                    "--compression",
-                    "zstd,3",
-                    "::unchanged",
-                    install_s,
-                ],
-                &borg_env,
-                &work,
-            ),
-        );
-    }
-
-    eprintln!("a night with 1 % new mail");
-    let night = mutate(
-        &install,
-        &MutateOptions {
-            percent: 1.0,
-            seed: 2,
-            ..MutateOptions::default()
-        },
-    )
-    .unwrap();
-    eprintln!(
-        "  {} files added, {} removed, {} databases rewritten",
-        night.files_added.len(),
-        night.files_removed.len(),
-        night.databases_rewritten.len()
-    );
-    record(
-        "mailvault",
-        "1% night",
-        run(
-            "mailvault night",
-            &[mv, "backup", install_s],
-            &mv_env,
-            &work,
-        ),
-    );
-    record(
-        "mailvault",
-        "1% night (copy)",
-        run(
-            "mailvault night --no-link",
-            &[mv, "backup", "--no-link", install_s],
-            &mv_copy_env,
-            &work,
-        ),
-    );
-    if have_restic {
-        record(
-            "restic",
-            "1% night",
-            run(
-                "restic night",
-                &["restic", "backup", "-q", install_s],
-                &restic_env,
-                &work,
-            ),
-        );
-    }
-    if have_borg {
-        record(
-            "borg",
-            "1% night",
-            run(
-                "borg night",
-                &[
-                    "borg",
-                    "create",
-                    "--compression",
-                    "zstd,3",
-                    "::night",
-                    install_s,
-                ],
-                &borg_env,
-                &work,
-            ),
-        );
-    }
-
-    eprintln!("restore");
-    let target = work.join("restore-mailvault");
-    record(
-        "mailvault",
-        "restore",
-        run(
-            "mailvault restore",
-            &[
-                mv,
-                "restore",
-                "latest",
-                "--target",
-                target.to_str().unwrap(),
-            ],
-            &mv_copy_env,
-            &work,
-        ),
-    );
-    let _ = std::fs::remove_dir_all(&target);
     let cp_target = work.join("restore-cp");
-    record(
+    let cp = run(
         "cp -a",
-        "restore",
-        run(
-            "cp -a",
-            &["cp", "-a", install_s, cp_target.to_str().unwrap()],
-            &[],
-            &work,
-        ),
+        &[
+            "cp",
+            "-a",
+            install.to_str().unwrap(),
+            cp_target.to_str().unwrap(),
+        ],
+        &[],
+        &work,
     );
     let _ = std::fs::remove_dir_all(&cp_target);
-    if have_restic {
-        let t = work.join("restore-restic");
-        record(
-            "restic",
-            "restore",
-            run(
-                "restic restore",
-                &[
-                    "restic",
-                    "restore",
-                    "latest",
-                    "-q",
-                    "--target",
-                    t.to_str().unwrap(),
-                ],
-                &restic_env,
-                &work,
-            ),
-        );
-        let _ = std::fs::remove_dir_all(&t);
-    }
-    if have_borg {
-        let t = work.join("restore-borg");
-        std::fs::create_dir_all(&t).unwrap();
-        record(
-            "borg",
-            "restore",
-            run(
-                "borg restore",
-                &["borg", "extract", "::night"],
-                &borg_env,
-                &t,
-            ),
-        );
-        let _ = std::fs::remove_dir_all(&t);
+    results
+        .entry("cp -a".into())
+        .or_default()
+        .insert("restore".into(), cp);
+    for tool in &tools {
+        let Some(restore) = &tool.restore else {
+            continue;
+        };
+        let target = work.join("restore");
+        std::fs::create_dir_all(&target).unwrap();
+        let result = tool.run("restore", restore, &target);
+        let _ = std::fs::remove_dir_all(&target);
+        results
+            .entry(tool.name.clone())
+            .or_default()
+            .insert("restore".into(), result);
     }
 
-    sizes.insert(
-        "mailvault (linked, own bytes)".into(),
-        mailvault_own_size(&mv_repo, &install),
-    );
-    let (copy_blocks, copy_apparent) = dir_sizes(&mv_copy_repo);
-    sizes.insert("mailvault (copy)".into(), copy_blocks);
-    sizes.insert("mailvault (copy, apparent)".into(), copy_apparent);
-    if have_restic {
-        sizes.insert("restic".into(), dir_size(&restic_repo));
-    }
-    if have_borg {
-        sizes.insert("borg".into(), dir_size(&borg_repo));
+    let mut sizes: BTreeMap<String, u64> = BTreeMap::new();
+    for tool in &tools {
+        if tool.name == "mailvault" {
+            sizes.insert(
+                "mailvault (linked, own bytes)".into(),
+                mailvault_own_size(&tool.repo, &install),
+            );
+        } else {
+            let (blocks, apparent) = dir_sizes(&tool.repo);
+            sizes.insert(tool.name.clone(), blocks);
+            sizes.insert(format!("{} (apparent)", tool.name), apparent);
+        }
     }
 
     println!(
@@ -475,30 +352,15 @@ fn main() {
         report.totals.live_messages,
         data_bytes as f64 / 1048576.0
     );
-    let steps = [
-        "first",
-        "first (copy)",
-        "unchanged",
-        "1% night",
-        "1% night (copy)",
-        "restore",
-    ];
-    print!("| tool |");
-    for s in steps {
-        print!(" {s} |");
-    }
-    println!(" peak RSS |");
-    print!("|---|");
-    for _ in steps {
-        print!("---|");
-    }
-    println!("---|");
+    let steps = ["first", "unchanged", "night", "restore"];
+    println!("| tool | first | unchanged | 1% night | restore | peak RSS |");
+    println!("|---|---|---|---|---|---|");
     for (tool, by_step) in &results {
-        print!("| {tool} |");
+        let mut line = format!("| {tool} |");
         for s in steps {
             match by_step.get(s) {
-                Some(step) => print!(" {:.2} s |", step.seconds),
-                None => print!(" |"),
+                Some(step) => line.push_str(&format!(" {:.2} s |", step.seconds)),
+                None => line.push_str(" |"),
             }
         }
         let peak = by_step
@@ -506,9 +368,10 @@ fn main() {
             .filter_map(|s| s.peak_rss_mib)
             .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
         match peak {
-            Some(p) => println!(" {p:.0} MiB |"),
-            None => println!(" |"),
+            Some(p) => line.push_str(&format!(" {p:.0} MiB |")),
+            None => line.push_str(" |"),
         }
+        println!("{line}");
     }
     println!("\n| repository | size |\n|---|---|");
     for (name, bytes) in &sizes {

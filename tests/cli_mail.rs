@@ -12,7 +12,6 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use common::Installation;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 /// The keys every mail-aware backup summary carries.
 const SUMMARY_KEYS: [&str; 15] = [
@@ -116,13 +115,6 @@ fn n(v: &Value, key: &str) -> u64 {
     v[key]
         .as_u64()
         .unwrap_or_else(|| panic!("{key} is not a count in {v}"))
-}
-
-fn sha256_hex(data: &[u8]) -> String {
-    Sha256::digest(data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// Live messages in a fixture's ground truth, and its mailboxes.
@@ -510,16 +502,8 @@ fn export_maildir_writes_every_message_as_mox_serves_it() {
             continue;
         }
         let name = e.file_name().to_str().unwrap();
-        let id: i64 = name
-            .split(".M")
-            .nth(1)
-            .unwrap()
-            .split('.')
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap();
-        let hash = sha256_hex(&fs::read(e.path()).unwrap());
+        let id = common::maildir_message_id(name);
+        let hash = common::sha256_hex(&fs::read(e.path()).unwrap());
         assert!(
             got.insert(id, hash).is_none(),
             "message {id} exported twice"
@@ -656,7 +640,6 @@ fn restore_at_a_time_one_account_and_refusals() {
 #[test]
 fn inspect_json_on_the_source_matches_the_truth() {
     let inst = Installation::new("small-state2");
-    let truth = common::truth("small-state2");
     // inspect needs no repository.
     for source in [inst.root.clone(), inst.data()] {
         let o = Command::new(env!("CARGO_BIN_EXE_mailvault"))
@@ -666,29 +649,7 @@ fn inspect_json_on_the_source_matches_the_truth() {
             .unwrap();
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         let report: Value = serde_json::from_slice(&o.stdout).unwrap();
-        let accounts = report["accounts"].as_array().unwrap();
-        let truth_accounts = truth["Accounts"].as_array().unwrap();
-        assert_eq!(accounts.len(), truth_accounts.len());
-        for ta in truth_accounts {
-            let a = accounts.iter().find(|a| a["name"] == ta["Name"]).unwrap();
-            assert_eq!(a["last_modseq"], ta["SyncStateLastModSeq"]);
-            assert_eq!(a["live_messages"], ta["NumLiveMessages"]);
-            for tm in ta["Mailboxes"].as_array().unwrap() {
-                let m = a["mailboxes"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .find(|m| m["id"] == tm["ID"])
-                    .unwrap();
-                assert_eq!(m["name"], tm["Name"]);
-                assert_eq!(m["modseq"], tm["ModSeq"]);
-                assert_eq!(m["messages"], tm["Messages"]);
-            }
-        }
-        assert_eq!(
-            report["queue"].as_array().unwrap().len(),
-            truth["Queue"].as_array().map_or(0, Vec::len)
-        );
+        common::assert_report_matches_truth(&report, "small-state2");
     }
 }
 

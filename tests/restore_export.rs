@@ -8,18 +8,11 @@ use std::path::Path;
 use std::process::Command;
 
 use common::Installation;
+use common::sha256_hex;
 use mailvault::{
     BackupSummary, ExportFormat, ExportOptions, MoxBackupOptions, NoProgress, Repository,
     SnapshotId, backup_mox, diff, export, mboxrd_unquote, snapshot_at,
 };
-use sha2::{Digest, Sha256};
-
-fn sha256_hex(data: &[u8]) -> String {
-    Sha256::digest(data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
 
 /// Backs up state 1, then state 2, of one installation into one repository.
 fn two_snapshots() -> (tempfile::TempDir, Repository, [BackupSummary; 2]) {
@@ -80,15 +73,7 @@ fn read_maildirs(root: &Path) -> BTreeMap<i64, (String, BTreeSet<String>)> {
             .unwrap_or_default();
         let name = item.file_name().to_string_lossy().to_string();
         let (base, info) = name.split_once(":2,").expect("maildir info");
-        let id: i64 = base
-            .split(".M")
-            .nth(1)
-            .unwrap()
-            .split('.')
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap();
+        let id = common::maildir_message_id(base);
         let mut flags = BTreeSet::new();
         for c in info.chars() {
             let flag = match c {

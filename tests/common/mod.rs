@@ -61,3 +61,66 @@ impl Installation {
         self.root.join("data")
     }
 }
+
+/// Lower-case hex SHA-256, as the ground truth writes it.
+pub fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Compares an `inspect --json` report with a fixture's ground truth: every account, every
+/// mailbox (name, modseq, live messages), and, when the report lists them, every message.
+pub fn assert_report_matches_truth(report: &serde_json::Value, state: &str) {
+    let truth = truth(state);
+    let accounts = report["accounts"].as_array().unwrap();
+    let truth_accounts = truth["Accounts"].as_array().unwrap();
+    assert_eq!(accounts.len(), truth_accounts.len(), "{state}");
+    for ta in truth_accounts {
+        let name = ta["Name"].as_str().unwrap();
+        let a = accounts.iter().find(|a| a["name"] == name).unwrap();
+        assert_eq!(
+            a["last_modseq"], ta["SyncStateLastModSeq"],
+            "{state} {name}"
+        );
+        for tm in ta["Mailboxes"].as_array().unwrap() {
+            let m = a["mailboxes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m["id"] == tm["ID"])
+                .unwrap();
+            assert_eq!(m["name"], tm["Name"], "{state} {name}");
+            assert_eq!(m["modseq"], tm["ModSeq"], "{state} {name}");
+            assert_eq!(m["messages"], tm["Messages"], "{state} {name}");
+        }
+        let Some(msgs) = a["messages"].as_array() else {
+            continue;
+        };
+        let truth_msgs = ta["Messages"].as_array().unwrap();
+        assert_eq!(msgs.len(), truth_msgs.len(), "{state} {name}");
+        for (m, tm) in msgs.iter().zip(truth_msgs) {
+            assert_eq!(m["id"], tm["ID"]);
+            assert_eq!(m["mailbox_id"], tm["MailboxID"]);
+            assert_eq!(m["modseq"], tm["ModSeq"]);
+            assert_eq!(m["size"], tm["Size"]);
+        }
+    }
+    assert_eq!(
+        report["queue"].as_array().unwrap().len(),
+        truth["Queue"].as_array().map_or(0, Vec::len),
+        "{state}"
+    );
+}
+
+/// The message id in an exported maildir file name (`<received>.M<id>.mailvault:2,<flags>`).
+pub fn maildir_message_id(file_name: &str) -> i64 {
+    file_name
+        .split(".M")
+        .nth(1)
+        .and_then(|rest| rest.split('.').next())
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("not an exported maildir name: {file_name}"))
+}
