@@ -12,6 +12,7 @@ mod id;
 mod manifest;
 pub mod mox;
 mod progress;
+mod replicate;
 mod repo;
 mod restore;
 mod snapshot;
@@ -30,6 +31,7 @@ pub use export::{
 pub use id::{BlobId, ID_LEN, ParseIdError, SnapshotId};
 pub use manifest::{AccountManifest, MailboxEntry, ManifestError, MessageEntry, MessageList};
 pub use progress::{Collect, Event, NoProgress, Progress};
+pub use replicate::{ReplicateSummary, SkippedSnapshot, replicate};
 pub use repo::{
     Backend, BlobInfo, BlobKind, ChunkParams, FailAfter, LocalBackend, PutOutcome, RepoConfig,
     Repository, SnapshotList,
@@ -38,4 +40,4 @@ pub use restore::mox::{MoxRestoreSelection, load_list, load_manifest, restore_mo
 pub use restore::{RestoreOptions, RestoreStats, restore_tree};
 pub use snapshot::{AccountRef, Notice, Snapshot, SourceKind};
 pub use tree::{Entry, EntryKind, Tree, entry_from_metadata};
-pub use verify::{DamagedBlob, VerifyReport, snapshot_at, verify};
+pub use verify::{DamagedBlob, SnapshotBlobs, VerifyReport, snapshot_at, snapshot_blobs, verify};

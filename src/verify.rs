@@ -15,6 +15,7 @@ use crate::repo::Repository;
 use crate::snapshot::Snapshot;
 use crate::tree::Tree;
 use crate::{BlobId, Event, Progress, Result};
+use std::path::Path;
 
 /// What verification found.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -40,24 +41,30 @@ impl VerifyReport {
     }
 }
 
-/// Checks every blob `snapshot` needs.
-pub fn verify(
-    repo: &Repository,
-    snapshot: &Snapshot,
-    progress: &dyn Progress,
-) -> Result<VerifyReport> {
-    let mut report = VerifyReport::default();
-    // (blob, where it is used); structure blobs are read here and so verified on the way.
-    let mut needed: Vec<(BlobId, String)> = Vec::new();
-    let structure = |id: BlobId, what: String, report: &mut VerifyReport| -> Option<Vec<u8>> {
+/// Every blob a snapshot needs, found by reading its structure (tree, manifests, message lists).
+#[derive(Debug, Default)]
+pub struct SnapshotBlobs {
+    /// The tree, manifests and message lists: read (and so verified) while walking.
+    pub structure: Vec<(BlobId, String)>,
+    pub structure_bytes: u64,
+    /// Every other blob (file chunks, message files), each once, with its first use.
+    pub data: Vec<(BlobId, String)>,
+    /// Structure blobs that are missing, damaged or undecodable (what they name is unknown).
+    pub damaged: Vec<DamagedBlob>,
+}
+
+/// Walks a snapshot's structure and lists the blobs it needs.
+pub fn snapshot_blobs(repo: &Repository, snapshot: &Snapshot) -> SnapshotBlobs {
+    let mut out = SnapshotBlobs::default();
+    let read = |id: BlobId, what: String, out: &mut SnapshotBlobs| -> Option<Vec<u8>> {
         match repo.get_blob(&id) {
             Ok(bytes) => {
-                report.blobs += 1;
-                report.bytes += bytes.len() as u64;
+                out.structure_bytes += bytes.len() as u64;
+                out.structure.push((id, what));
                 Some(bytes)
             }
             Err(e) => {
-                report.damaged.push(DamagedBlob {
+                out.damaged.push(DamagedBlob {
                     id: id.to_hex(),
                     used_by: what,
                     error: e.to_string(),
@@ -66,54 +73,75 @@ pub fn verify(
             }
         }
     };
-    if let Some(bytes) = structure(snapshot.tree, "tree".into(), &mut report) {
-        let tree = Tree::decode(&bytes, std::path::Path::new("tree"))?;
-        for entry in &tree.entries {
-            for chunk in &entry.chunks {
-                needed.push((*chunk, entry.path.clone()));
+    let undecodable = |id: BlobId, what: String, error: String, out: &mut SnapshotBlobs| {
+        out.structure.retain(|(s, _)| *s != id);
+        out.damaged.push(DamagedBlob {
+            id: id.to_hex(),
+            used_by: what,
+            error,
+        });
+    };
+    if let Some(bytes) = read(snapshot.tree, "tree".into(), &mut out) {
+        match Tree::decode(&bytes, Path::new("tree")) {
+            Ok(tree) => {
+                for entry in tree.entries {
+                    for chunk in entry.chunks {
+                        out.data.push((chunk, entry.path.clone()));
+                    }
+                }
             }
+            Err(e) => undecodable(snapshot.tree, "tree".into(), e.to_string(), &mut out),
         }
     }
     for account in &snapshot.accounts {
         let what = format!("manifest of account {}", account.name);
-        let Some(bytes) = structure(account.manifest, what.clone(), &mut report) else {
+        let Some(bytes) = read(account.manifest, what.clone(), &mut out) else {
             continue;
         };
         let manifest = match AccountManifest::decode(&bytes) {
             Ok(m) => m,
             Err(e) => {
-                report.damaged.push(DamagedBlob {
-                    id: account.manifest.to_hex(),
-                    used_by: what,
-                    error: e.to_string(),
-                });
+                undecodable(account.manifest, what, e.to_string(), &mut out);
                 continue;
             }
         };
         for mb in &manifest.mailboxes {
             let what = format!("message list of {}/{}", account.name, mb.name);
-            let Some(bytes) = structure(mb.list, what.clone(), &mut report) else {
+            let Some(bytes) = read(mb.list, what.clone(), &mut out) else {
                 continue;
             };
             match MessageList::decode(&bytes) {
                 Ok(list) => {
                     for m in list.messages {
-                        needed.push((
+                        out.data.push((
                             m.blob,
                             format!("message {} in {}/{}", m.id, account.name, mb.name),
                         ));
                     }
                 }
-                Err(e) => report.damaged.push(DamagedBlob {
-                    id: mb.list.to_hex(),
-                    used_by: what,
-                    error: e.to_string(),
-                }),
+                Err(e) => undecodable(mb.list, what, e.to_string(), &mut out),
             }
         }
     }
     let mut seen = BTreeSet::new();
-    needed.retain(|(id, _)| seen.insert(*id));
+    out.structure.retain(|(id, _)| seen.insert(*id));
+    out.data.retain(|(id, _)| seen.insert(*id));
+    out
+}
+
+/// Checks every blob `snapshot` needs.
+pub fn verify(
+    repo: &Repository,
+    snapshot: &Snapshot,
+    progress: &dyn Progress,
+) -> Result<VerifyReport> {
+    let walked = snapshot_blobs(repo, snapshot);
+    let mut report = VerifyReport {
+        blobs: walked.structure.len() as u64,
+        bytes: walked.structure_bytes,
+        damaged: walked.damaged,
+    };
+    let needed = walked.data;
     progress.event(Event::Phase {
         name: "verify".into(),
         total: Some(needed.len() as u64),

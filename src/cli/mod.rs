@@ -21,6 +21,7 @@ mod init;
 mod inspect;
 mod ls;
 pub mod render;
+mod replicate;
 mod restore;
 mod snapshots;
 mod verify;
@@ -74,6 +75,8 @@ pub enum Command {
     Diff(diff::DiffArgs),
     /// Check that every blob a snapshot needs exists and hashes right.
     Verify(verify::VerifyArgs),
+    /// Copy the snapshots another repository (another disk) lacks, snapshots last.
+    Replicate(replicate::ReplicateArgs),
 }
 
 /// The options every subcommand sees.
@@ -98,6 +101,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export(args) => export::run(&global, args),
         Command::Diff(args) => diff::run(&global, args),
         Command::Verify(args) => verify::run(&global, args),
+        Command::Replicate(args) => replicate::run(&global, args),
     }
 }
 

@@ -1,0 +1,61 @@
+//! `mailvault replicate --to <DIR>`: copies the snapshots another repository lacks.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::render::{self, Renderer};
+use super::{EXIT_ERROR, EXIT_OK, Global};
+
+#[derive(Debug, Args)]
+pub struct ReplicateArgs {
+    /// The target repository (created when the directory is missing or empty).
+    #[arg(long)]
+    pub to: PathBuf,
+}
+
+pub fn run(global: &Global, args: ReplicateArgs) -> anyhow::Result<ExitCode> {
+    let source = mailvault::Repository::open(&super::repo_path(&global.repo)?)?;
+    let empty = match std::fs::read_dir(&args.to) {
+        Ok(mut entries) => entries.next().is_none(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+        Err(e) => anyhow::bail!("{}: {e}", args.to.display()),
+    };
+    let target = if empty {
+        mailvault::Repository::init(&args.to)?
+    } else {
+        mailvault::Repository::open(&args.to)?
+    };
+    let out = Renderer::new(global.json);
+    let result = mailvault::replicate(&source, &target, &out);
+    out.finish();
+    let summary = result?;
+    if global.json {
+        let mut v = serde_json::to_value(&summary)?;
+        v["type"] = "summary".into();
+        v["complete"] = summary.complete().into();
+        out.json_line(&v);
+    } else {
+        outln!(
+            "replicated to {}: {} snapshots copied ({} already there), {} blobs copied ({}), {} already there",
+            args.to.display(),
+            summary.snapshots_copied,
+            summary.snapshots_present,
+            summary.blobs_copied,
+            render::bytes(summary.bytes_copied),
+            summary.blobs_present
+        );
+        for s in &summary.skipped {
+            outln!("  NOT copied: snapshot {}:", &s.snapshot[..8]);
+            for d in &s.damaged {
+                outln!("    {} ({}): {}", d.id, d.used_by, d.error);
+            }
+        }
+    }
+    Ok(ExitCode::from(if summary.complete() {
+        EXIT_OK
+    } else {
+        EXIT_ERROR
+    }))
+}

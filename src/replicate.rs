@@ -1,0 +1,136 @@
+//! Replication of a repository to another one (another disk, another filesystem).
+//!
+//! Content addressing makes it a set difference: for each snapshot the target lacks, the blobs it
+//! needs that the target lacks are read from the source (which verifies their hashes) and
+//! stored in the target; the snapshot file is written last, through the target's own commit
+//! point. An interrupted run leaves the target consistent (only unreferenced blobs), and the next
+//! run resumes where it stopped. Objects hardlinked in the source are stored as ordinary
+//! (compressed) objects in the target.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::repo::{BlobKind, Repository};
+use crate::verify::{DamagedBlob, snapshot_blobs};
+use crate::{Error, Event, Progress, Result, SnapshotId};
+
+/// What a replication did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ReplicateSummary {
+    /// Snapshots written to the target by this run.
+    pub snapshots_copied: u64,
+    /// Snapshots the target already had.
+    pub snapshots_present: u64,
+    pub blobs_copied: u64,
+    pub blobs_present: u64,
+    /// Bytes of content copied (before compression).
+    pub bytes_copied: u64,
+    /// Snapshots not copied because a blob they need is missing or damaged in the source.
+    pub skipped: Vec<SkippedSnapshot>,
+}
+
+/// A snapshot left out, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct SkippedSnapshot {
+    pub snapshot: String,
+    pub damaged: Vec<DamagedBlob>,
+}
+
+impl ReplicateSummary {
+    /// True when every snapshot of the source is now in the target.
+    pub fn complete(&self) -> bool {
+        self.skipped.is_empty()
+    }
+}
+
+/// Copies every snapshot of `source` that `target` lacks, oldest first.
+pub fn replicate(
+    source: &Repository,
+    target: &Repository,
+    progress: &dyn Progress,
+) -> Result<ReplicateSummary> {
+    let present: BTreeSet<SnapshotId> = target.snapshots()?.into_iter().map(|(id, _)| id).collect();
+    let mut summary = ReplicateSummary::default();
+    for (id, snapshot) in source.snapshots()? {
+        if present.contains(&id) {
+            summary.snapshots_present += 1;
+            continue;
+        }
+        let walked = snapshot_blobs(source, &snapshot);
+        if !walked.damaged.is_empty() {
+            summary.skipped.push(SkippedSnapshot {
+                snapshot: id.to_hex(),
+                damaged: walked.damaged,
+            });
+            continue;
+        }
+        let blobs: Vec<_> = walked
+            .structure
+            .iter()
+            .map(|(b, what)| (b, what, true))
+            .chain(walked.data.iter().map(|(b, what)| (b, what, false)))
+            .collect();
+        progress.event(Event::Phase {
+            name: format!("snapshot {}", id.short()),
+            total: Some(blobs.len() as u64),
+        });
+        let copied = AtomicU64::new(0);
+        let bytes = AtomicU64::new(0);
+        let outcomes: Vec<std::result::Result<(), DamagedBlob>> = blobs
+            .par_iter()
+            .map(|(blob, what, structure)| {
+                if target.has_blob(blob) {
+                    return Ok(());
+                }
+                let damaged = |e: Error| DamagedBlob {
+                    id: blob.to_hex(),
+                    used_by: what.to_string(),
+                    error: e.to_string(),
+                };
+                let data = source.get_blob(blob).map_err(damaged)?;
+                let kind = match (structure, source.blob_info(blob)) {
+                    (_, Some(info)) => info.kind,
+                    (true, None) => BlobKind::Manifest,
+                    (false, None) => BlobKind::Data,
+                };
+                target.put_blob(kind, &data).map_err(|e| DamagedBlob {
+                    id: blob.to_hex(),
+                    used_by: format!("{what} (writing to the target)"),
+                    error: e.to_string(),
+                })?;
+                copied.fetch_add(1, Ordering::Relaxed);
+                bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
+                progress.event(Event::Advance {
+                    items: 1,
+                    bytes: data.len() as u64,
+                });
+                Ok(())
+            })
+            .collect();
+        let copied = copied.into_inner();
+        summary.blobs_copied += copied;
+        summary.blobs_present += blobs.len() as u64 - copied;
+        summary.bytes_copied += bytes.into_inner();
+        let damaged: Vec<DamagedBlob> = outcomes.into_iter().filter_map(|o| o.err()).collect();
+        if !damaged.is_empty() {
+            summary.skipped.push(SkippedSnapshot {
+                snapshot: id.to_hex(),
+                damaged,
+            });
+            continue;
+        }
+        // The commit point of the target: every blob above is made durable first.
+        let written = target.commit_snapshot(&snapshot)?;
+        if written != id {
+            return Err(Error::corrupt(
+                target.path(),
+                format!("snapshot {id} was written as {written}: encodings differ"),
+            ));
+        }
+        summary.snapshots_copied += 1;
+    }
+    Ok(summary)
+}
