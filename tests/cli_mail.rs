@@ -588,19 +588,8 @@ fn restore_at_a_time_one_account_and_refusals() {
     assert_eq!(summary["snapshot"], first["snapshot"]);
     // The account directory as it was in state 1, byte for byte (no other account's files).
     let fixture_alice = fixture1.path().join("data/accounts/alice");
-    let files = |root: &Path| -> BTreeMap<String, Vec<u8>> {
-        walkdir::WalkDir::new(root)
-            .into_iter()
-            .map(|e| e.unwrap())
-            .filter(|e| e.file_type().is_file())
-            .map(|e| {
-                let rel = e.path().strip_prefix(root).unwrap().display().to_string();
-                (rel, fs::read(e.path()).unwrap())
-            })
-            .collect()
-    };
-    let want = files(&fixture_alice);
-    let got = files(&target);
+    let want = common::file_contents(&fixture_alice);
+    let got = common::file_contents(&target);
     assert_eq!(
         want.keys().collect::<Vec<_>>(),
         got.keys().collect::<Vec<_>>()
@@ -611,7 +600,7 @@ fn restore_at_a_time_one_account_and_refusals() {
     let o = repo.run(&["restore", "latest", "--target", target.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("not empty"), "{}", stderr(&o));
-    assert!(files(&target) == want);
+    assert!(common::file_contents(&target) == want);
 
     // An account the snapshot does not hold is an error that lists the accounts.
     let o = repo.run(&[

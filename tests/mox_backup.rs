@@ -4,7 +4,7 @@ mod common;
 
 use common::Installation;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -42,32 +42,9 @@ fn stat(summary: &BackupSummary, key: &str) -> u64 {
         .unwrap_or_else(|| panic!("summary has no {key}: {:?}", summary.stats))
 }
 
-/// Every regular file below `root`, relative path → content, skipping what the reference backup
-/// skips (`tmp/`, `ctl`).
-fn files(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    for item in walkdir::WalkDir::new(root) {
-        let item = item.unwrap();
-        if !item.file_type().is_file() {
-            continue;
-        }
-        let rel = item
-            .path()
-            .strip_prefix(root)
-            .unwrap()
-            .display()
-            .to_string();
-        if rel.starts_with("tmp/") || rel == "ctl" {
-            continue;
-        }
-        out.insert(rel, fs::read(item.path()).unwrap());
-    }
-    out
-}
-
 fn assert_same_files(expected: &Path, actual: &Path) {
-    let want = files(expected);
-    let got = files(actual);
+    let want = common::file_contents(expected);
+    let got = common::file_contents(actual);
     let want_names: Vec<_> = want.keys().collect();
     let got_names: Vec<_> = got.keys().collect();
     assert_eq!(

@@ -2,7 +2,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 use std::sync::Arc;
@@ -22,19 +21,6 @@ fn source_repo() -> (tempfile::TempDir, Installation, Repository) {
     inst.switch_to("small-state2");
     backup_mox(&repo, &inst.root, &MoxBackupOptions::default(), &NoProgress).unwrap();
     (dir, inst, repo)
-}
-
-fn files(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    walkdir::WalkDir::new(root)
-        .into_iter()
-        .map(|e| e.unwrap())
-        .filter(|e| e.file_type().is_file())
-        .map(|e| {
-            let rel = e.path().strip_prefix(root).unwrap().display().to_string();
-            (rel, fs::read(e.path()).unwrap())
-        })
-        .filter(|(rel, _)| !rel.starts_with("tmp/"))
-        .collect()
 }
 
 fn raw_objects(repo: &Path) -> usize {
@@ -80,7 +66,7 @@ fn replica_holds_every_snapshot_and_restores_identically() {
         &NoProgress,
     )
     .unwrap();
-    assert!(files(&inst.data()) == files(&out.path().join("data")));
+    assert!(common::file_contents(&inst.data()) == common::file_contents(&out.path().join("data")));
 
     // Nothing new: nothing copied. A new night: only its new blobs.
     let again = replicate(&source, &target, &NoProgress).unwrap();

@@ -124,3 +124,18 @@ pub fn maildir_message_id(file_name: &str) -> i64 {
         .and_then(|id| id.parse().ok())
         .unwrap_or_else(|| panic!("not an exported maildir name: {file_name}"))
 }
+
+/// Every regular file below `root`, relative path → content, skipping what the reference backup
+/// skips (`tmp/`, `ctl`).
+pub fn file_contents(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    walkdir::WalkDir::new(root)
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e.path().strip_prefix(root).unwrap().display().to_string();
+            (rel, std::fs::read(e.path()).unwrap())
+        })
+        .filter(|(rel, _)| !rel.starts_with("tmp/") && rel != "ctl")
+        .collect()
+}
