@@ -13,15 +13,16 @@ use std::path::Path;
 
 use crate::error::{Error, IoContext, Result};
 use crate::id::BlobId;
+use crate::repo::config::DEFAULT_CHUNK;
 use crate::repo::{BlobKind, Repository};
 
 /// Files up to this size are stored whole (unless they are databases).
-pub const WHOLE_MAX: u64 = 1 << 20;
-/// Fixed chunk size for databases: 16 bbolt pages.
-pub const FIXED_SIZE: usize = 64 << 10;
-pub const CDC_MIN: usize = 64 << 10;
-pub const CDC_AVG: usize = 256 << 10;
-pub const CDC_MAX: usize = 1 << 20;
+pub const WHOLE_MAX: u64 = DEFAULT_CHUNK.whole_max;
+/// Fixed chunk size for databases: one bbolt page.
+pub const FIXED_SIZE: usize = DEFAULT_CHUNK.fixed_size as usize;
+pub const CDC_MIN: usize = DEFAULT_CHUNK.cdc_min as usize;
+pub const CDC_AVG: usize = DEFAULT_CHUNK.cdc_avg as usize;
+pub const CDC_MAX: usize = DEFAULT_CHUNK.cdc_max as usize;
 
 /// How to split a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,7 +52,7 @@ pub struct StoredFile {
     pub bytes_added: u64,
 }
 
-/// The strategy for a file: `.db` files get fixed 64 KiB chunks, small files one blob, others
+/// The strategy for a file: `.db` files get fixed page-sized chunks, small files one blob, others
 /// content-defined chunks.
 pub fn chunking_for(path: &Path, size: u64) -> Chunking {
     if path.extension().is_some_and(|e| e == "db") {

@@ -37,6 +37,9 @@ pub enum Error {
     /// Bad input from the user (arguments, target directory, ...).
     #[error("{0}")]
     Invalid(String),
+    /// Another process holds the repository lock (the message names it and what to do).
+    #[error("{0}")]
+    Locked(String),
     /// The local catalog (a cache) could not be used.
     #[error("{path}: catalog: {what}")]
     Catalog { path: PathBuf, what: String },

@@ -70,6 +70,14 @@ typed_id!(
     /// The id of a snapshot: BLAKE3 of its encoded snapshot file.
     SnapshotId
 );
+typed_id!(
+    /// The id of a pack file: BLAKE3 of all its bytes.
+    PackId
+);
+typed_id!(
+    /// The id of an index file: BLAKE3 of all its bytes.
+    IndexId
+);
 
 /// A string that is not 64 hex digits.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -28,13 +28,14 @@ pub use error::{Error, IoContext, Result};
 pub use export::{
     ExportFlags, ExportFormat, ExportOptions, ExportSummary, export, mboxrd_quote, mboxrd_unquote,
 };
-pub use id::{BlobId, ID_LEN, ParseIdError, SnapshotId};
+pub use id::{BlobId, ID_LEN, IndexId, PackId, ParseIdError, SnapshotId};
 pub use manifest::{AccountManifest, MailboxEntry, ManifestError, MessageEntry, MessageList};
 pub use progress::{Collect, Event, NoProgress, Progress};
 pub use replicate::{ReplicateSummary, SkippedSnapshot, replicate};
 pub use repo::{
-    Backend, BlobInfo, BlobKind, ChunkParams, FailAfter, LocalBackend, PutOutcome, RepoConfig,
-    Repository, SnapshotList,
+    Backend, BlobInfo, BlobKind, ChunkParams, FailAfter, IndexRepair, LinkCounts, LinkKind,
+    LocalBackend, LocalStore, LockMode, LockRecord, MigrateSummary, PackParams, PutOutcome,
+    RepoConfig, Repository, SnapshotList,
 };
 pub use restore::mox::{MoxRestoreSelection, load_list, load_manifest, restore_mox};
 pub use restore::{RestoreOptions, RestoreStats, restore_tree};

@@ -40,10 +40,10 @@ fn init_open_and_refusals() {
     // A config of a newer format version is refused, naming the file.
     let config = root.join("config");
     let mut bytes = std::fs::read(&config).unwrap();
-    bytes[4] = 2;
+    bytes[4] = 3;
     std::fs::write(&config, &bytes).unwrap();
     match Repository::open(&root) {
-        Err(Error::UnsupportedVersion { path, found: 2, .. }) => assert_eq!(path, config),
+        Err(Error::UnsupportedVersion { path, found: 3, .. }) => assert_eq!(path, config),
         other => panic!("expected UnsupportedVersion, got {other:?}"),
     }
 }
@@ -64,7 +64,11 @@ fn blobs_are_stored_once_and_read_back() {
     let z = repo.put_blob(BlobKind::Data, &zeros).unwrap();
     assert!(z.stored_bytes < 1000);
     assert_eq!(repo.get_blob(&z.id).unwrap(), zeros);
+    repo.flush().unwrap();
     assert_eq!(check::object_files(&root), 2);
+    // Both went into one pack, found through one index file.
+    assert_eq!(std::fs::read_dir(root.join("packs")).unwrap().count(), 1);
+    assert_eq!(std::fs::read_dir(root.join("index")).unwrap().count(), 1);
     let missing = BlobId::hash(b"never stored");
     assert!(!repo.has_blob(&missing));
     assert!(matches!(
@@ -83,6 +87,7 @@ fn concurrent_puts_of_the_same_content() {
             s.spawn(move || repo.put_blob(BlobKind::Data, d).unwrap());
         }
     });
+    repo.flush().unwrap();
     assert_eq!(check::object_files(&root), 3);
     for d in &datas {
         assert_eq!(&repo.get_blob(&BlobId::hash(d)).unwrap(), d);
@@ -109,23 +114,8 @@ fn put_file_links_on_the_same_filesystem() {
     // Again: nothing to do.
     assert!(!repo.put_file(&src, id, true, &events).unwrap().added);
 
-    // Restore by hardlink, and by copy.
-    let linked = dir.path().join("restored-link");
-    repo.restore_blob(&id, &linked, true).unwrap();
-    assert_eq!(
-        std::fs::metadata(&linked).unwrap().ino(),
-        std::fs::metadata(&raw).unwrap().ino()
-    );
-    let copied = dir.path().join("restored-copy");
-    repo.restore_blob(&id, &copied, false).unwrap();
-    assert_ne!(
-        std::fs::metadata(&copied).unwrap().ino(),
-        std::fs::metadata(&raw).unwrap().ino()
-    );
-    assert_eq!(
-        std::fs::read(&copied).unwrap(),
-        std::fs::read(&src).unwrap()
-    );
+    // Restores may link the raw object.
+    assert_eq!(repo.raw_object_path(&id), Some(raw));
 }
 
 #[test]
@@ -138,8 +128,9 @@ fn put_file_copies_and_checks_the_given_id() {
     assert!(err.to_string().contains("message"), "{err}");
     let id = BlobId::hash(&std::fs::read(&src).unwrap());
     assert!(repo.put_file(&src, id, false, &NoProgress).unwrap().added);
-    assert!(object_path(&root, &id, false).exists());
+    assert!(!repo.blob_info(&id).unwrap().raw, "copied into a pack");
     assert!(!object_path(&root, &id, true).exists());
+    assert_eq!(repo.get_blob(&id).unwrap(), std::fs::read(&src).unwrap());
 }
 
 #[test]
@@ -187,14 +178,16 @@ fn damaged_objects_are_named_and_other_snapshots_survive() {
     let second = backup_tree(&repo, &src, &TreeBackupOptions::default(), &NoProgress).unwrap();
     drop(repo);
 
-    // Flip a byte of the object only the second snapshot references.
+    // Flip a byte of the blob only the second snapshot references.
     let id = BlobId::hash(&check::bytes(50_000, 99));
-    let obj = object_path(&root, &id, false);
-    corrupt_one_byte(&obj, 10);
-    let repo = Repository::open(&root).unwrap();
+    let mut repo = Repository::open(&root).unwrap();
+    let pack = check::damage_blob(&repo, &id);
     match repo.get_blob(&id) {
-        Err(Error::Corrupt { path, .. }) => assert_eq!(path, obj),
-        other => panic!("expected Corrupt naming the object, got {other:?}"),
+        Err(Error::Corrupt { path, what }) => {
+            assert_eq!(path, pack);
+            assert!(what.contains(&id.to_hex()), "{what}");
+        }
+        other => panic!("expected Corrupt naming the pack and blob, got {other:?}"),
     }
     let snap = repo.load_snapshot(&second.snapshot).unwrap();
     let tree = mailvault::Tree::load(&repo, &snap.tree).unwrap();
@@ -202,20 +195,22 @@ fn damaged_objects_are_named_and_other_snapshots_survive() {
     let err = mailvault::restore_tree(&repo, &tree, out.path(), &Default::default(), &NoProgress)
         .unwrap_err();
     assert!(err.to_string().contains(&id.to_hex()), "{err}");
-    // The first snapshot does not need that object.
+    // The first snapshot does not need that blob.
     check::assert_same(
         &model1,
         &check::model(check::restore(&repo, &first.snapshot).path()),
     );
-
-    // The damaged object was moved aside and forgotten: the blob now reads as missing.
-    assert!(!obj.exists());
-    assert!(
-        obj.with_file_name(format!("{}.damaged", id.to_hex()))
-            .exists()
-    );
-    assert!(matches!(repo.get_blob(&id), Err(Error::MissingBlob { .. })));
+    // Reading changed nothing: the blob is still listed (and still damaged) until a repair.
+    assert!(repo.has_blob(&id));
+    drop(repo);
+    let mut repo = Repository::open_exclusive(&root).unwrap();
+    let report = repo.repair_index(&NoProgress).unwrap();
+    assert_eq!(report.damaged.len(), 2, "{:?}", report.damaged);
+    assert!(report.damaged.iter().any(|d| d.contains(&id.to_hex())));
     assert!(!repo.has_blob(&id));
+    assert!(matches!(repo.get_blob(&id), Err(Error::MissingBlob { .. })));
+    drop(repo);
+    let repo = Repository::open(&root).unwrap();
 
     // A damaged snapshot file is reported with its path; the others still load.
     let snap_path = root.join("snapshots").join(second.snapshot.to_hex());
@@ -236,7 +231,7 @@ fn damaged_objects_are_named_and_other_snapshots_survive() {
         Some(first.snapshot)
     );
     assert_eq!(repo.resolve_snapshot("latest").unwrap(), third.snapshot);
-    assert!(obj.exists());
+    assert!(repo.has_blob(&id));
     let model2 = check::model(&src);
     check::assert_same(
         &model2,
@@ -249,9 +244,11 @@ fn damaged_objects_are_named_and_other_snapshots_survive() {
         &check::model(check::restore(&repo, &second.snapshot).path()),
     );
 
-    // A truncated object is damaged too.
-    let f = std::fs::OpenOptions::new().write(true).open(&obj).unwrap();
-    f.set_len(30).unwrap();
+    // A truncated pack is damaged too, named with the blob.
+    let pack = repo.blob_path(&id);
+    let len = std::fs::metadata(&pack).unwrap().len();
+    let f = std::fs::OpenOptions::new().write(true).open(&pack).unwrap();
+    f.set_len(len - 7).unwrap();
     assert!(matches!(repo.get_blob(&id), Err(Error::Corrupt { .. })));
 }
 

@@ -24,9 +24,9 @@ use crate::snapshot::{AccountRef, Notice, Snapshot, SourceKind};
 use crate::tree::{Entry, Tree, entry_from_metadata};
 use crate::{BlobId, Error, Event, IoContext, Progress, Result, SnapshotId};
 
-/// Database files are split into fixed chunks of this size (a multiple of bbolt's 4 KiB page),
-/// so a night that touches a few pages stores a few chunks.
-pub const DB_CHUNK_SIZE: usize = 64 * 1024;
+/// mox's database page size: databases are split at their page size (read from the meta page),
+/// so a night that touches a few pages stores those pages.
+pub const DB_CHUNK_SIZE: usize = 4096;
 
 /// What to do, beyond the defaults.
 #[derive(Debug, Clone)]
@@ -71,6 +71,7 @@ pub fn backup_mox(
     opts: &MoxBackupOptions,
     progress: &dyn Progress,
 ) -> Result<BackupSummary> {
+    repo.ensure_writable()?;
     let located = Source::locate(source)?;
     // Snapshots of one installation are found by its data directory, however it was named.
     let label = fs::canonicalize(&located.data_dir)
@@ -451,13 +452,7 @@ impl<'a> Run<'a> {
             }
         }
         add(&self.counters.files_total, 1);
-        match store_file(
-            self.repo,
-            &copy,
-            Chunking::Fixed {
-                size: DB_CHUNK_SIZE,
-            },
-        ) {
+        match store_file(self.repo, &copy, db_chunking(self.repo, &copy)) {
             Ok(stored) => {
                 add(&self.counters.files_read, 1);
                 add(&self.counters.bytes_read, stored.bytes_read);
@@ -716,7 +711,7 @@ impl<'a> Run<'a> {
                     &abs,
                     &rel,
                     Some(Chunking::Fixed {
-                        size: DB_CHUNK_SIZE,
+                        size: self.repo.config().chunk.fixed_size as usize,
                     }),
                 );
             }
@@ -1113,6 +1108,9 @@ impl<'a> Run<'a> {
         ] {
             stats.insert(key.to_string(), counter.load(Ordering::Relaxed));
         }
+        let links = self.repo.link_counts();
+        stats.insert("objects_reflinked".to_string(), links.reflinked);
+        stats.insert("objects_hardlinked".to_string(), links.hardlinked);
         // Message files count as files of the snapshot, read or not.
         *stats.get_mut("files_total").expect("set above") += stats["messages_total"];
         stats.insert(
@@ -1142,6 +1140,16 @@ impl<'a> Run<'a> {
             warnings,
         })
     }
+}
+
+/// A bbolt database is split at its own page size (from its meta page; 4 KiB for mox), so a
+/// night stores the pages that changed; the repository's fixed chunk size when the meta page
+/// cannot be read.
+fn db_chunking(repo: &Repository, copy: &Path) -> Chunking {
+    let size = mox::Bolt::open_lazy(copy)
+        .map(|db| db.page_size() as usize)
+        .unwrap_or(repo.config().chunk.fixed_size as usize);
+    Chunking::Fixed { size }
 }
 
 fn pending_from_record(msg: &mox::Message) -> Pending {

@@ -68,6 +68,7 @@ pub fn backup_tree(
     opts: &TreeBackupOptions,
     progress: &dyn Progress,
 ) -> Result<BackupSummary> {
+    repo.ensure_writable()?;
     let started = Instant::now();
     let time_ns = Repository::now_ns();
     let root = std::fs::canonicalize(source).at(source)?;

@@ -21,6 +21,7 @@ mod init;
 mod inspect;
 mod ls;
 pub mod render;
+mod repair;
 mod replicate;
 mod restore;
 mod snapshots;
@@ -77,6 +78,10 @@ pub enum Command {
     Verify(verify::VerifyArgs),
     /// Copy the snapshots another repository (another disk) lacks, snapshots last.
     Replicate(replicate::ReplicateArgs),
+    /// Repair the repository (takes the exclusive lock).
+    Repair(repair::RepairArgs),
+    /// Convert a repository of an older format to the current one (takes the exclusive lock).
+    Migrate(repair::MigrateArgs),
 }
 
 /// The options every subcommand sees.
@@ -102,6 +107,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Diff(args) => diff::run(&global, args),
         Command::Verify(args) => verify::run(&global, args),
         Command::Replicate(args) => replicate::run(&global, args),
+        Command::Repair(args) => repair::run_repair(&global, args),
+        Command::Migrate(args) => repair::run_migrate(&global, args),
     }
 }
 

@@ -1,15 +1,18 @@
 //! Where repository files live. A backend is a dumb store of named files; everything that
 //! knows what the bytes mean sits above it. Names are relative, '/'-separated
-//! (`objects/ab/<hex>`, `snapshots/<hex>`, `config`).
+//! (`packs/<hex>`, `index/<hex>`, `snapshots/<hex>`, `config`).
+//!
+//! [`Backend`] has only what every object store has: list, head, get, get range, create-only
+//! put, delete. A local directory has more: hardlinks and reflinks of source files, publishing
+//! a temp file by rename, replacing a file durably, and one `syncfs` for many files. Those live
+//! in [`LocalStore`], which a backend offers through [`Backend::local`] when it is a directory.
 //!
 //! Durability contract (see docs/format.md, "Write order"):
-//! - [`Backend::put`] and [`Backend::link`] publish atomically (a reader sees nothing or the
-//!   whole file) but not durably: after a crash the name may be missing.
-//! - [`Backend::sync`] makes every earlier `put`/`link` durable.
-//! - [`Backend::put_durable`] is durable when it returns (temp, fsync, rename, fsync dir).
-//!
-//! Names are content addresses, so `put` of an existing name may replace it: the content is the
-//! same by construction, and replacing heals a file damaged by a crash before its sync.
+//! - [`Backend::put_new`] is atomic (a reader sees nothing or the whole file) and durable when
+//!   it returns; it never replaces: an existing name is `AlreadyExists`.
+//! - [`LocalStore::link`] publishes atomically but not durably: [`LocalStore::sync`] makes
+//!   every earlier link durable.
+//! - [`LocalStore::publish`] and [`LocalStore::replace_durable`] are durable when they return.
 
 use std::fmt;
 use std::fs::File;
@@ -18,29 +21,55 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// A store of named files.
+/// A store of named, immutable files: what an object store offers.
 pub trait Backend: Send + Sync + fmt::Debug {
-    /// Publishes `data` at `name` atomically (create or replace), not yet durably.
-    fn put(&self, name: &str, data: &[u8]) -> io::Result<()>;
-    /// Publishes `data` at `name` atomically and durably.
-    fn put_durable(&self, name: &str, data: &[u8]) -> io::Result<()>;
-    /// Publishes the existing file `src` at `name` as a hardlink (atomic, not yet durable).
-    /// Fails (e.g. `CrossesDevices`, `PermissionDenied`) when a hardlink is impossible.
-    fn link(&self, src: &Path, name: &str) -> io::Result<()>;
+    /// The names (not paths) directly inside directory `dir`, sorted; empty when it is missing.
+    fn list(&self, dir: &str) -> io::Result<Vec<String>>;
+    /// The size of `name`, or `None` when it does not exist.
+    fn head(&self, name: &str) -> io::Result<Option<u64>>;
     /// The whole content of `name`.
     fn get(&self, name: &str) -> io::Result<Vec<u8>>;
     /// Up to `len` bytes of `name` from `offset` (fewer at the end of the file).
     fn get_range(&self, name: &str, offset: u64, len: usize) -> io::Result<Vec<u8>>;
-    /// The size of `name`, or `None` when it does not exist.
-    fn size(&self, name: &str) -> io::Result<Option<u64>>;
-    /// The file names (not paths) directly inside directory `dir`; empty when it is missing.
-    fn list(&self, dir: &str) -> io::Result<Vec<String>>;
+    /// Creates `name` with `data`, atomically and durably; `AlreadyExists` when it exists.
+    fn put_new(&self, name: &str, data: &[u8]) -> io::Result<()>;
     /// Removes `name`; missing is not an error.
     fn delete(&self, name: &str) -> io::Result<()>;
-    /// Makes every earlier `put` and `link` durable.
+    /// The local-directory capabilities, when the store is a local directory.
+    fn local(&self) -> Option<&dyn LocalStore> {
+        None
+    }
+}
+
+/// How a source file was published into the repository by [`LocalStore::link`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LinkKind {
+    /// A copy-on-write clone (`FICLONE`): no bytes copied, an inode of its own.
+    Reflink,
+    /// A hardlink: the source's own inode.
+    Hardlink,
+}
+
+/// What a repository in a local directory can do beyond an object store.
+pub trait LocalStore: Send + Sync {
+    /// The repository directory.
+    fn root(&self) -> &Path;
+    /// The directory for temp files (same filesystem as the repository).
+    fn tmp_dir(&self) -> &Path;
+    /// Publishes the immutable file `src` at `name` as a reflink (when `reflink` and the
+    /// filesystem supports it) or a hardlink; replaces a leftover of the same name. Atomic,
+    /// durable after [`LocalStore::sync`]. Fails (e.g. `CrossesDevices`) when neither works.
+    fn link(&self, src: &Path, name: &str, reflink: bool) -> io::Result<LinkKind>;
+    /// Publishes the complete temp file `tmp` (inside [`LocalStore::tmp_dir`]) at `name`:
+    /// fsync, create-only rename, fsync of the directory. `AlreadyExists` when `name` exists
+    /// (the temp file is then left to the caller).
+    fn publish(&self, tmp: &Path, name: &str) -> io::Result<()>;
+    /// Writes `name` (create or replace) atomically and durably: only for the config, which a
+    /// format migration rewrites.
+    fn replace_durable(&self, name: &str, data: &[u8]) -> io::Result<()>;
+    /// Makes every earlier `link` durable (`syncfs`).
     fn sync(&self) -> io::Result<()>;
-    /// The local file behind `name`, when the backend is a local directory (for hardlinks).
-    fn local_path(&self, name: &str) -> Option<PathBuf>;
 }
 
 /// A repository in a local directory. Temp files go to `tmp/` inside it (same filesystem, so
@@ -50,6 +79,22 @@ pub struct LocalBackend {
     root: PathBuf,
     tmp: PathBuf,
     counter: AtomicU64,
+    /// Cleared after the first failed reflink: the filesystem does not support it.
+    reflink_ok: AtomicBool,
+}
+
+/// Mode of every directory the repository creates: the data is private mail.
+pub(crate) const DIR_MODE: u32 = 0o700;
+/// Mode of every file the repository writes (linked source files keep their own).
+pub(crate) const FILE_MODE: u32 = 0o600;
+
+/// Creates `dir` and its missing parents with mode 0700.
+pub(crate) fn create_private_dir(dir: &Path) -> io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(DIR_MODE)
+        .create(dir)
 }
 
 impl LocalBackend {
@@ -58,6 +103,7 @@ impl LocalBackend {
             root: root.to_path_buf(),
             tmp: root.join("tmp"),
             counter: AtomicU64::new(0),
+            reflink_ok: AtomicBool::new(true),
         }
     }
 
@@ -70,112 +116,72 @@ impl LocalBackend {
         self.tmp.join(format!("{what}-{}-{n}", std::process::id()))
     }
 
-    /// Renames `tmp` to `dest`, creating the parent directory when it is missing (a copied
-    /// repository may have lost its empty object directories).
-    fn publish(&self, tmp: tempfile::NamedTempFile, dest: &Path) -> io::Result<()> {
-        match tmp.persist(dest) {
-            Ok(_) => Ok(()),
-            Err(e) if e.error.kind() == io::ErrorKind::NotFound => {
-                if let Some(parent) = dest.parent() {
-                    std::fs::create_dir_all(parent)?;
-                }
-                e.file.persist(dest).map(|_| ()).map_err(|e| e.error)
-            }
-            Err(e) => Err(e.error),
-        }
-    }
-
-    fn write_temp(&self, data: &[u8], durable: bool) -> io::Result<tempfile::NamedTempFile> {
-        let builder = || {
-            tempfile::Builder::new()
-                .prefix("put-")
-                .tempfile_in(&self.tmp)
-        };
-        let mut tmp = match builder() {
+    fn write_temp(&self, data: &[u8]) -> io::Result<PathBuf> {
+        let path = self.temp_name("put");
+        let mut f = match create_private_file(&path) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                std::fs::create_dir_all(&self.tmp)?;
-                builder()?
+                create_private_dir(&self.tmp)?;
+                create_private_file(&path)?
             }
             other => other?,
         };
-        tmp.write_all(data)?;
-        if durable {
-            tmp.as_file().sync_all()?;
+        let res = f.write_all(data).and_then(|_| f.sync_all());
+        if res.is_err() {
+            let _ = std::fs::remove_file(&path);
         }
-        Ok(tmp)
+        res.map(|_| path)
+    }
+
+    /// Renames `from` over `to` (replacing), creating `to`'s directory when it is missing.
+    fn rename_into(from: &Path, to: &Path) -> io::Result<()> {
+        match std::fs::rename(from, to) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound && from.exists() => {
+                if let Some(parent) = to.parent() {
+                    create_private_dir(parent)?;
+                }
+                std::fs::rename(from, to)
+            }
+            other => other,
+        }
+    }
+
+    /// Hardlinks `from` at `to` (create-only), creating `to`'s directory when it is missing.
+    fn link_new(from: &Path, to: &Path) -> io::Result<()> {
+        match std::fs::hard_link(from, to) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound && from.exists() => {
+                if let Some(parent) = to.parent() {
+                    create_private_dir(parent)?;
+                }
+                std::fs::hard_link(from, to)
+            }
+            other => other,
+        }
+    }
+
+    fn reflink_into(&self, src: &Path, tmp: &Path) -> io::Result<()> {
+        let from = File::open(src)?;
+        let to = create_private_file(tmp)?;
+        // The clone is an inode of the repository's own: it stays 0600.
+        rustix::fs::ioctl_ficlone(&to, &from).map_err(io::Error::from)
     }
 }
 
+/// Creates a new file with mode 0600 (never wider, whatever the umask).
+pub(crate) fn create_private_file(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .read(true)
+        .create_new(true)
+        .mode(FILE_MODE)
+        .open(path)
+}
+
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
 impl Backend for LocalBackend {
-    fn put(&self, name: &str, data: &[u8]) -> io::Result<()> {
-        let tmp = self.write_temp(data, false)?;
-        self.publish(tmp, &self.path(name))
-    }
-
-    fn put_durable(&self, name: &str, data: &[u8]) -> io::Result<()> {
-        let dest = self.path(name);
-        let tmp = self.write_temp(data, true)?;
-        self.publish(tmp, &dest)?;
-        let dir = dest.parent().unwrap_or(&self.root);
-        File::open(dir)?.sync_all()
-    }
-
-    fn link(&self, src: &Path, name: &str) -> io::Result<()> {
-        // A new name: link(2) publishes it atomically with the whole file, no temp needed.
-        // An existing one is replaced through a temp link, as `put` replaces.
-        let dest = self.path(name);
-        match std::fs::hard_link(src, &dest) {
-            Ok(()) => return Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound && src.exists() => {}
-            Err(e) => return Err(e),
-        }
-        let tmp = self.temp_name("link");
-        if let Err(e) = std::fs::hard_link(src, &tmp) {
-            if e.kind() != io::ErrorKind::NotFound || !src.exists() {
-                return Err(e);
-            }
-            std::fs::create_dir_all(&self.tmp)?;
-            std::fs::hard_link(src, &tmp)?;
-        }
-        let mut res = std::fs::rename(&tmp, &dest);
-        if matches!(&res, Err(e) if e.kind() == io::ErrorKind::NotFound)
-            && let Some(parent) = dest.parent()
-        {
-            std::fs::create_dir_all(parent)?;
-            res = std::fs::rename(&tmp, &dest);
-        }
-        // rename(2) does nothing when both names are links to the same inode: drop the temp.
-        match std::fs::remove_file(&tmp) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) if res.is_ok() => return Err(e),
-            Err(_) => {}
-        }
-        res
-    }
-
-    fn get(&self, name: &str) -> io::Result<Vec<u8>> {
-        std::fs::read(self.path(name))
-    }
-
-    fn get_range(&self, name: &str, offset: u64, len: usize) -> io::Result<Vec<u8>> {
-        use std::io::{Read, Seek, SeekFrom};
-        let mut f = File::open(self.path(name))?;
-        f.seek(SeekFrom::Start(offset))?;
-        let mut out = Vec::with_capacity(len);
-        f.take(len as u64).read_to_end(&mut out)?;
-        Ok(out)
-    }
-
-    fn size(&self, name: &str) -> io::Result<Option<u64>> {
-        match std::fs::metadata(self.path(name)) {
-            Ok(m) => Ok(Some(m.len())),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
-
     fn list(&self, dir: &str) -> io::Result<Vec<String>> {
         let rd = match std::fs::read_dir(self.path(dir)) {
             Ok(rd) => rd,
@@ -193,6 +199,45 @@ impl Backend for LocalBackend {
         Ok(out)
     }
 
+    fn head(&self, name: &str) -> io::Result<Option<u64>> {
+        match std::fs::symlink_metadata(self.path(name)) {
+            Ok(m) => Ok(Some(m.len())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn get(&self, name: &str) -> io::Result<Vec<u8>> {
+        std::fs::read(self.path(name))
+    }
+
+    fn get_range(&self, name: &str, offset: u64, len: usize) -> io::Result<Vec<u8>> {
+        use std::os::unix::fs::FileExt;
+        let f = File::open(self.path(name))?;
+        // Never more than the file holds: `len` may come from a damaged index.
+        let size = f.metadata()?.len();
+        let len = len.min(size.saturating_sub(offset) as usize);
+        let mut out = vec![0u8; len];
+        let mut done = 0;
+        while done < len {
+            match f.read_at(&mut out[done..], offset + done as u64) {
+                Ok(0) => break,
+                Ok(n) => done += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        out.truncate(done);
+        Ok(out)
+    }
+
+    fn put_new(&self, name: &str, data: &[u8]) -> io::Result<()> {
+        let tmp = self.write_temp(data)?;
+        let res = self.publish(&tmp, name);
+        let _ = std::fs::remove_file(&tmp);
+        res
+    }
+
     fn delete(&self, name: &str) -> io::Result<()> {
         match std::fs::remove_file(self.path(name)) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
@@ -200,22 +245,105 @@ impl Backend for LocalBackend {
         }
     }
 
+    fn local(&self) -> Option<&dyn LocalStore> {
+        Some(self)
+    }
+}
+
+impl LocalStore for LocalBackend {
+    fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn tmp_dir(&self) -> &Path {
+        &self.tmp
+    }
+
+    fn link(&self, src: &Path, name: &str, reflink: bool) -> io::Result<LinkKind> {
+        let dest = self.path(name);
+        if reflink && self.reflink_ok.load(Ordering::Relaxed) {
+            let tmp = self.temp_name("reflink");
+            match self.reflink_into(src, &tmp) {
+                Ok(()) => {
+                    let res = Self::rename_into(&tmp, &dest);
+                    if res.is_err() {
+                        let _ = std::fs::remove_file(&tmp);
+                    }
+                    return res.map(|_| LinkKind::Reflink);
+                }
+                Err(e) => {
+                    let _ = std::fs::remove_file(&tmp);
+                    let unsupported = matches!(
+                        e.raw_os_error(),
+                        Some(libc_errno::EOPNOTSUPP)
+                            | Some(libc_errno::EINVAL)
+                            | Some(libc_errno::EXDEV)
+                            | Some(libc_errno::ENOTTY)
+                            | Some(libc_errno::EPERM)
+                    );
+                    if !unsupported {
+                        return Err(e);
+                    }
+                    self.reflink_ok.store(false, Ordering::Relaxed);
+                }
+            }
+        }
+        // A new name: link(2) publishes it atomically with the whole file, no temp needed.
+        // An existing one (a leftover, possibly torn) is replaced through a temp link.
+        match Self::link_new(src, &dest) {
+            Ok(()) => return Ok(LinkKind::Hardlink),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+        let tmp = self.temp_name("link");
+        Self::link_new(src, &tmp)?;
+        let res = Self::rename_into(&tmp, &dest);
+        // rename(2) does nothing when both names are links to the same inode: drop the temp.
+        let _ = std::fs::remove_file(&tmp);
+        res.map(|_| LinkKind::Hardlink)
+    }
+
+    fn publish(&self, tmp: &Path, name: &str) -> io::Result<()> {
+        let dest = self.path(name);
+        File::open(tmp)?.sync_all()?;
+        Self::link_new(tmp, &dest)?;
+        std::fs::remove_file(tmp)?;
+        sync_dir(dest.parent().unwrap_or(&self.root))
+    }
+
+    fn replace_durable(&self, name: &str, data: &[u8]) -> io::Result<()> {
+        let dest = self.path(name);
+        let tmp = self.write_temp(data)?;
+        let res = Self::rename_into(&tmp, &dest);
+        if res.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        res?;
+        sync_dir(dest.parent().unwrap_or(&self.root))
+    }
+
     fn sync(&self) -> io::Result<()> {
         let dir = File::open(&self.root)?;
         rustix::fs::syncfs(&dir).map_err(io::Error::from)
     }
-
-    fn local_path(&self, name: &str) -> Option<PathBuf> {
-        Some(self.path(name))
-    }
 }
 
-/// Fault injection: lets the first `budget` mutating operations (put, put_durable, link, delete,
-/// sync) through, then fails every later one, as a process killed at that point would stop.
-/// Reads always pass. Used by the crash-consistency tests.
+/// The errno values that mean "this filesystem cannot reflink here".
+mod libc_errno {
+    pub const EPERM: i32 = 1;
+    pub const EXDEV: i32 = 18;
+    pub const EINVAL: i32 = 22;
+    pub const ENOTTY: i32 = 25;
+    pub const EOPNOTSUPP: i32 = 95;
+}
+
+/// Fault injection: lets the first `budget` mutating operations (put_new, link, publish,
+/// replace, delete, sync) through, then fails every later one, as a process killed at that
+/// point would stop. Reads always pass. Used by the crash-consistency tests, which also ask it
+/// what a power loss could take away ([`FailAfter::unsynced`]).
 #[derive(Debug)]
 pub struct FailAfter {
-    inner: Arc<dyn Backend>,
+    inner: Arc<LocalBackend>,
     remaining: AtomicI64,
     tripped: AtomicBool,
     used: AtomicU64,
@@ -223,7 +351,7 @@ pub struct FailAfter {
 }
 
 impl FailAfter {
-    pub fn new(inner: Arc<dyn Backend>, budget: u64) -> FailAfter {
+    pub fn new(inner: Arc<LocalBackend>, budget: u64) -> FailAfter {
         FailAfter {
             inner,
             remaining: AtomicI64::new(budget as i64),
@@ -238,8 +366,8 @@ impl FailAfter {
         self.used.load(Ordering::SeqCst)
     }
 
-    /// Names published by `put`/`link` since the last successful `sync`: what a power loss
-    /// may take away.
+    /// Names published by `link` since the last successful `sync`: what a power loss may take
+    /// away or leave torn.
     pub fn unsynced(&self) -> Vec<String> {
         self.unsynced.lock().expect("poisoned").clone()
     }
@@ -267,21 +395,11 @@ impl FailAfter {
 }
 
 impl Backend for FailAfter {
-    fn put(&self, name: &str, data: &[u8]) -> io::Result<()> {
-        self.spend()?;
-        self.inner.put(name, data)?;
-        self.published(name);
-        Ok(())
+    fn list(&self, dir: &str) -> io::Result<Vec<String>> {
+        self.inner.list(dir)
     }
-    fn put_durable(&self, name: &str, data: &[u8]) -> io::Result<()> {
-        self.spend()?;
-        self.inner.put_durable(name, data)
-    }
-    fn link(&self, src: &Path, name: &str) -> io::Result<()> {
-        self.spend()?;
-        self.inner.link(src, name)?;
-        self.published(name);
-        Ok(())
+    fn head(&self, name: &str) -> io::Result<Option<u64>> {
+        self.inner.head(name)
     }
     fn get(&self, name: &str) -> io::Result<Vec<u8>> {
         self.inner.get(name)
@@ -289,23 +407,44 @@ impl Backend for FailAfter {
     fn get_range(&self, name: &str, offset: u64, len: usize) -> io::Result<Vec<u8>> {
         self.inner.get_range(name, offset, len)
     }
-    fn size(&self, name: &str) -> io::Result<Option<u64>> {
-        self.inner.size(name)
-    }
-    fn list(&self, dir: &str) -> io::Result<Vec<String>> {
-        self.inner.list(dir)
+    fn put_new(&self, name: &str, data: &[u8]) -> io::Result<()> {
+        self.spend()?;
+        self.inner.put_new(name, data)
     }
     fn delete(&self, name: &str) -> io::Result<()> {
         self.spend()?;
         self.inner.delete(name)
+    }
+    fn local(&self) -> Option<&dyn LocalStore> {
+        Some(self)
+    }
+}
+
+impl LocalStore for FailAfter {
+    fn root(&self) -> &Path {
+        self.inner.root()
+    }
+    fn tmp_dir(&self) -> &Path {
+        self.inner.tmp_dir()
+    }
+    fn link(&self, src: &Path, name: &str, reflink: bool) -> io::Result<LinkKind> {
+        self.spend()?;
+        let kind = self.inner.link(src, name, reflink)?;
+        self.published(name);
+        Ok(kind)
+    }
+    fn publish(&self, tmp: &Path, name: &str) -> io::Result<()> {
+        self.spend()?;
+        self.inner.publish(tmp, name)
+    }
+    fn replace_durable(&self, name: &str, data: &[u8]) -> io::Result<()> {
+        self.spend()?;
+        self.inner.replace_durable(name, data)
     }
     fn sync(&self) -> io::Result<()> {
         self.spend()?;
         self.inner.sync()?;
         self.unsynced.lock().expect("poisoned").clear();
         Ok(())
-    }
-    fn local_path(&self, name: &str) -> Option<PathBuf> {
-        self.inner.local_path(name)
     }
 }

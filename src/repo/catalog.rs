@@ -1,10 +1,11 @@
-//! The local catalog (`REPO/catalog.redb`): a cache of which blobs exist (kind, form, stored
-//! size) and which snapshots it has seen. Everything in it can be rebuilt from the repository
-//! files; the repository does that when the file is missing, unreadable, of another version, or
-//! stale (its snapshot set differs from `snapshots/`).
+//! The local catalog (`REPO/catalog.redb`): a cache of the repository index (where every blob
+//! lives: pack and offset, or a loose object) and of which index files it has absorbed.
+//! Everything in it can be rebuilt from the index files; the repository does that when the
+//! file is missing, unreadable or of another version, loads index files it has not seen, and
+//! rebuilds when one it absorbed is gone.
 //!
-//! Invariant: a blob is recorded only after it is durable (after a `sync` of the backend), so
-//! "the catalog says present" always means "the object survives a crash".
+//! Invariant: a blob is recorded only after an index file listing it is durable, so "the
+//! catalog says present" always means "a committed index says so".
 
 use std::collections::BTreeSet;
 use std::panic::AssertUnwindSafe;
@@ -13,26 +14,86 @@ use std::path::{Path, PathBuf};
 use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 
 use crate::error::{Error, Result};
-use crate::id::{BlobId, SnapshotId};
+use crate::id::{BlobId, IndexId, PackId};
 use crate::repo::object::BlobKind;
 
 /// Bumped when the tables change; an older or newer catalog is simply rebuilt.
-pub const CATALOG_VERSION: u64 = 1;
+pub const CATALOG_VERSION: u64 = 2;
 
-/// blob id → (kind, form: 0 framed / 1 raw, stored bytes)
-const BLOBS: TableDefinition<[u8; 32], (u8, u8, u64)> = TableDefinition::new("blobs");
-/// snapshot id → snapshot time (ns since the epoch)
-const SNAPSHOTS: TableDefinition<[u8; 32], i64> = TableDefinition::new("snapshots");
+/// blob id → (kind, form: 0 packed / 1 raw loose / 2 framed loose (format 1), pack id,
+/// offset, entry length or file size, raw length)
+const BLOBS: TableDefinition<[u8; 32], (u8, u8, [u8; 32], u64, u64, u64)> =
+    TableDefinition::new("blobs");
+/// index file id → 0 (absorbed)
+const INDEXES: TableDefinition<[u8; 32], u64> = TableDefinition::new("indexes");
 /// "version" → CATALOG_VERSION
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 
-/// What the catalog knows about one blob.
+/// What the repository knows about one stored blob.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BlobInfo {
     pub kind: BlobKind,
-    /// A raw object (`.r`, no header).
+    /// A raw object (`objects/ab/<hex>.r`, no header: a linked file).
     pub raw: bool,
+    /// Bytes it takes in the repository (its pack entry, or the file).
     pub stored_len: u64,
+}
+
+/// Where a blob lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Place {
+    /// An entry of a pack.
+    Packed { pack: PackId, offset: u64 },
+    /// A raw object `objects/ab/<hex>.r`.
+    Raw,
+    /// A framed object `objects/ab/<hex>` of repository format 1.
+    Framed,
+}
+
+/// A blob's place, kind and lengths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Location {
+    pub kind: BlobKind,
+    pub place: Place,
+    /// Entry length (packed) or file size (loose).
+    pub len: u64,
+}
+
+impl Location {
+    pub(crate) fn info(&self) -> BlobInfo {
+        BlobInfo {
+            kind: self.kind,
+            raw: self.place == Place::Raw,
+            stored_len: self.len,
+        }
+    }
+
+    fn to_row(self) -> (u8, u8, [u8; 32], u64, u64, u64) {
+        let (form, pack, offset) = match self.place {
+            Place::Packed { pack, offset } => (0, pack.0, offset),
+            Place::Raw => (1, [0; 32], 0),
+            Place::Framed => (2, [0; 32], 0),
+        };
+        (self.kind.to_u8(), form, pack, offset, self.len, 0)
+    }
+
+    fn from_row(row: (u8, u8, [u8; 32], u64, u64, u64)) -> Option<Location> {
+        let (kind, form, pack, offset, len, _) = row;
+        let place = match form {
+            0 => Place::Packed {
+                pack: PackId(pack),
+                offset,
+            },
+            1 => Place::Raw,
+            2 => Place::Framed,
+            _ => return None,
+        };
+        Some(Location {
+            kind: BlobKind::from_u8(kind)?,
+            place,
+            len,
+        })
+    }
 }
 
 #[derive(Debug)]
@@ -124,10 +185,10 @@ impl Catalog {
             .map(|v| v.value()))
     }
 
-    /// The snapshot ids the catalog was last brought up to date with.
-    pub(crate) fn snapshot_ids(&self) -> Result<BTreeSet<SnapshotId>> {
+    /// The index files the catalog has absorbed.
+    pub(crate) fn index_ids(&self) -> Result<BTreeSet<IndexId>> {
         let tx = self.db.begin_read().map_err(|e| err(&self.path, e))?;
-        let table = match tx.open_table(SNAPSHOTS) {
+        let table = match tx.open_table(INDEXES) {
             Ok(t) => t,
             Err(redb::TableError::TableDoesNotExist(_)) => return Ok(BTreeSet::new()),
             Err(e) => return Err(err(&self.path, e)),
@@ -135,55 +196,32 @@ impl Catalog {
         let mut out = BTreeSet::new();
         for item in table.iter().map_err(|e| err(&self.path, e))? {
             let (k, _) = item.map_err(|e| err(&self.path, e))?;
-            out.insert(SnapshotId(k.value()));
+            out.insert(IndexId(k.value()));
         }
         Ok(out)
     }
 
-    /// What the catalog knows about a blob; errors read as "unknown" (the caller then checks
-    /// the files).
-    pub(crate) fn get(&self, id: &BlobId) -> Option<BlobInfo> {
+    /// Where a blob lives; errors read as "unknown".
+    pub(crate) fn get(&self, id: &BlobId) -> Option<Location> {
         let tx = self.db.begin_read().ok()?;
         let table = tx.open_table(BLOBS).ok()?;
         let v = table.get(id.0).ok()??;
-        let (kind, form, stored_len) = v.value();
-        Some(BlobInfo {
-            kind: BlobKind::from_u8(kind).unwrap_or(BlobKind::Data),
-            raw: form == 1,
-            stored_len,
-        })
+        Location::from_row(v.value())
     }
 
-    /// Records durable blobs and seen snapshots in one transaction.
-    pub(crate) fn record(
-        &self,
-        blobs: &[(BlobId, BlobInfo)],
-        snapshots: &[(SnapshotId, i64)],
-    ) -> Result<()> {
+    /// Records blobs of durable index files, and those files, in one transaction.
+    pub(crate) fn record(&self, blobs: &[(BlobId, Location)], indexes: &[IndexId]) -> Result<()> {
         let tx = self.db.begin_write().map_err(|e| err(&self.path, e))?;
         {
             let mut t = tx.open_table(BLOBS).map_err(|e| err(&self.path, e))?;
-            for (id, info) in blobs {
-                t.insert(
-                    id.0,
-                    (info.kind.to_u8(), u8::from(info.raw), info.stored_len),
-                )
-                .map_err(|e| err(&self.path, e))?;
+            for (id, loc) in blobs {
+                t.insert(id.0, loc.to_row())
+                    .map_err(|e| err(&self.path, e))?;
             }
-            let mut s = tx.open_table(SNAPSHOTS).map_err(|e| err(&self.path, e))?;
-            for (id, time) in snapshots {
-                s.insert(id.0, *time).map_err(|e| err(&self.path, e))?;
+            let mut s = tx.open_table(INDEXES).map_err(|e| err(&self.path, e))?;
+            for id in indexes {
+                s.insert(id.0, 0).map_err(|e| err(&self.path, e))?;
             }
-        }
-        tx.commit().map_err(|e| err(&self.path, e))
-    }
-
-    /// Forgets a blob (found damaged): the next put of its content stores it again.
-    pub(crate) fn forget(&self, id: &BlobId) -> Result<()> {
-        let tx = self.db.begin_write().map_err(|e| err(&self.path, e))?;
-        {
-            let mut t = tx.open_table(BLOBS).map_err(|e| err(&self.path, e))?;
-            t.remove(id.0).map_err(|e| err(&self.path, e))?;
         }
         tx.commit().map_err(|e| err(&self.path, e))
     }
@@ -191,12 +229,12 @@ impl Catalog {
     /// Replaces the whole content (a rebuild).
     pub(crate) fn replace_all(
         &self,
-        blobs: &[(BlobId, BlobInfo)],
-        snapshots: &[(SnapshotId, i64)],
+        blobs: &[(BlobId, Location)],
+        indexes: &[IndexId],
     ) -> Result<()> {
         let tx = self.db.begin_write().map_err(|e| err(&self.path, e))?;
         tx.delete_table(BLOBS).map_err(|e| err(&self.path, e))?;
-        tx.delete_table(SNAPSHOTS).map_err(|e| err(&self.path, e))?;
+        tx.delete_table(INDEXES).map_err(|e| err(&self.path, e))?;
         tx.delete_table(META).map_err(|e| err(&self.path, e))?;
         {
             let mut m = tx.open_table(META).map_err(|e| err(&self.path, e))?;
@@ -204,7 +242,7 @@ impl Catalog {
                 .map_err(|e| err(&self.path, e))?;
         }
         tx.commit().map_err(|e| err(&self.path, e))?;
-        self.record(blobs, snapshots)
+        self.record(blobs, indexes)
     }
 
     /// The number of blobs recorded.

@@ -3,21 +3,39 @@
 //! ```text
 //! offset size  field
 //! 0      4     magic "MVRP"
-//! 4      4     format version, u32 LE (1)
-//! 8      ...   postcard(RepoConfig)
+//! 4      4     format version, u32 LE (2; 1 is still read)
+//! 8      ...   postcard(RepoConfig) (version 1: without `pack`)
 //! ```
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::chunk;
 use crate::error::{Error, Result};
 
 /// The magic at the start of the config file.
 pub const CONFIG_MAGIC: [u8; 4] = *b"MVRP";
-/// The repository format version this build writes and reads.
-pub const REPO_VERSION: u32 = 1;
+/// The repository format version this build writes.
+pub const REPO_VERSION: u32 = 2;
+/// The oldest repository format version this build reads.
+pub const REPO_VERSION_MIN: u32 = 1;
+
+/// Chunking of new repositories: whole files up to 1 MiB, databases split at the bbolt page
+/// size (4 KiB), content-defined chunks of 64 KiB / 256 KiB / 1 MiB otherwise.
+pub const DEFAULT_CHUNK: ChunkParams = ChunkParams {
+    whole_max: 1 << 20,
+    fixed_size: 4096,
+    cdc_min: 64 << 10,
+    cdc_avg: 256 << 10,
+    cdc_max: 1 << 20,
+};
+
+/// Packs of new repositories: 32 MiB of data, 4 MiB of metadata, at most 100,000 blobs.
+pub const DEFAULT_PACK: PackParams = PackParams {
+    data_size: 32 << 20,
+    meta_size: 4 << 20,
+    max_blobs: 100_000,
+};
 
 /// The chunking parameters the repository was created with (recorded for future writers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,13 +51,24 @@ pub struct ChunkParams {
 
 impl Default for ChunkParams {
     fn default() -> Self {
-        ChunkParams {
-            whole_max: chunk::WHOLE_MAX,
-            fixed_size: chunk::FIXED_SIZE as u32,
-            cdc_min: chunk::CDC_MIN as u32,
-            cdc_avg: chunk::CDC_AVG as u32,
-            cdc_max: chunk::CDC_MAX as u32,
-        }
+        DEFAULT_CHUNK
+    }
+}
+
+/// When a pack is closed: on size (data or metadata), on blob count, or at the end of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackParams {
+    /// Target size of a data pack, bytes.
+    pub data_size: u64,
+    /// Target size of a metadata pack (trees, manifests, message lists), bytes.
+    pub meta_size: u64,
+    /// Most blobs in one pack.
+    pub max_blobs: u32,
+}
+
+impl Default for PackParams {
+    fn default() -> Self {
+        DEFAULT_PACK
     }
 }
 
@@ -51,6 +80,16 @@ pub struct RepoConfig {
     /// A random id naming this repository (replication targets record it).
     pub id: [u8; 32],
     pub chunk: ChunkParams,
+    /// Pack sizes (format 2; a format 1 config reads as the defaults).
+    pub pack: PackParams,
+}
+
+/// The config of repository format 1, as it was written.
+#[derive(Deserialize)]
+struct RepoConfigV1 {
+    version: u32,
+    id: [u8; 32],
+    chunk: ChunkParams,
 }
 
 impl RepoConfig {
@@ -74,14 +113,27 @@ impl RepoConfig {
             version: REPO_VERSION,
             id: *h.finalize().as_bytes(),
             chunk: ChunkParams::default(),
+            pack: PackParams::default(),
         }
     }
 
+    /// Whether the repository is of an older format that this build reads but does not write
+    /// (`mailvault migrate` converts it).
+    pub fn is_legacy(&self) -> bool {
+        self.version < REPO_VERSION
+    }
+
+    /// The bytes of the config file, in the format of `self.version`.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(64);
         out.extend_from_slice(&CONFIG_MAGIC);
-        out.extend_from_slice(&REPO_VERSION.to_le_bytes());
-        out.extend_from_slice(&postcard::to_stdvec(self).expect("config encodes"));
+        out.extend_from_slice(&self.version.to_le_bytes());
+        if self.version == 1 {
+            let v1 = (self.version, self.id, self.chunk);
+            out.extend_from_slice(&postcard::to_stdvec(&v1).expect("config encodes"));
+        } else {
+            out.extend_from_slice(&postcard::to_stdvec(self).expect("config encodes"));
+        }
         out
     }
 
@@ -91,15 +143,25 @@ impl RepoConfig {
             return Err(Error::corrupt(path, "not a mailvault repository config"));
         }
         let version = u32::from_le_bytes(bytes[4..8].try_into().expect("4 bytes"));
-        if version != REPO_VERSION {
+        if !(REPO_VERSION_MIN..=REPO_VERSION).contains(&version) {
             return Err(Error::UnsupportedVersion {
                 path: path.to_path_buf(),
                 found: version,
                 supported: REPO_VERSION,
             });
         }
-        let config: RepoConfig = postcard::from_bytes(&bytes[8..])
-            .map_err(|e| Error::corrupt(path, format!("config: {e}")))?;
+        let bad = |e: postcard::Error| Error::corrupt(path, format!("config: {e}"));
+        let config: RepoConfig = if version == 1 {
+            let v1: RepoConfigV1 = postcard::from_bytes(&bytes[8..]).map_err(bad)?;
+            RepoConfig {
+                version: v1.version,
+                id: v1.id,
+                chunk: v1.chunk,
+                pack: PackParams::default(),
+            }
+        } else {
+            postcard::from_bytes(&bytes[8..]).map_err(bad)?
+        };
         if config.version != version {
             return Err(Error::corrupt(path, "config version fields disagree"));
         }
@@ -117,11 +179,18 @@ mod tests {
         let bytes = c.encode();
         assert_eq!(RepoConfig::decode(&bytes, Path::new("config")).unwrap(), c);
         let mut newer = bytes.clone();
-        newer[4] = 2;
+        newer[4] = 3;
         assert!(matches!(
             RepoConfig::decode(&newer, Path::new("config")),
-            Err(Error::UnsupportedVersion { found: 2, .. })
+            Err(Error::UnsupportedVersion { found: 3, .. })
         ));
+        let v1 = RepoConfig {
+            version: 1,
+            ..c.clone()
+        };
+        let back = RepoConfig::decode(&v1.encode(), Path::new("config")).unwrap();
+        assert_eq!(back, v1);
+        assert!(back.is_legacy());
         assert!(matches!(
             RepoConfig::decode(b"garbage!", Path::new("config")),
             Err(Error::Corrupt { .. })

@@ -1,42 +1,56 @@
-//! The content-addressed repository: blobs named by their BLAKE3 hash, snapshots as the single
-//! commit point, and a rebuildable local catalog.
+//! The content-addressed repository: blobs named by their BLAKE3 hash, stored in packs (or, for
+//! linked message files, as raw objects), found through append-only index files, with
+//! snapshots as the single commit point, a repository lock, and a rebuildable local catalog.
 //!
 //! Layout (bytes in docs/format.md):
 //! ```text
 //! REPO/config               repository config (magic, version, postcard)
-//! REPO/objects/ab/<hex>     framed object (header + payload, zstd when it shrinks)
-//! REPO/objects/ab/<hex>.r   raw object: exactly the blob bytes (often a hardlink)
+//! REPO/packs/<hex>          pack of framed blobs; <hex> = BLAKE3 of the pack
+//! REPO/index/<hex>          index file: blob -> pack, offset, length; raw objects
+//! REPO/objects/ab/<hex>.r   raw object: exactly the blob bytes (a reflink or hardlink)
+//! REPO/objects/ab/<hex>     framed object of repository format 1 (read only)
 //! REPO/snapshots/<hex>      snapshot file; <hex> = BLAKE3 of the file
-//! REPO/catalog.redb         cache, rebuildable
-//! REPO/tmp/                 temp files for atomic publish
+//! REPO/lock, REPO/locks/    the repository lock and who holds it
+//! REPO/catalog.redb         cache of the index, rebuildable
+//! REPO/tmp/                 temp files (open packs, staging)
 //! ```
 
 mod backend;
 mod catalog;
 pub(crate) mod config;
+pub(crate) mod index;
+mod lock;
 pub(crate) mod object;
+pub(crate) mod pack;
+mod packer;
+mod repair;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 
-pub use backend::{Backend, FailAfter, LocalBackend};
+pub use backend::{Backend, FailAfter, LinkKind, LocalBackend, LocalStore};
 pub use catalog::BlobInfo;
-use catalog::{Catalog, Opened};
-pub use config::{ChunkParams, RepoConfig};
+use catalog::{Catalog, Location, Opened, Place};
+pub use config::{ChunkParams, PackParams, RepoConfig};
+use index::IndexFile;
+use lock::RepoLock;
+pub use lock::{LockMode, LockRecord};
 pub use object::BlobKind;
+use packer::{Packer, Unindexed};
+pub use repair::{IndexRepair, MigrateSummary};
 
 use crate::error::{Error, IoContext, Result};
-use crate::id::{BlobId, SnapshotId};
+use crate::id::{BlobId, IndexId, SnapshotId};
 use crate::progress::{Event, Progress};
 use crate::snapshot::Snapshot;
 
 /// Name of the catalog file inside the repository.
 pub const CATALOG_FILE: &str = "catalog.redb";
-/// Written-but-unrecorded blobs held in memory before a sync + catalog flush.
-const FLUSH_AT: usize = 200_000;
+/// Blobs written but not yet listed by an index file before one is written mid-run.
+const FLUSH_AT: usize = 100_000;
 
 /// Snapshots with their ids, oldest first.
 pub type SnapshotList = Vec<(SnapshotId, Snapshot)>;
@@ -51,6 +65,18 @@ pub struct PutOutcome {
     pub stored_bytes: u64,
 }
 
+/// How many message files were linked into the repository, and how.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct LinkCounts {
+    /// Copy-on-write clones: no bytes copied, an inode of their own.
+    pub reflinked: u64,
+    /// Hardlinks: the mail server's own inode (an in-place write reaches the backup).
+    pub hardlinked: u64,
+}
+
+/// The blobs the index lists, when the catalog is held by another process.
+type MemoryIndex = RwLock<HashMap<BlobId, Location>>;
+
 /// A repository opened for reading and writing. `Send + Sync`: the `put_*` methods may be called
 /// concurrently.
 #[derive(Debug)]
@@ -60,13 +86,22 @@ pub struct Repository {
     backend: Arc<dyn Backend>,
     config: RepoConfig,
     catalog: Option<Catalog>,
-    /// Blobs written by this process and not yet recorded in the catalog (not yet durable).
-    pending: Mutex<HashMap<BlobId, BlobInfo>>,
-    /// Set after the first failed hardlink: later files are copied without trying again.
+    /// The index in memory, used when the catalog cannot be (another process holds it).
+    memory: Option<MemoryIndex>,
+    packer: Packer,
+    /// One index file at a time.
+    flushing: Mutex<()>,
+    /// Index files that could not be read (named by `check`/`verify`; `repair index` fixes).
+    index_problems: Vec<Error>,
+    /// Set after the first failed link: later files are copied without trying again.
     link_failed: AtomicBool,
+    reflinked: AtomicU64,
+    hardlinked: AtomicU64,
+    lock_mode: LockMode,
+    _lock: RepoLock,
 }
 
-/// `objects/ab/<hex>` for framed, `objects/ab/<hex>.r` for raw objects.
+/// `objects/ab/<hex>` for framed (format 1), `objects/ab/<hex>.r` for raw objects.
 fn object_name(id: &BlobId, raw: bool) -> String {
     let hex = id.to_hex();
     let suffix = if raw { ".r" } else { "" };
@@ -77,12 +112,19 @@ fn snapshot_name(id: &SnapshotId) -> String {
     format!("snapshots/{}", id.to_hex())
 }
 
-fn now_ns() -> i64 {
+fn index_name(id: &IndexId) -> String {
+    format!("index/{}", id.to_hex())
+}
+
+pub(crate) fn now_ns() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos() as i64)
         .unwrap_or(0)
 }
+
+/// The directories of a new repository.
+const DIRS: [&str; 6] = ["snapshots", "tmp", "objects", "packs", "index", "locks"];
 
 impl Repository {
     /// Creates a repository at `path` (missing or an empty directory).
@@ -96,69 +138,179 @@ impl Repository {
                 )));
             }
         }
-        std::fs::create_dir_all(path).at(path)?;
-        for dir in ["snapshots", "tmp", "objects"] {
+        backend::create_private_dir(path).at(path)?;
+        set_private(path)?;
+        for dir in DIRS {
             let d = path.join(dir);
-            std::fs::create_dir_all(&d).at(&d)?;
+            backend::create_private_dir(&d).at(&d)?;
         }
         for b in 0..=255u8 {
             let d = path.join(format!("objects/{b:02x}"));
-            std::fs::create_dir_all(&d).at(&d)?;
+            backend::create_private_dir(&d).at(&d)?;
         }
         let backend = LocalBackend::new(path);
         backend.sync().at(path)?;
         // The config is written last: a directory with a config is a complete repository.
         let config = RepoConfig::new(path);
         backend
-            .put_durable("config", &config.encode())
+            .put_new("config", &config.encode())
             .at(path.join("config"))?;
         Repository::open(path)
     }
 
-    /// Opens an existing repository; rebuilds the catalog when missing, unreadable or stale.
+    /// Opens an existing repository under a shared lock; loads new index files into the
+    /// catalog (rebuilds it when missing, unreadable or stale).
     pub fn open(path: &Path) -> Result<Repository> {
-        Repository::open_with_backend(path, Arc::new(LocalBackend::new(path)))
+        Repository::open_with(path, Arc::new(LocalBackend::new(path)), LockMode::Shared)
+    }
+
+    /// Opens a repository under the exclusive lock (repair, migrate, prune).
+    pub fn open_exclusive(path: &Path) -> Result<Repository> {
+        Repository::open_with(path, Arc::new(LocalBackend::new(path)), LockMode::Exclusive)
     }
 
     /// Opens a repository whose files are reached through `backend` (e.g. a fault-injecting
-    /// wrapper); the catalog stays a local file under `path`.
+    /// wrapper); the catalog and the lock stay local files under `path`.
     pub fn open_with_backend(path: &Path, backend: Arc<dyn Backend>) -> Result<Repository> {
+        Repository::open_with(path, backend, LockMode::Shared)
+    }
+
+    fn open_with(path: &Path, backend: Arc<dyn Backend>, mode: LockMode) -> Result<Repository> {
         let config_path = path.join("config");
         let bytes = match backend.get("config") {
             Ok(b) => b,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 return Err(Error::Invalid(format!(
-                    "{}: not a mailvault repository (no config file)",
+                    "{}: not a mailvault repository (it has no config file); create one with \
+                     `mailvault init {}`, or give the path of an existing repository",
+                    path.display(),
                     path.display()
+                )));
+            }
+            Err(e) if e.kind() == io::ErrorKind::IsADirectory => {
+                return Err(Error::Invalid(format!(
+                    "{}: not a mailvault repository ({} is a directory)",
+                    path.display(),
+                    config_path.display()
                 )));
             }
             Err(e) => return Err(Error::io(config_path, e)),
         };
         let config = RepoConfig::decode(&bytes, &config_path)?;
+        let tmp = path.join("tmp");
+        let lock = RepoLock::acquire(path, mode, "mailvault", &|| clean_tmp(&tmp))?;
         let catalog_path = path.join(CATALOG_FILE);
-        let (catalog, fresh) = match Catalog::open(&catalog_path) {
-            Opened::Ready { catalog, fresh } => (Some(catalog), fresh),
-            Opened::Busy => (None, false),
+        let catalog = match Catalog::open(&catalog_path) {
+            Opened::Ready { catalog, fresh } => Some((catalog, fresh)),
+            Opened::Busy => None,
         };
         let mut repo = Repository {
             path: path.to_path_buf(),
-            tmp: path.join("tmp"),
+            packer: Packer::new(config.pack, &tmp),
+            tmp,
             backend,
             config,
-            catalog,
-            pending: Mutex::new(HashMap::new()),
+            catalog: None,
+            memory: None,
+            flushing: Mutex::new(()),
+            index_problems: Vec::new(),
             link_failed: AtomicBool::new(false),
+            reflinked: AtomicU64::new(0),
+            hardlinked: AtomicU64::new(0),
+            lock_mode: mode,
+            _lock: lock,
         };
-        if let Some(cat) = &repo.catalog {
-            let on_disk = repo.snapshot_ids()?;
-            let stale = fresh || cat.snapshot_ids().map(|s| s != on_disk).unwrap_or(true);
-            if stale && repo.rebuild_catalog().is_err() {
-                // A catalog that cannot be brought up to date is not used at all.
-                repo.catalog = None;
+        repo.load_index(catalog)?;
+        Ok(repo)
+    }
+
+    /// Reads the index files the catalog has not absorbed (all of them when it is fresh, a file
+    /// it absorbed is gone, or a new one supersedes others), or builds the index in memory when
+    /// the catalog is held by another process.
+    fn load_index(&mut self, catalog: Option<(Catalog, bool)>) -> Result<()> {
+        let on_disk: BTreeSet<IndexId> = self
+            .backend
+            .list("index")
+            .at(self.path.join("index"))?
+            .iter()
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        let Some((cat, fresh)) = catalog else {
+            let (files, problems) = self.read_index_files(&on_disk);
+            self.index_problems = problems;
+            let mut map = HashMap::new();
+            for (_, file) in live_files(&files) {
+                add_locations(&mut map, file);
+            }
+            self.memory = Some(RwLock::new(map));
+            return Ok(());
+        };
+        let absorbed = cat.index_ids().unwrap_or_default();
+        let new: BTreeSet<IndexId> = on_disk.difference(&absorbed).copied().collect();
+        let incremental = !fresh && absorbed.is_subset(&on_disk);
+        let (files, problems) = if incremental {
+            self.read_index_files(&new)
+        } else {
+            self.read_index_files(&on_disk)
+        };
+        self.index_problems = problems;
+        let supersedes = files.iter().any(|(_, f)| !f.supersedes.is_empty());
+        let result = if incremental && !supersedes {
+            let mut map = HashMap::new();
+            for (_, f) in &files {
+                add_locations(&mut map, f);
+            }
+            let rows: Vec<(BlobId, Location)> = map.into_iter().collect();
+            let ids: Vec<IndexId> = files.iter().map(|(id, _)| *id).collect();
+            cat.record(&rows, &ids)
+        } else {
+            let (files, problems) = if incremental {
+                self.read_index_files(&on_disk)
+            } else {
+                (files, Vec::new())
+            };
+            self.index_problems.extend(problems);
+            let mut map = HashMap::new();
+            for (_, f) in live_files(&files) {
+                add_locations(&mut map, f);
+            }
+            let rows: Vec<(BlobId, Location)> = map.into_iter().collect();
+            let ids: Vec<IndexId> = files.iter().map(|(id, _)| *id).collect();
+            cat.replace_all(&rows, &ids)
+        };
+        match result {
+            Ok(()) => self.catalog = Some(cat),
+            // A catalog that cannot be brought up to date is not used: the index goes to
+            // memory instead.
+            Err(_) => return self.load_index(None),
+        }
+        Ok(())
+    }
+
+    /// Reads and decodes index files; those that cannot be read are returned as errors.
+    fn read_index_files(&self, ids: &BTreeSet<IndexId>) -> (Vec<(IndexId, IndexFile)>, Vec<Error>) {
+        let mut files = Vec::new();
+        let mut problems = Vec::new();
+        for id in ids {
+            let name = index_name(id);
+            let path = self.path.join(&name);
+            let read = self.backend.get(&name).at(&path).and_then(|bytes| {
+                if IndexId::hash(&bytes) != *id {
+                    return Err(Error::corrupt(&path, "index file does not match its name"));
+                }
+                IndexFile::decode(&bytes, &path)
+            });
+            match read {
+                Ok(f) => files.push((*id, f)),
+                Err(e) => problems.push(e),
             }
         }
-        clean_tmp(&repo.tmp);
-        Ok(repo)
+        (files, problems)
+    }
+
+    /// Index files that could not be read when the repository was opened.
+    pub fn index_problems(&self) -> &[Error] {
+        &self.index_problems
     }
 
     /// The repository directory.
@@ -166,7 +318,8 @@ impl Repository {
         &self.path
     }
 
-    /// `REPO/tmp`: on the repository's filesystem, for callers' own staging files.
+    /// `REPO/tmp`: on the repository's filesystem, for callers' own staging files (private,
+    /// and removed by the next run that finds the repository otherwise unused).
     pub fn tmp_dir(&self) -> &Path {
         &self.tmp
     }
@@ -181,73 +334,156 @@ impl Repository {
         self.catalog.is_some()
     }
 
-    /// The path of a blob's framed object file (for messages; the raw form adds `.r`).
-    pub fn blob_path(&self, id: &BlobId) -> PathBuf {
-        self.path.join(object_name(id, false))
+    /// Fails with a clear message when the repository is of a format this build only reads.
+    pub fn ensure_writable(&self) -> Result<()> {
+        if self.config.is_legacy() {
+            return Err(Error::Invalid(format!(
+                "{}: repository format {} is read-only for this version of mailvault; run \
+                 `mailvault migrate` once to convert it to format {}",
+                self.path.display(),
+                self.config.version,
+                config::REPO_VERSION
+            )));
+        }
+        Ok(())
     }
 
-    fn info(&self, id: &BlobId) -> Option<BlobInfo> {
-        if let Some(info) = self.pending.lock().expect("pending poisoned").get(id) {
-            return Some(*info);
+    /// Where a blob lives, if the repository has it.
+    fn locate(&self, id: &BlobId) -> Option<Location> {
+        match self.packer.lookup(id) {
+            Some(Unindexed::Done(loc)) => return Some(loc),
+            Some(Unindexed::Open { len, kind, .. }) => {
+                return Some(Location {
+                    kind,
+                    place: Place::Packed {
+                        pack: crate::id::PackId([0; 32]),
+                        offset: 0,
+                    },
+                    len,
+                });
+            }
+            None => {}
         }
-        match &self.catalog {
-            Some(cat) => cat.get(id),
-            None => {
-                // No catalog (held by another process): ask the files.
-                for raw in [false, true] {
-                    if let Ok(Some(size)) = self.backend.size(&object_name(id, raw)) {
-                        return Some(BlobInfo {
-                            kind: BlobKind::Data,
-                            raw,
-                            stored_len: size,
-                        });
-                    }
-                }
-                None
+        if let Some(cat) = &self.catalog
+            && let Some(loc) = cat.get(id)
+        {
+            return Some(loc);
+        }
+        if let Some(mem) = &self.memory
+            && let Some(loc) = mem.read().expect("index poisoned").get(id)
+        {
+            return Some(*loc);
+        }
+        if self.config.is_legacy() {
+            return self.locate_legacy(id);
+        }
+        None
+    }
+
+    /// A format 1 repository has no index: its objects are files of their own.
+    fn locate_legacy(&self, id: &BlobId) -> Option<Location> {
+        for raw in [false, true] {
+            let name = object_name(id, raw);
+            if let Ok(Some(size)) = self.backend.head(&name) {
+                let kind = if raw {
+                    BlobKind::Data
+                } else {
+                    self.backend
+                        .get_range(&name, 0, object::HEADER_LEN)
+                        .ok()
+                        .and_then(|h| object::Header::decode(&h, Path::new(&name)).ok())
+                        .map(|h| h.kind)?
+                };
+                let place = if raw { Place::Raw } else { Place::Framed };
+                return Some(Location {
+                    kind,
+                    place,
+                    len: size,
+                });
             }
         }
+        None
     }
 
-    /// Whether the blob is stored (durably, or written by this process).
+    /// Whether the blob is stored (listed by a durable index, or written by this process).
     pub fn has_blob(&self, id: &BlobId) -> bool {
-        self.info(id).is_some()
+        self.locate(id).is_some()
     }
 
     /// What the repository knows about a stored blob.
     pub fn blob_info(&self, id: &BlobId) -> Option<BlobInfo> {
-        self.info(id)
+        self.locate(id).map(|l| l.info())
     }
 
-    fn note_written(&self, id: BlobId, info: BlobInfo) -> Result<()> {
-        let full = {
-            let mut p = self.pending.lock().expect("pending poisoned");
-            p.insert(id, info);
-            p.len() >= FLUSH_AT
-        };
-        if full {
+    /// The file that holds a blob (its pack or object), for messages naming it.
+    pub fn blob_path(&self, id: &BlobId) -> PathBuf {
+        match self.locate(id).map(|l| l.place) {
+            Some(Place::Packed { pack, .. }) => self.path.join(packer::pack_name(&pack)),
+            Some(Place::Raw) => self.path.join(object_name(id, true)),
+            _ => self.path.join(object_name(id, false)),
+        }
+    }
+
+    /// A local file holding exactly the blob's bytes, when it is a raw object (for restores
+    /// that link instead of copying). The file is shared: callers must not change it.
+    pub fn raw_object_path(&self, id: &BlobId) -> Option<PathBuf> {
+        match self.locate(id)?.place {
+            Place::Raw => {
+                let local = self.backend.local()?;
+                Some(local.root().join(object_name(id, true)))
+            }
+            _ => None,
+        }
+    }
+
+    fn after_write(&self) -> Result<()> {
+        if self.packer.unindexed() >= FLUSH_AT {
             self.flush()?;
         }
         Ok(())
     }
 
-    /// Makes every blob written so far durable and records it in the catalog.
+    /// Makes every blob written so far durable and lists it in a new index file.
     pub fn flush(&self) -> Result<()> {
-        let pending: Vec<(BlobId, BlobInfo)> = {
-            let p = self.pending.lock().expect("pending poisoned");
-            p.iter().map(|(k, v)| (*k, *v)).collect()
-        };
-        self.backend.sync().at(&self.path)?;
-        if let Some(cat) = &self.catalog {
-            cat.record(&pending, &[])?;
-            let mut p = self.pending.lock().expect("pending poisoned");
-            for (id, _) in &pending {
-                p.remove(id);
-            }
+        let _one = self.flushing.lock().expect("flush poisoned");
+        self.packer.finish_open(self.backend.as_ref())?;
+        let batch = self.packer.take_unindexed();
+        if batch.is_empty() {
+            return Ok(());
         }
+        if !batch.loose.is_empty()
+            && let Some(local) = self.backend.local()
+        {
+            // Links are published without fsync: one syncfs makes them all durable.
+            local.sync().at(&self.path)?;
+        }
+        let file = IndexFile {
+            supersedes: Vec::new(),
+            packs: batch.packs.clone(),
+            loose: batch.loose.clone(),
+        };
+        let bytes = file.encode();
+        let id = IndexId::hash(&bytes);
+        let name = index_name(&id);
+        match self.backend.put_new(&name, &bytes) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(Error::io(self.path.join(&name), e)),
+        }
+        let rows = batch.locations();
+        if let Some(cat) = &self.catalog {
+            // The catalog is a cache: if this fails, the index file is new to it and the next
+            // open loads it.
+            let _ = cat.record(&rows, &[id]);
+        }
+        if let Some(mem) = &self.memory {
+            mem.write().expect("index poisoned").extend(rows);
+        }
+        self.packer.indexed(&batch);
         Ok(())
     }
 
-    /// Stores bytes as a framed object (zstd if it shrinks). Idempotent.
+    /// Stores bytes as a framed blob in a pack (zstd if it shrinks). Idempotent.
     pub fn put_blob(&self, kind: BlobKind, data: &[u8]) -> Result<PutOutcome> {
         let id = BlobId::hash(data);
         if self.has_blob(&id) {
@@ -257,28 +493,30 @@ impl Repository {
                 stored_bytes: 0,
             });
         }
-        let framed = object::encode(kind, data);
-        let name = object_name(&id, false);
-        self.backend.put(&name, &framed).at(self.path.join(&name))?;
-        self.note_written(
-            id,
-            BlobInfo {
-                kind,
-                raw: false,
-                stored_len: framed.len() as u64,
-            },
-        )?;
+        self.ensure_writable()?;
+        if data.len() as u64 > object::MAX_RAW_LEN {
+            return Err(Error::Invalid(format!(
+                "a blob of {} bytes is larger than a repository holds ({} bytes)",
+                data.len(),
+                object::MAX_RAW_LEN
+            )));
+        }
+        let entry = pack::encode_entry(&id, kind, data);
+        self.packer
+            .append(self.backend.as_ref(), id, kind, data.len() as u64, &entry)?;
+        self.after_write()?;
         Ok(PutOutcome {
             id,
             added: true,
-            stored_bytes: framed.len() as u64,
+            stored_bytes: entry.len() as u64,
         })
     }
 
     /// Stores the content of an immutable file whose BLAKE3 id the caller already computed:
-    /// hardlinks it as a raw object when `link` is true and the repository shares the
-    /// filesystem (falls back to copying, with one Warning event the first time), otherwise
-    /// copies it (framed, zstd when it shrinks). Does nothing when the blob exists.
+    /// links it as a raw object when `link` is true and the repository is a local directory
+    /// that shares the filesystem (a reflink where the filesystem can, a hardlink otherwise;
+    /// falls back to copying, with one Warning event the first time), otherwise copies it into
+    /// a pack. Does nothing when the blob exists.
     pub fn put_file(
         &self,
         path: &Path,
@@ -293,19 +531,21 @@ impl Repository {
                 stored_bytes: 0,
             });
         }
-        if link && !self.link_failed.load(Ordering::Relaxed) {
+        self.ensure_writable()?;
+        if link
+            && !self.link_failed.load(Ordering::Relaxed)
+            && let Some(local) = self.backend.local()
+        {
             let name = object_name(&id, true);
-            match self.backend.link(path, &name) {
-                Ok(()) => {
+            match local.link(path, &name, true) {
+                Ok(kind) => {
                     let size = std::fs::symlink_metadata(path).at(path)?.len();
-                    self.note_written(
-                        id,
-                        BlobInfo {
-                            kind: BlobKind::Data,
-                            raw: true,
-                            stored_len: size,
-                        },
-                    )?;
+                    match kind {
+                        LinkKind::Reflink => self.reflinked.fetch_add(1, Ordering::Relaxed),
+                        LinkKind::Hardlink => self.hardlinked.fetch_add(1, Ordering::Relaxed),
+                    };
+                    self.packer.add_loose(id, size);
+                    self.after_write()?;
                     return Ok(PutOutcome {
                         id,
                         added: true,
@@ -317,7 +557,7 @@ impl Repository {
                         progress.event(Event::Warning {
                             path: Some(path.to_path_buf()),
                             message: format!(
-                                "cannot hardlink into the repository ({e}); copying files instead"
+                                "cannot link into the repository ({e}); copying files instead"
                             ),
                         });
                     }
@@ -335,101 +575,119 @@ impl Repository {
         self.put_blob(BlobKind::Data, &data)
     }
 
-    /// False once hardlinking into the repository has failed (another filesystem): callers that
-    /// hold a file's bytes already store them with [`Repository::put_blob`] instead.
+    /// False once linking into the repository has failed (another filesystem) or the
+    /// repository is not a local directory: callers that hold a file's bytes already store
+    /// them with [`Repository::put_blob`] instead.
     pub fn can_link(&self) -> bool {
-        !self.link_failed.load(Ordering::Relaxed)
+        !self.link_failed.load(Ordering::Relaxed) && self.backend.local().is_some()
     }
 
-    /// Reads a blob and verifies its hash; a mismatch is `Error::Corrupt` naming the object.
-    ///
-    /// A damaged object is also moved aside (`<name>.damaged`) and forgotten by the catalog, so
-    /// the next backup that meets the same content stores it again, which heals every snapshot
-    /// that references it.
+    /// How many files this process linked into the repository, by kind.
+    pub fn link_counts(&self) -> LinkCounts {
+        LinkCounts {
+            reflinked: self.reflinked.load(Ordering::Relaxed),
+            hardlinked: self.hardlinked.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Reads a blob and verifies its hash; damage is `Error::Corrupt` naming the pack or
+    /// object file (and the blob). Reading never changes the repository: damage is reported,
+    /// and `repair index` acts on it.
     pub fn get_blob(&self, id: &BlobId) -> Result<Vec<u8>> {
-        let result = self.read_blob(id);
-        if let Err(Error::Corrupt { path, .. }) = &result {
-            self.quarantine(id, path);
-        }
-        result
-    }
-
-    fn quarantine(&self, id: &BlobId, path: &Path) {
-        self.pending.lock().expect("pending poisoned").remove(id);
-        if let Some(cat) = &self.catalog {
-            let _ = cat.forget(id);
-        }
-        let mut aside = path.as_os_str().to_owned();
-        aside.push(".damaged");
-        let _ = std::fs::rename(path, aside);
-    }
-
-    fn read_blob(&self, id: &BlobId) -> Result<Vec<u8>> {
-        let framed = object_name(id, false);
-        let framed_path = self.path.join(&framed);
-        match self.backend.get(&framed) {
-            Ok(bytes) => {
-                let (_, data) = object::decode(&bytes, &framed_path)?;
-                if BlobId::hash(&data) != *id {
-                    return Err(Error::corrupt(framed_path, "content does not match its id"));
+        // A blob in a pack still being written may move to its published pack meanwhile.
+        for _ in 0..3 {
+            if let Some(Unindexed::Open {
+                tmp, offset, len, ..
+            }) = self.packer.lookup(id)
+            {
+                match read_range(tmp.as_path(), offset, len) {
+                    Ok(bytes) => return pack::decode_entry(&bytes, id, &tmp).map(|(_, d)| d),
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(Error::io(tmp.as_path(), e)),
                 }
-                return Ok(data);
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(Error::io(framed_path, e)),
+            break;
         }
-        let raw = object_name(id, true);
-        let raw_path = self.path.join(&raw);
-        match self.backend.get(&raw) {
-            Ok(data) => {
+        let Some(loc) = self.locate(id) else {
+            return Err(Error::MissingBlob { id: *id });
+        };
+        self.read_at(id, &loc)
+    }
+
+    fn read_at(&self, id: &BlobId, loc: &Location) -> Result<Vec<u8>> {
+        match loc.place {
+            Place::Packed { pack, offset } => {
+                let name = packer::pack_name(&pack);
+                let path = self.path.join(&name);
+                let len = usize::try_from(loc.len)
+                    .ok()
+                    .filter(|l| *l as u64 <= object::MAX_RAW_LEN * 2)
+                    .ok_or_else(|| Error::corrupt(&path, format!("blob {id}: bad length")))?;
+                let bytes = match self.backend.get_range(&name, offset, len) {
+                    Ok(b) => b,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                        return Err(Error::corrupt(
+                            &path,
+                            format!("blob {id}: its pack is missing"),
+                        ));
+                    }
+                    Err(e) => return Err(Error::io(path, e)),
+                };
+                pack::decode_entry(&bytes, id, &path).map(|(_, d)| d)
+            }
+            Place::Framed => {
+                let name = object_name(id, false);
+                let path = self.path.join(&name);
+                let bytes = self.get_file(&name, id)?;
+                let (_, data) = object::decode(&bytes, &path)?;
                 if BlobId::hash(&data) != *id {
-                    return Err(Error::corrupt(raw_path, "content does not match its id"));
+                    return Err(Error::corrupt(path, "content does not match its id"));
                 }
                 Ok(data)
             }
+            Place::Raw => {
+                let name = object_name(id, true);
+                let path = self.path.join(&name);
+                let data = self.get_file(&name, id)?;
+                if BlobId::hash(&data) != *id {
+                    let shared = std::fs::symlink_metadata(&path)
+                        .map(|m| std::os::unix::fs::MetadataExt::nlink(&m) > 1)
+                        .unwrap_or(false);
+                    let what = if shared {
+                        "changed in place since the backup (a hardlinked object shares the \
+                         mail server's file): content does not match its id"
+                    } else {
+                        "content does not match its id"
+                    };
+                    return Err(Error::corrupt(path, what));
+                }
+                Ok(data)
+            }
+        }
+    }
+
+    fn get_file(&self, name: &str, id: &BlobId) -> Result<Vec<u8>> {
+        match self.backend.get(name) {
+            Ok(b) => Ok(b),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Err(Error::MissingBlob { id: *id }),
-            Err(e) => Err(Error::io(raw_path, e)),
+            Err(e) => Err(Error::io(self.path.join(name), e)),
         }
     }
 
-    /// Writes a blob's content to `dest` (which must not exist): a hardlink of the raw object
-    /// when `link` allows and the filesystem is shared, else decoded and copied (hash verified).
-    pub fn restore_blob(&self, id: &BlobId, dest: &Path, link: bool) -> Result<()> {
-        if link
-            && let Some(raw) = self.backend.local_path(&object_name(id, true))
-            && std::fs::hard_link(&raw, dest).is_ok()
-        {
-            return Ok(());
-        }
-        let data = self.get_blob(id)?;
-        write_new(dest, &data)
-    }
-
-    /// Commits a snapshot: makes every object durable, then writes the snapshot file (temp,
-    /// fsync, rename, fsync dir). The snapshot file is the commit point.
+    /// Commits a snapshot: publishes every open pack, writes the index file of everything
+    /// written (after making links durable), then the snapshot file. The snapshot file is the
+    /// commit point.
     pub fn commit_snapshot(&self, snapshot: &Snapshot) -> Result<SnapshotId> {
+        self.ensure_writable()?;
+        self.flush()?;
         let bytes = snapshot.encode();
         let id = SnapshotId::hash(&bytes);
         let name = snapshot_name(&id);
-        let pending: Vec<(BlobId, BlobInfo)> = {
-            let p = self.pending.lock().expect("pending poisoned");
-            p.iter().map(|(k, v)| (*k, *v)).collect()
-        };
-        self.backend.sync().at(&self.path)?;
-        self.backend
-            .put_durable(&name, &bytes)
-            .at(self.path.join(&name))?;
-        if let Some(cat) = &self.catalog {
-            // The catalog is a cache: if this fails, its snapshot set is stale and the next
-            // open rebuilds it.
-            if cat.record(&pending, &[(id, snapshot.time_ns)]).is_ok() {
-                let mut p = self.pending.lock().expect("pending poisoned");
-                for (blob, _) in &pending {
-                    p.remove(blob);
-                }
-            }
+        match self.backend.put_new(&name, &bytes) {
+            Ok(()) => Ok(id),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(id),
+            Err(e) => Err(Error::io(self.path.join(&name), e)),
         }
-        Ok(id)
     }
 
     fn snapshot_ids(&self) -> Result<BTreeSet<SnapshotId>> {
@@ -520,70 +778,55 @@ impl Repository {
         }
     }
 
-    /// Every object file in the repository, read from the files (not the catalog). Objects
-    /// whose header or length is damaged are left out.
+    /// Every blob the index lists (pack entries and raw objects), read from the index files
+    /// (not the catalog), with those written by this process and not yet indexed.
     pub fn list_blobs(&self) -> Result<Vec<(BlobId, BlobInfo)>> {
-        let mut out = Vec::new();
-        for b in 0..=255u8 {
-            let dir = format!("objects/{b:02x}");
-            for name in self.backend.list(&dir).at(self.path.join(&dir))? {
-                let (hex, raw) = match name.strip_suffix(".r") {
-                    Some(h) => (h, true),
-                    None => (name.as_str(), false),
-                };
-                let Ok(id) = hex.parse::<BlobId>() else {
-                    continue;
-                };
-                let rel = format!("{dir}/{name}");
-                let Some(size) = self.backend.size(&rel).at(self.path.join(&rel))? else {
-                    continue;
-                };
-                if raw {
-                    out.push((
-                        id,
-                        BlobInfo {
-                            kind: BlobKind::Data,
-                            raw,
-                            stored_len: size,
-                        },
-                    ));
-                    continue;
-                }
-                let head = self
-                    .backend
-                    .get_range(&rel, 0, object::HEADER_LEN)
-                    .at(self.path.join(&rel))?;
-                match object::Header::decode(&head, &self.path.join(&rel)) {
-                    Ok(h) if h.stored_len + object::HEADER_LEN as u64 == size => out.push((
-                        id,
-                        BlobInfo {
-                            kind: h.kind,
-                            raw,
-                            stored_len: size,
-                        },
-                    )),
-                    _ => {}
-                }
-            }
+        let on_disk: BTreeSet<IndexId> = self
+            .backend
+            .list("index")
+            .at(self.path.join("index"))?
+            .iter()
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        let (files, _) = self.read_index_files(&on_disk);
+        let mut map = HashMap::new();
+        for (_, f) in live_files(&files) {
+            add_locations(&mut map, f);
         }
+        if self.config.is_legacy() {
+            self.add_legacy_objects(&mut map)?;
+        }
+        let mut out: Vec<(BlobId, BlobInfo)> =
+            map.into_iter().map(|(id, l)| (id, l.info())).collect();
+        out.sort_by_key(|(id, _)| *id);
         Ok(out)
     }
 
-    /// Rebuilds the catalog from the repository files.
-    pub fn rebuild_catalog(&self) -> Result<()> {
-        let Some(cat) = &self.catalog else {
-            return Ok(());
-        };
-        let blobs = self.list_blobs()?;
-        // Recorded objects must be durable; objects left by a crashed run may not be yet.
-        self.backend.sync().at(&self.path)?;
-        let mut snaps = Vec::new();
-        for id in self.snapshot_ids()? {
-            // A damaged snapshot file is reported by the commands that read it, not here.
-            let time = self.load_snapshot(&id).map(|s| s.time_ns).unwrap_or(0);
-            snaps.push((id, time));
+    /// The object files of a format 1 repository whose header and length are sound.
+    fn add_legacy_objects(&self, map: &mut HashMap<BlobId, Location>) -> Result<()> {
+        for b in 0..=255u8 {
+            let dir = format!("objects/{b:02x}");
+            for name in self.backend.list(&dir).at(self.path.join(&dir))? {
+                let hex = name.strip_suffix(".r").unwrap_or(&name);
+                let Ok(id) = hex.parse::<BlobId>() else {
+                    continue;
+                };
+                if let Some(loc) = self.locate_legacy(&id) {
+                    map.entry(id).or_insert(loc);
+                }
+            }
         }
-        cat.replace_all(&blobs, &snaps)
+        Ok(())
+    }
+
+    /// Rebuilds the catalog from the index files.
+    pub fn rebuild_catalog(&mut self) -> Result<()> {
+        let catalog = self.catalog.take().map(|c| (c, true));
+        if catalog.is_none() {
+            return Ok(());
+        }
+        self.memory = None;
+        self.load_index(catalog)
     }
 
     /// Number of blobs the catalog records (for diagnostics and tests).
@@ -600,42 +843,53 @@ impl Repository {
     }
 }
 
-/// Temp files older than this are leftovers of an interrupted run.
-const TMP_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+/// The index files that no other one supersedes.
+fn live_files(files: &[(IndexId, IndexFile)]) -> impl Iterator<Item = (&IndexId, &IndexFile)> {
+    let superseded: HashSet<IndexId> = files
+        .iter()
+        .flat_map(|(_, f)| f.supersedes.iter().copied())
+        .collect();
+    files
+        .iter()
+        .filter(move |(id, _)| !superseded.contains(id))
+        .map(|(id, f)| (id, f))
+}
 
-/// Removes old leftovers from `REPO/tmp` (best effort: a cache of garbage, nothing more).
+fn add_locations(map: &mut HashMap<BlobId, Location>, file: &IndexFile) {
+    let batch = packer::Batch {
+        packs: file.packs.clone(),
+        loose: file.loose.clone(),
+    };
+    map.extend(batch.locations());
+}
+
+fn read_range(path: &Path, offset: u64, len: u64) -> io::Result<Vec<u8>> {
+    use std::os::unix::fs::FileExt;
+    let f = std::fs::File::open(path)?;
+    let mut out = vec![0u8; len as usize];
+    f.read_exact_at(&mut out, offset)?;
+    Ok(out)
+}
+
+/// Narrows a directory to 0700.
+fn set_private(path: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(backend::DIR_MODE)).at(path)
+}
+
+/// Removes every leftover of crashed runs from `REPO/tmp` (open packs, temp links, database
+/// staging). Called only while no other process holds the repository.
 fn clean_tmp(tmp: &Path) {
     let Ok(rd) = std::fs::read_dir(tmp) else {
         return;
     };
     for entry in rd.flatten() {
-        let old = entry
-            .metadata()
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| t.elapsed().ok())
-            .is_some_and(|age| age > TMP_MAX_AGE);
-        if old {
-            let p = entry.path();
-            let _ = if p.is_dir() {
-                std::fs::remove_dir_all(&p)
-            } else {
-                std::fs::remove_file(&p)
-            };
-        }
+        let p = entry.path();
+        let _ = match entry.file_type() {
+            Ok(t) if t.is_dir() => std::fs::remove_dir_all(&p),
+            _ => std::fs::remove_file(&p),
+        };
     }
-}
-
-/// Creates `dest` (must not exist) with `data`.
-pub(crate) fn write_new(dest: &Path, data: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(dest)
-        .at(dest)?;
-    f.write_all(data).at(dest)?;
-    Ok(())
 }
 
 #[cfg(test)]
@@ -652,13 +906,15 @@ mod tests {
     proptest! {
         /// Decoders of anything read from disk return errors on garbage, never panic.
         #[test]
-        fn decoders_survive_garbage(bytes in proptest::collection::vec(any::<u8>(), 0..512), magic in 0u8..5) {
+        fn decoders_survive_garbage(bytes in proptest::collection::vec(any::<u8>(), 0..512), magic in 0u8..7) {
             let mut bytes = bytes;
             let prefix: &[u8] = match magic {
                 0 => b"MVOB\x01",
                 1 => b"MVSN\x01\x00\x00\x00",
                 2 => b"MVTR\x01",
-                3 => b"MVRP\x01\x00\x00\x00",
+                3 => b"MVRP\x02\x00\x00\x00",
+                4 => b"MVIX\x01\x00\x00\x00",
+                5 => b"MVLK\x01\x00\x00\x00",
                 _ => b"",
             };
             bytes.splice(0..0, prefix.iter().copied());
@@ -667,6 +923,8 @@ mod tests {
             let _ = crate::snapshot::Snapshot::decode(&bytes, p);
             let _ = crate::tree::Tree::decode(&bytes, p);
             let _ = RepoConfig::decode(&bytes, p);
+            let _ = IndexFile::decode(&bytes, p);
+            let _ = LockRecord::decode(&bytes, p);
         }
     }
 }

@@ -30,6 +30,10 @@ pub const COMPRESSION_NONE: u8 = 0;
 pub const COMPRESSION_ZSTD: u8 = 1;
 /// zstd level for objects: fast, and most of the gain.
 pub const ZSTD_LEVEL: i32 = 3;
+/// The largest blob a repository holds: chunks are at most 1 MiB, databases are split into
+/// pages, and only a message file is stored whole (mox refuses messages far below this). A
+/// header declaring more is damage, refused before anything is allocated.
+pub const MAX_RAW_LEN: u64 = 1 << 30;
 
 /// What a blob holds. Stored as a u8 in the object header; values are never reused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -112,6 +116,12 @@ impl Header {
         }
         let raw_len = u64::from_le_bytes(bytes[7..15].try_into().expect("8 bytes"));
         let stored_len = u64::from_le_bytes(bytes[15..23].try_into().expect("8 bytes"));
+        if raw_len > MAX_RAW_LEN || stored_len > MAX_RAW_LEN + (MAX_RAW_LEN >> 7) + 4096 {
+            return Err(Error::corrupt(
+                path,
+                format!("object declares {raw_len} bytes, more than any blob can hold"),
+            ));
+        }
         if compression == COMPRESSION_NONE && raw_len != stored_len {
             return Err(Error::corrupt(
                 path,
@@ -134,19 +144,16 @@ thread_local! {
         const { std::cell::RefCell::new(None) };
 }
 
-thread_local! {
-    static DECOMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
-        const { std::cell::RefCell::new(None) };
-}
-
-fn decompress(payload: &[u8], capacity: usize) -> std::io::Result<Vec<u8>> {
-    DECOMPRESSOR.with(|d| {
-        let mut d = d.borrow_mut();
-        if d.is_none() {
-            *d = Some(zstd::bulk::Decompressor::new()?);
-        }
-        d.as_mut().expect("just set").decompress(payload, capacity)
-    })
+/// Decompresses at most `raw_len` bytes. The buffer grows with the bytes that really come out,
+/// never with what the header claims: a damaged or hostile header cannot make it allocate.
+fn decompress(payload: &[u8], raw_len: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let start = raw_len.min(payload.len() as u64 * 8 + 4096) as usize;
+    let mut out = Vec::with_capacity(start);
+    zstd::stream::read::Decoder::with_buffer(payload)?
+        .take(raw_len + 1)
+        .read_to_end(&mut out)?;
+    Ok(out)
 }
 
 fn compress(data: &[u8]) -> Option<Vec<u8>> {
@@ -199,10 +206,8 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<(Header, Vec<u8>)> {
     let data = match header.compression {
         COMPRESSION_NONE => payload.to_vec(),
         _ => {
-            let cap = usize::try_from(header.raw_len)
-                .map_err(|_| Error::corrupt(path, "raw length too large"))?;
-            let data =
-                decompress(payload, cap).map_err(|e| Error::corrupt(path, format!("zstd: {e}")))?;
+            let data = decompress(payload, header.raw_len)
+                .map_err(|e| Error::corrupt(path, format!("zstd: {e}")))?;
             if data.len() as u64 != header.raw_len {
                 return Err(Error::corrupt(
                     path,
@@ -230,7 +235,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn header_round_trip(kind in kind_strategy(), zstd in any::<bool>(), raw in any::<u64>(), stored in any::<u64>()) {
+        fn header_round_trip(kind in kind_strategy(), zstd in any::<bool>(), raw in 0..=MAX_RAW_LEN, stored in 0..=MAX_RAW_LEN) {
             let h = Header {
                 kind,
                 compression: if zstd { COMPRESSION_ZSTD } else { COMPRESSION_NONE },
@@ -262,6 +267,27 @@ mod tests {
         let framed = encode(BlobKind::Data, &noise);
         assert_eq!(framed.len(), noise.len() + HEADER_LEN);
         assert_eq!(framed[6], COMPRESSION_NONE);
+    }
+
+    #[test]
+    fn lying_lengths_allocate_nothing() {
+        // 40 KB of payload that claims 4 GB: refused by the header check.
+        let mut framed = encode(
+            BlobKind::Data,
+            &crate::chunk::tests::pseudo_random(40_000, 1),
+        );
+        framed[7..15].copy_from_slice(&(4u64 << 30).to_le_bytes());
+        assert!(matches!(
+            decode(&framed, Path::new("x")),
+            Err(Error::Corrupt { .. })
+        ));
+        // Within the cap but far above the real content: decodes only what is there.
+        let mut framed = encode(BlobKind::Data, &[0u8; 100_000]);
+        framed[7..15].copy_from_slice(&(900u64 << 20).to_le_bytes());
+        match decode(&framed, Path::new("x")) {
+            Err(Error::Corrupt { what, .. }) => assert!(what.contains("length"), "{what}"),
+            other => panic!("expected Corrupt, got {other:?}"),
+        }
     }
 
     #[test]

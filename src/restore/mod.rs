@@ -237,6 +237,33 @@ pub fn restore_tree(
     Ok(stats)
 }
 
+/// Writes a blob's content to `dest` (which must not exist). With `link = Some((mode,
+/// mtime_ns))`, a raw object whose mode and mtime already are those is hardlinked instead
+/// (returns true): a linked object is shared with the repository (and often with the mail
+/// server), so restore never changes its metadata and copies whenever it would have to.
+pub(crate) fn write_blob(
+    repo: &Repository,
+    id: &BlobId,
+    dest: &Path,
+    link: Option<(u32, i64)>,
+) -> Result<bool> {
+    if let Some((mode, mtime_ns)) = link
+        && let Some(raw) = repo.raw_object_path(id)
+        && let Ok(meta) = std::fs::symlink_metadata(&raw)
+    {
+        use std::os::unix::fs::MetadataExt;
+        let same = meta.mode() & 0o7777 == mode
+            && meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128 == mtime_ns as i128;
+        if same && std::fs::hard_link(&raw, dest).is_ok() {
+            return Ok(true);
+        }
+    }
+    let data = repo.get_blob(id)?;
+    let mut f = std::fs::File::create_new(dest).at(dest)?;
+    f.write_all(&data).at(dest)?;
+    Ok(false)
+}
+
 /// Writes one file's content; returns whether it was hardlinked from the repository.
 fn restore_file(
     repo: &Repository,
@@ -254,14 +281,8 @@ fn restore_file(
             let may_link = opts.link
                 && repo.blob_info(one).is_some_and(|i| i.raw)
                 && linked_blobs.lock().expect("poisoned").insert(*one);
-            repo.restore_blob(one, dest, may_link)?;
-            if may_link {
-                // restore_blob falls back to a copy; tell the two apart by the inode count.
-                use std::os::unix::fs::MetadataExt;
-                let nlink = std::fs::symlink_metadata(dest).at(dest)?.nlink();
-                return Ok(nlink > 1);
-            }
-            Ok(false)
+            let want = (e.mode, e.mtime_ns);
+            write_blob(repo, one, dest, may_link.then_some(want))
         }
         many => {
             let mut f = std::fs::File::create_new(dest).at(dest)?;

@@ -142,8 +142,10 @@ pub fn restore_mox(
                     let _ = fs::remove_file(dest);
                 }
             }
-            repo.restore_blob(blob, first, opts.link)?;
-            set_mode_and_mtime(first, msg.mode, msg.mtime_ns)?;
+            let want = opts.link.then_some((msg.mode, msg.mtime_ns));
+            if !super::write_blob(repo, blob, first, want)? {
+                set_mode_and_mtime(first, msg.mode, msg.mtime_ns)?;
+            }
             for (dest, _) in &paths[1..] {
                 fs::hard_link(first, dest).at(dest)?;
             }

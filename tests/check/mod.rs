@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use mailvault::{NoProgress, Repository, RestoreOptions, SnapshotId, Tree};
 
@@ -153,10 +153,32 @@ pub fn generate(root: &Path, seed: u64) {
     .unwrap();
 }
 
-/// Number of object files in the repository (framed and raw).
+/// Number of blobs the repository's index files list (packed and raw), with those another
+/// open handle has written but not yet indexed left out.
 pub fn object_files(repo: &Path) -> usize {
-    walkdir::WalkDir::new(repo.join("objects"))
-        .into_iter()
-        .filter(|e| e.as_ref().unwrap().file_type().is_file())
-        .count()
+    Repository::open(repo).unwrap().list_blobs().unwrap().len()
+}
+
+/// Flips one byte inside the stored payload of blob `id` (its pack entry, or its raw object
+/// file), as bit rot would; returns the damaged file. Layout per docs/format.md: a pack entry is
+/// the 32-byte id, a 23-byte object header, then the payload.
+pub fn damage_blob(repo: &Repository, id: &mailvault::BlobId) -> PathBuf {
+    let path = repo.blob_path(id);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let at = if path.extension().is_some_and(|e| e == "r") {
+        bytes.len() / 2
+    } else {
+        let start = bytes
+            .windows(32)
+            .position(|w| w == id.0)
+            .expect("the blob's entry in its pack");
+        let stored =
+            u64::from_le_bytes(bytes[start + 32 + 15..start + 32 + 23].try_into().unwrap());
+        start + 32 + 23 + (stored as usize).saturating_sub(1) / 2
+    };
+    bytes[at] ^= 0x55;
+    // A new file, so that a raw object's other links (the source file) keep their bytes.
+    std::fs::remove_file(&path).unwrap();
+    std::fs::write(&path, bytes).unwrap();
+    path
 }
