@@ -1,5 +1,6 @@
 //! Replication to another repository: set difference, snapshots last, resumable, verified.
 
+mod check;
 mod common;
 
 use std::fs;
@@ -98,7 +99,7 @@ fn interrupted_replication_resumes() {
         .map(|(id, _)| id)
         .collect();
     let mut interrupted = 0;
-    for n in [0, 1, 5, 50, 200, 400] {
+    for n in [0, 1, 2, 3, 5, 8] {
         let _ = fs::remove_dir_all(&root);
         Repository::init(&root).unwrap();
         let faulty = Arc::new(FailAfter::new(Arc::new(LocalBackend::new(&root)), n));
@@ -144,11 +145,7 @@ fn damaged_source_blob_keeps_its_snapshot_out_and_names_the_blob() {
         .into_iter()
         .find(|(b, what)| !old_blobs.contains(b) && what.ends_with(".db"))
         .unwrap();
-    let path = source.blob_path(&victim);
-    let mut bytes = fs::read(&path).unwrap();
-    let last = bytes.len() - 1;
-    bytes[last] ^= 0x55;
-    fs::write(&path, &bytes).unwrap();
+    check::damage_blob(&source, &victim);
 
     let target = Repository::init(&dir.path().join("offsite")).unwrap();
     let summary = replicate(&source, &target, &NoProgress).unwrap();

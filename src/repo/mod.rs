@@ -129,6 +129,11 @@ const DIRS: [&str; 6] = ["snapshots", "tmp", "objects", "packs", "index", "locks
 impl Repository {
     /// Creates a repository at `path` (missing or an empty directory).
     pub fn init(path: &Path) -> Result<Repository> {
+        Repository::init_with(path, PackParams::default())
+    }
+
+    /// Creates a repository whose packs close at the given sizes.
+    pub fn init_with(path: &Path, pack: PackParams) -> Result<Repository> {
         if path.exists() {
             let mut rd = std::fs::read_dir(path).at(path)?;
             if rd.next().is_some() {
@@ -151,7 +156,10 @@ impl Repository {
         let backend = LocalBackend::new(path);
         backend.sync().at(path)?;
         // The config is written last: a directory with a config is a complete repository.
-        let config = RepoConfig::new(path);
+        let config = RepoConfig {
+            pack,
+            ..RepoConfig::new(path)
+        };
         backend
             .put_new("config", &config.encode())
             .at(path.join("config"))?;
