@@ -83,7 +83,6 @@ impl Repo {
         assert_eq!(events, summary["problems"].as_array().unwrap().len());
         summary
     }
-
 }
 
 fn stderr(o: &Output) -> String {

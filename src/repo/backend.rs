@@ -78,10 +78,13 @@ pub trait LocalStore: Send + Sync {
 pub struct LocalBackend {
     root: PathBuf,
     tmp: PathBuf,
-    counter: AtomicU64,
     /// Cleared after the first failed reflink: the filesystem does not support it.
     reflink_ok: AtomicBool,
 }
+
+/// Numbers temp files across every repository handle of the process (two handles of one
+/// repository must not pick the same name).
+pub(crate) static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// Mode of every directory the repository creates: the data is private mail.
 pub(crate) const DIR_MODE: u32 = 0o700;
@@ -102,7 +105,6 @@ impl LocalBackend {
         LocalBackend {
             root: root.to_path_buf(),
             tmp: root.join("tmp"),
-            counter: AtomicU64::new(0),
             reflink_ok: AtomicBool::new(true),
         }
     }
@@ -112,7 +114,7 @@ impl LocalBackend {
     }
 
     fn temp_name(&self, what: &str) -> PathBuf {
-        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
         self.tmp.join(format!("{what}-{}-{n}", std::process::id()))
     }
 

@@ -9,12 +9,12 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use crate::error::{IoContext, Result};
 use crate::id::{BlobId, PackId};
-use crate::repo::backend::{Backend, create_private_file};
+use crate::repo::backend::{Backend, TEMP_COUNTER, create_private_file};
 use crate::repo::catalog::{Location, Place};
 use crate::repo::config::PackParams;
 use crate::repo::index::{LooseEntry, PackEntry, PackedBlob};
@@ -97,7 +97,6 @@ impl Batch {
 pub(crate) struct Packer {
     params: PackParams,
     tmp_dir: PathBuf,
-    counter: AtomicU64,
     pools: [Mutex<Vec<OpenPack>>; 2],
     state: Mutex<State>,
 }
@@ -125,7 +124,6 @@ impl Packer {
         Packer {
             params,
             tmp_dir: tmp_dir.to_path_buf(),
-            counter: AtomicU64::new(0),
             pools: [Mutex::new(Vec::new()), Mutex::new(Vec::new())],
             state: Mutex::new(State::default()),
         }
@@ -146,7 +144,7 @@ impl Packer {
     }
 
     fn new_pack(&self, ty: PackType) -> io::Result<OpenPack> {
-        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
         let tmp = self
             .tmp_dir
             .join(format!("pack-{}-{n}", std::process::id()));

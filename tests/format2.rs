@@ -1,0 +1,401 @@
+//! Repository format 2: packs, index files rebuilt from packs, the repository lock, format 1
+//! repositories (read as they are, converted by `migrate`) and the golden format 2 repository.
+
+mod check;
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use common::Installation;
+use mailvault::{
+    BlobKind, Error, MoxBackupOptions, MoxRestoreSelection, NoProgress, Repository, RestoreOptions,
+    TreeBackupOptions, backup_mox, backup_tree, restore_mox,
+};
+
+/// Every regular file under `root` with its SHA-256, by relative path.
+fn file_hashes(root: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for e in walkdir::WalkDir::new(root) {
+        let e = e.unwrap();
+        if e.file_type().is_file() {
+            let rel = e
+                .path()
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            out.insert(rel, common::sha256_hex(&std::fs::read(e.path()).unwrap()));
+        }
+    }
+    out
+}
+
+fn files_under(root: &Path, dir: &str) -> usize {
+    walkdir::WalkDir::new(root.join(dir))
+        .into_iter()
+        .filter(|e| e.as_ref().unwrap().file_type().is_file())
+        .count()
+}
+
+fn restore_all(repo: &Repository, id: &mailvault::SnapshotId) -> tempfile::TempDir {
+    let out = tempfile::tempdir().unwrap();
+    let snap = repo.load_snapshot(id).unwrap();
+    restore_mox(
+        repo,
+        &snap,
+        out.path(),
+        &MoxRestoreSelection::default(),
+        &RestoreOptions::default(),
+        &NoProgress,
+    )
+    .unwrap();
+    out
+}
+
+/// The databases the snapshot holds are consistent copies, not the live files: compare what
+/// mox does not rewrite (message files, config).
+fn assert_messages_and_config_equal(source: &Path, restored: &Path) {
+    let keep = |m: BTreeMap<String, String>| -> BTreeMap<String, String> {
+        m.into_iter()
+            .filter(|(p, _)| p.contains("/msg/") || p.starts_with("config/"))
+            .collect()
+    };
+    let want = keep(file_hashes(source));
+    assert!(want.len() > 300, "{} files", want.len());
+    assert_eq!(keep(file_hashes(restored)), want);
+}
+
+#[test]
+fn copy_mode_packs_messages_into_few_files() {
+    let inst = Installation::new("small-state1");
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("repo");
+    let repo = Repository::init(&root).unwrap();
+    let opts = MoxBackupOptions {
+        link: false,
+        ..MoxBackupOptions::default()
+    };
+    let s = backup_mox(&repo, &inst.root, &opts, &NoProgress).unwrap();
+    assert!(s.complete);
+    assert_eq!(s.stats["messages_total"], 336);
+    // 336 message files, database pages and structure in a handful of packs and one index
+    // file; no object files of their own.
+    let packs = files_under(&root, "packs");
+    assert!((2..=8).contains(&packs), "{packs} packs");
+    assert_eq!(files_under(&root, "index"), 1);
+    assert_eq!(files_under(&root, "objects"), 0);
+    let blobs = repo.list_blobs().unwrap();
+    assert!(blobs.len() > 336, "{} blobs", blobs.len());
+    assert!(blobs.iter().all(|(_, i)| !i.raw));
+    // Metadata and data go to separate packs.
+    assert!(blobs.iter().any(|(_, i)| i.kind == BlobKind::Manifest));
+    let restored = restore_all(&repo, &s.snapshot);
+    assert_messages_and_config_equal(&inst.root, restored.path());
+}
+
+#[test]
+fn database_pages_added_per_night_follow_the_pages_changed() {
+    // The fixture night: state 2 rewrites pages of the account databases in place.
+    let inst = Installation::new("small-state1");
+    let dir = tempfile::tempdir().unwrap();
+    let repo = Repository::init(&dir.path().join("repo")).unwrap();
+    backup_mox(&repo, &inst.root, &MoxBackupOptions::default(), &NoProgress).unwrap();
+    inst.switch_to("small-state2");
+    let night = backup_mox(&repo, &inst.root, &MoxBackupOptions::default(), &NoProgress).unwrap();
+    // Every byte added is accounted for by 4 KiB pages, new message files and structure:
+    // far below one 64 KiB chunk per changed database.
+    let db_bytes: u64 = walkdir::WalkDir::new(inst.data().join("accounts"))
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_name() == "index.db")
+        .map(|e| e.metadata().unwrap().len())
+        .sum();
+    assert!(
+        night.stats["bytes_added"] < db_bytes / 4,
+        "{} bytes added for {} bytes of account databases",
+        night.stats["bytes_added"],
+        db_bytes
+    );
+}
+
+#[test]
+fn index_is_rebuilt_from_packs() {
+    let inst = Installation::new("small-state1");
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("repo");
+    let repo = Repository::init(&root).unwrap();
+    let opts = MoxBackupOptions {
+        link: false,
+        ..MoxBackupOptions::default()
+    };
+    let s = backup_mox(&repo, &inst.root, &opts, &NoProgress).unwrap();
+    let before = repo.list_blobs().unwrap();
+    drop(repo);
+    // Lose every index file and the catalog: the blobs are unknown, the snapshot unreadable.
+    for e in std::fs::read_dir(root.join("index")).unwrap() {
+        std::fs::remove_file(e.unwrap().path()).unwrap();
+    }
+    std::fs::remove_file(root.join("catalog.redb")).unwrap();
+    let repo = Repository::open(&root).unwrap();
+    assert!(repo.list_blobs().unwrap().is_empty());
+    let snap = repo.load_snapshot(&s.snapshot).unwrap();
+    assert!(matches!(
+        mailvault::load_manifest(&repo, &snap.accounts[0]),
+        Err(Error::MissingBlob { .. })
+    ));
+    // A shared holder keeps `repair` out.
+    match Repository::open_exclusive(&root) {
+        Err(Error::Locked(msg)) => {
+            assert!(msg.contains(&std::process::id().to_string()), "{msg}");
+        }
+        other => panic!("expected Locked, got {other:?}"),
+    }
+    drop(repo);
+    let mut repo = Repository::open_exclusive(&root).unwrap();
+    let report = repo.repair_index(&NoProgress).unwrap();
+    assert!(report.damaged.is_empty(), "{:?}", report.damaged);
+    assert_eq!(repo.list_blobs().unwrap(), before);
+    drop(repo);
+    let repo = Repository::open(&root).unwrap();
+    let restored = restore_all(&repo, &s.snapshot);
+    assert_messages_and_config_equal(&inst.root, restored.path());
+}
+
+#[test]
+fn lock_shared_exclusive_and_stale() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("repo");
+    let exclusive = {
+        Repository::init(&root).unwrap();
+        Repository::open_exclusive(&root).unwrap()
+    };
+    // Held exclusively: a shared open is refused, naming pid, host and time.
+    match Repository::open(&root) {
+        Err(Error::Locked(msg)) => {
+            assert!(msg.contains("exclusively"), "{msg}");
+            assert!(
+                msg.contains(&format!("pid {}", std::process::id())),
+                "{msg}"
+            );
+            assert!(msg.contains(&mailvault::host_name()), "{msg}");
+        }
+        other => panic!("expected Locked, got {other:?}"),
+    }
+    drop(exclusive);
+    // Shared with shared is fine.
+    let a = Repository::open(&root).unwrap();
+    let b = Repository::open(&root).unwrap();
+    drop((a, b));
+    // A record left by a process that is gone is stale: removed, never named.
+    let record = mailvault::LockRecord {
+        pid: 999_999_999,
+        host: mailvault::host_name(),
+        time_ns: 1,
+        exclusive: true,
+        purpose: "crashed".into(),
+    };
+    let stale = root.join("locks/stale");
+    std::fs::write(&stale, record.encode()).unwrap();
+    let held = Repository::open(&root).unwrap();
+    match Repository::open_exclusive(&root) {
+        Err(Error::Locked(msg)) => assert!(!msg.contains("999999999"), "{msg}"),
+        other => panic!("expected Locked, got {other:?}"),
+    }
+    drop(held);
+    assert!(!stale.exists());
+    // Leftovers of crashed runs go when the repository is otherwise unused.
+    std::fs::write(root.join("tmp/pack-1-0"), b"torn").unwrap();
+    let _repo = Repository::open(&root).unwrap();
+    assert!(!root.join("tmp/pack-1-0").exists());
+}
+
+#[test]
+fn two_concurrent_backups_both_commit_and_the_catalog_stays_usable() {
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("repo");
+    Repository::init(&root).unwrap();
+    let srcs: Vec<PathBuf> = (0..2)
+        .map(|i| {
+            let s = work.path().join(format!("src{i}"));
+            check::generate(&s, 40 + i);
+            s
+        })
+        .collect();
+    let ids: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = srcs
+            .iter()
+            .map(|src| {
+                let root = &root;
+                scope.spawn(move || {
+                    let repo = Repository::open(root).unwrap();
+                    backup_tree(&repo, src, &TreeBackupOptions::default(), &NoProgress)
+                        .unwrap()
+                        .snapshot
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let repo = Repository::open(&root).unwrap();
+    assert!(repo.has_catalog());
+    assert_eq!(
+        repo.catalog_blob_count().unwrap(),
+        repo.list_blobs().unwrap().len() as u64
+    );
+    for (src, id) in srcs.iter().zip(&ids) {
+        check::assert_same(
+            &check::model(src),
+            &check::model(check::restore(&repo, id).path()),
+        );
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for e in walkdir::WalkDir::new(from) {
+        let e = e.unwrap();
+        let dest = to.join(e.path().strip_prefix(from).unwrap());
+        if e.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+        } else {
+            std::fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+}
+
+fn golden(version: u32) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/golden/repo-v{version}"))
+}
+
+#[test]
+fn format_1_is_read_refused_for_writes_and_migrated() {
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("repo");
+    copy_tree(&golden(1), &root);
+    let repo = Repository::open(&root).unwrap();
+    let (id, _) = repo.snapshots().unwrap().remove(0);
+    let before = check::model(check::restore(&repo, &id).path());
+    // Writes need the conversion first, and say so.
+    let src = work.path().join("src");
+    check::generate(&src, 2);
+    let err = backup_tree(&repo, &src, &TreeBackupOptions::default(), &NoProgress).unwrap_err();
+    assert!(err.to_string().contains("mailvault migrate"), "{err}");
+    drop(repo);
+
+    let mut repo = Repository::open_exclusive(&root).unwrap();
+    let report = repo.migrate(&NoProgress).unwrap();
+    assert_eq!((report.from_version, report.to_version), (1, 2));
+    assert_eq!(report.blobs_packed, 6);
+    assert!(report.damaged.is_empty());
+    drop(repo);
+    // Loose framed objects are gone; the snapshot restores the same from packs.
+    let loose = walkdir::WalkDir::new(root.join("objects"))
+        .into_iter()
+        .filter(|e| e.as_ref().unwrap().file_type().is_file())
+        .count();
+    assert_eq!(loose, 0);
+    let repo = Repository::open(&root).unwrap();
+    assert_eq!(repo.config().version, 2);
+    check::assert_same(&before, &check::model(check::restore(&repo, &id).path()));
+    let s = backup_tree(&repo, &src, &TreeBackupOptions::default(), &NoProgress).unwrap();
+    check::assert_same(
+        &check::model(&src),
+        &check::model(check::restore(&repo, &s.snapshot).path()),
+    );
+}
+
+/// The hashes of the installation the golden format 2 repository was written from.
+fn golden_v2_hashes() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/repo-v2.sha256")
+}
+
+/// Writes `tests/golden/repo-v2` (once, when format 2 was released):
+/// `cargo test --test format2 write_golden_v2 -- --ignored`
+#[test]
+#[ignore]
+fn write_golden_v2() {
+    let work = tempfile::tempdir().unwrap();
+    let inst = work.path().join("mox");
+    let opts = mailvault::mox::generator::GenOptions {
+        accounts: 2,
+        messages: 12,
+        seed: 5,
+        attachment_percent: 0.0,
+        max_attachment: 50_000,
+        queue: 1,
+        junk_every: 0,
+        ..Default::default()
+    };
+    mailvault::mox::generator::generate(&opts, &inst).unwrap();
+    let root = work.path().join("repo");
+    let repo = Repository::init(&root).unwrap();
+    let s = backup_mox(&repo, &inst, &MoxBackupOptions::default(), &NoProgress).unwrap();
+    assert!(s.complete && s.stats["objects_hardlinked"] + s.stats["objects_reflinked"] > 0);
+    drop(repo);
+    let out = golden(2);
+    let _ = std::fs::remove_dir_all(&out);
+    for e in walkdir::WalkDir::new(&root) {
+        let e = e.unwrap();
+        let rel = e.path().strip_prefix(&root).unwrap();
+        let top = rel
+            .components()
+            .next()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned());
+        if !e.file_type().is_file()
+            || matches!(
+                top.as_deref(),
+                Some("tmp" | "locks" | "lock" | "catalog.redb")
+            )
+        {
+            continue;
+        }
+        let dest = out.join(rel);
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::copy(e.path(), dest).unwrap();
+    }
+    let lines: String = file_hashes(&inst)
+        .into_iter()
+        .filter(|(p, _)| p.contains("/msg/") || p.starts_with("config/"))
+        .map(|(p, h)| format!("{h}  {p}\n"))
+        .collect();
+    std::fs::write(golden_v2_hashes(), lines).unwrap();
+}
+
+#[test]
+fn golden_v2_repository_still_restores() {
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("repo");
+    copy_tree(&golden(2), &root);
+    let repo = Repository::open(&root).unwrap();
+    assert_eq!(repo.config().version, 2);
+    let snaps = repo.snapshots().unwrap();
+    assert_eq!(snaps.len(), 1);
+    let (id, snap) = &snaps[0];
+    assert_eq!(snap.accounts.len(), 2);
+    // Raw objects (linked messages), data and metadata packs, one index file.
+    let blobs = repo.list_blobs().unwrap();
+    assert!(blobs.iter().any(|(_, i)| i.raw));
+    assert!(blobs.iter().any(|(_, i)| i.kind == BlobKind::Manifest));
+    assert!(
+        blobs
+            .iter()
+            .any(|(_, i)| i.kind == BlobKind::Data && !i.raw)
+    );
+    let restored = restore_all(&repo, id);
+    let want: BTreeMap<String, String> = std::fs::read_to_string(golden_v2_hashes())
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (h, p) = l.split_once("  ").unwrap();
+            (p.to_string(), h.to_string())
+        })
+        .collect();
+    assert!(want.len() > 20);
+    let got: BTreeMap<String, String> = file_hashes(restored.path())
+        .into_iter()
+        .filter(|(p, _)| want.contains_key(p))
+        .collect();
+    assert_eq!(got, want);
+    // Every blob verifies.
+    assert!(mailvault::verify(&repo, snap, &NoProgress).unwrap().ok());
+}
