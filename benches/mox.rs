@@ -94,6 +94,15 @@ fn run(label: &str, cmd: &[&str], envs: &[(&str, &str)], cwd: &Path) -> Step {
     }
 }
 
+/// Number of files below `path`.
+fn dir_files(path: &Path) -> u64 {
+    walkdir::WalkDir::new(path)
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file())
+        .count() as u64
+}
+
 /// Disk use (allocated blocks) of the files below `path`, each inode once.
 fn dir_size(path: &Path) -> u64 {
     dir_sizes(path).0
@@ -274,7 +283,9 @@ fn main() {
     for tool in &tools {
         tool.run("init", &tool.init, &work);
     }
+    let mut growth: BTreeMap<String, u64> = BTreeMap::new();
     for step in ["first", "unchanged", "night"] {
+        let before: Vec<u64> = tools.iter().map(|t| dir_sizes(&t.repo).1).collect();
         if step == "night" {
             let night = mutate(
                 &install,
@@ -298,6 +309,12 @@ fn main() {
                 .entry(tool.name.clone())
                 .or_default()
                 .insert(step.to_string(), result);
+        }
+        if step == "night" {
+            for (tool, before) in tools.iter().zip(before) {
+                let added = dir_sizes(&tool.repo).1.saturating_sub(before);
+                growth.insert(tool.name.clone(), added);
+            }
         }
     }
     let cp_target = work.join("restore-cp");
@@ -332,7 +349,9 @@ fn main() {
     }
 
     let mut sizes: BTreeMap<String, u64> = BTreeMap::new();
+    let mut files: BTreeMap<String, u64> = BTreeMap::new();
     for tool in &tools {
+        files.insert(tool.name.clone(), dir_files(&tool.repo));
         if tool.name == "mailvault" {
             sizes.insert(
                 "mailvault (linked, own bytes)".into(),
@@ -377,6 +396,11 @@ fn main() {
     for (name, bytes) in &sizes {
         println!("| {name} | {:.1} MiB |", *bytes as f64 / 1048576.0);
     }
+    println!("\n| repository | files | added by the 1 % night (apparent) |\n|---|---|---|");
+    for (name, n) in &files {
+        let added = growth.get(name).copied().unwrap_or(0);
+        println!("| {name} | {n} | {:.1} MiB |", added as f64 / 1048576.0);
+    }
     let json = serde_json::json!({
         "accounts": accounts,
         "messages": messages,
@@ -385,6 +409,8 @@ fn main() {
         "generate_seconds": gen_seconds,
         "results": results,
         "repository_bytes": sizes,
+        "repository_files": files,
+        "night_added_bytes": growth,
     });
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-mox.json");
     std::fs::write(&out, serde_json::to_string_pretty(&json).unwrap()).unwrap();
