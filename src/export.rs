@@ -78,9 +78,11 @@ pub fn export(
         .iter()
         .find(|a| a.name == opts.account)
         .ok_or_else(|| {
+            let names: Vec<&str> = snapshot.accounts.iter().map(|a| a.name.as_str()).collect();
             Error::Invalid(format!(
-                "account {:?} is not in this snapshot",
-                opts.account
+                "account {:?} is not in this snapshot (accounts: {})",
+                opts.account,
+                names.join(", ")
             ))
         })?;
     let manifest = load_manifest(repo, account)?;

@@ -158,11 +158,28 @@ impl AccountManifest {
         self.mailboxes.iter().find(|m| m.id == id)
     }
 
+    /// The live mailbox named `name`, as IMAP compares names: `INBOX` (the first component
+    /// only) in any case, everything else exactly.
     pub fn mailbox_by_name(&self, name: &str) -> Option<&MailboxEntry> {
         self.mailboxes
             .iter()
-            .find(|m| !m.expunged && m.name == name)
+            .find(|m| !m.expunged && mailbox_names_equal(&m.name, name))
     }
+}
+
+/// IMAP mailbox name equality: `INBOX` is case-insensitive (RFC 3501 5.1), and so is the first
+/// component of its children (`inbox/x` is `Inbox/x`); other names compare exactly.
+fn mailbox_names_equal(a: &str, b: &str) -> bool {
+    let split = |s: &str| -> (String, String) {
+        let (first, rest) = s.split_once('/').map_or((s, None), |(f, r)| (f, Some(r)));
+        let first = if first.eq_ignore_ascii_case("inbox") {
+            "INBOX".to_string()
+        } else {
+            first.to_string()
+        };
+        (first, rest.map(|r| format!("/{r}")).unwrap_or_default())
+    };
+    split(a) == split(b)
 }
 
 impl MessageList {

@@ -24,7 +24,7 @@ pub use datadir::{
 pub use dbcopy::{copy_database, read_database};
 pub use error::MoxError;
 pub(crate) use gotime::Civil;
-pub use gotime::{rfc3339_nanos, time_unix_nanos};
+pub use gotime::{parse_rfc3339, rfc3339_nanos, time_unix_nanos};
 pub use inspect::{
     AccountReport, DatabaseReport, InspectReport, MailboxReport, MessageReport, QueueReport,
     inspect, inspect_path,
