@@ -11,7 +11,7 @@ use mailvault::{MoxRestoreSelection, RestoreOptions, SourceKind, Tree};
 use serde_json::json;
 
 use super::render::{self, Renderer};
-use super::{EXIT_OK, Global};
+use super::{EXIT_INCOMPLETE, EXIT_OK, Global};
 
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
@@ -103,10 +103,28 @@ pub fn run(global: &Global, args: RestoreArgs) -> anyhow::Result<ExitCode> {
         }
         out.json_line(&v);
     } else {
+        for f in &stats.failed {
+            match &f.message {
+                Some(m) => outln!(
+                    "FAILED {} (message {} in {}/{}): {}",
+                    f.path,
+                    m.id,
+                    m.account,
+                    m.mailbox,
+                    f.error
+                ),
+                None => outln!("FAILED {}: {}", f.path, f.error),
+            }
+        }
         outln!(
-            "restored snapshot {} into {}: {} files ({} hardlinked), {} dirs, {} symlinks, {} written in {:.1}s",
+            "restored snapshot {} into {}{}: {} files ({} hardlinked), {} dirs, {} symlinks, {} written in {:.1}s",
             id.short(),
             args.target.display(),
+            if stats.complete() {
+                String::new()
+            } else {
+                format!(" INCOMPLETE ({} paths not restored)", stats.failed.len())
+            },
             stats.files,
             stats.hardlinks + stats.linked,
             stats.dirs,
@@ -115,5 +133,9 @@ pub fn run(global: &Global, args: RestoreArgs) -> anyhow::Result<ExitCode> {
             duration_ms as f64 / 1000.0
         );
     }
-    Ok(ExitCode::from(EXIT_OK))
+    Ok(ExitCode::from(if stats.complete() {
+        EXIT_OK
+    } else {
+        EXIT_INCOMPLETE
+    }))
 }

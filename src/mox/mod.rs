@@ -19,7 +19,8 @@ pub use bstore::{
 };
 pub use ctl::backup_via_ctl;
 pub use datadir::{
-    FileClass, GLOBAL_DBS, QUEUE_DB, Source, classify, message_path, parse_message_path,
+    FileClass, GLOBAL_DBS, QUEUE_DB, Source, check_account_name, classify, message_path,
+    parse_message_path,
 };
 pub use dbcopy::{copy_database, read_database};
 pub use error::MoxError;
