@@ -107,6 +107,10 @@ pub fn export(
             selected.push(mb);
         }
     }
+    // Mailbox names of the snapshot become paths: all are checked before anything is written.
+    for mb in &selected {
+        mailbox_rel_path(&mb.name)?;
+    }
     if output.exists() && fs::read_dir(output).at(output)?.next().is_some() {
         return Err(Error::Invalid(format!(
             "{}: not empty; export writes into a new or empty directory",
