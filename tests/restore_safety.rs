@@ -35,13 +35,18 @@ fn dir(path: &str, mode: u32) -> Entry {
     }
 }
 
+/// Messages of a crafted account: (id, content).
+type Messages<'a> = &'a [(i64, &'a [u8])];
+/// Encodes a message list in place of `MessageList::encode`.
+type ListBytes = dyn Fn(&MessageList) -> Vec<u8>;
+
 /// Commits a mox snapshot with `tree` and, per account, one mailbox `Inbox` holding messages
 /// (id, content) of mode 0640. `list_bytes` replaces the encoded message list when given.
 fn craft(
     repo: &Repository,
     mut tree: Tree,
-    accounts: &[(&str, &[(i64, &[u8])])],
-    list_bytes: Option<&dyn Fn(&MessageList) -> Vec<u8>>,
+    accounts: &[(&str, Messages<'_>)],
+    list_bytes: Option<&ListBytes>,
 ) -> Snapshot {
     let mut refs = Vec::new();
     for (name, messages) in accounts {
@@ -552,10 +557,10 @@ impl Progress for ModeWatch {
                 .flatten()
             {
                 let name = e.file_name().to_string_lossy();
-                if e.file_type().is_file() || name.starts_with("mox-dbcopy-") {
-                    if let Ok(m) = e.metadata() {
-                        seen.push((e.path().to_path_buf(), m.mode() & 0o7777));
-                    }
+                if (e.file_type().is_file() || name.starts_with("mox-dbcopy-"))
+                    && let Ok(m) = e.metadata()
+                {
+                    seen.push((e.path().to_path_buf(), m.mode() & 0o7777));
                 }
             }
         }

@@ -7,7 +7,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::process::Command;
 
 use mailvault::{
-    Collect, Event, NoProgress, Repository, RestoreOptions, Tree, TreeBackupOptions, backup_tree,
+    Collect, NoProgress, Repository, RestoreOptions, Tree, TreeBackupOptions, backup_tree,
 };
 
 fn backup(repo: &Repository, dir: &std::path::Path) -> mailvault::BackupSummary {

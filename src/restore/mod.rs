@@ -367,7 +367,7 @@ pub(crate) fn restore_items(
             name,
             total: Some(group.iter().map(|&i| items[i].entry.size).sum()),
         });
-        let outcomes: Vec<(usize, std::result::Result<(u64, bool), String>)> = group
+        let outcomes: Vec<(usize, Written)> = group
             .par_iter()
             .map(|&i| {
                 let item = &items[i];
@@ -438,6 +438,9 @@ pub(crate) fn restore_items(
     Ok(stats)
 }
 
+/// A file written (bytes, hardlinked from the repository), or why not.
+type Written = std::result::Result<(u64, bool), String>;
+
 /// Whether `path` is one of `dirs` or below one.
 fn under_any(path: &Path, dirs: &HashSet<PathBuf>) -> bool {
     !dirs.is_empty() && path.ancestors().any(|a| dirs.contains(a))
@@ -479,11 +482,7 @@ impl Run<'_> {
     }
 
     /// Writes one file; returns its size and whether it was hardlinked from the repository.
-    fn write_file(
-        &self,
-        e: &Entry,
-        linked_blobs: &Mutex<HashSet<BlobId>>,
-    ) -> std::result::Result<(u64, bool), String> {
+    fn write_file(&self, e: &Entry, linked_blobs: &Mutex<HashSet<BlobId>>) -> Written {
         let dest = self.target.join(e.fs_path());
         if let [one] = e.chunks.as_slice()
             && self.opts.link
