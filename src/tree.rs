@@ -41,7 +41,8 @@ pub enum EntryKind {
 /// One file, directory or symlink, with its metadata and content.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Entry {
-    /// Relative to the tree root, '/'-separated, no `.` or `..` components.
+    /// Relative to the tree root, '/'-separated, no `.` or `..` components. Lossy when the
+    /// name is not UTF-8: then `raw_path` holds the exact bytes (see [`Entry::fs_path`]).
     pub path: String,
     pub kind: EntryKind,
     /// Permission bits (`st_mode & 0o7777`).

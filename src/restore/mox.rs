@@ -98,7 +98,7 @@ pub fn restore_mox(
             (!name.contains('/')).then(|| (name.to_string(), e.clone()))
         })
         .collect();
-    let mut entries: Vec<Entry> = match &selection.account {
+    let entries: Vec<Entry> = match &selection.account {
         None => full.entries,
         Some(name) => {
             // Re-root the account's own entries at the target.
@@ -218,7 +218,7 @@ pub fn restore_mox(
         }
     }
     let mut items: Vec<Item> = entries
-        .drain(..)
+        .into_iter()
         .map(|entry| Item {
             entry,
             message: None,
