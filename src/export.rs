@@ -78,9 +78,11 @@ pub fn export(
         .iter()
         .find(|a| a.name == opts.account)
         .ok_or_else(|| {
+            let names: Vec<&str> = snapshot.accounts.iter().map(|a| a.name.as_str()).collect();
             Error::Invalid(format!(
-                "account {:?} is not in this snapshot",
-                opts.account
+                "account {:?} is not in this snapshot (accounts: {})",
+                opts.account,
+                names.join(", ")
             ))
         })?;
     let manifest = load_manifest(repo, account)?;
@@ -105,13 +107,17 @@ pub fn export(
             selected.push(mb);
         }
     }
+    // Mailbox names of the snapshot become paths: all are checked before anything is written.
+    for mb in &selected {
+        mailbox_rel_path(&mb.name)?;
+    }
     if output.exists() && fs::read_dir(output).at(output)?.next().is_some() {
         return Err(Error::Invalid(format!(
             "{}: not empty; export writes into a new or empty directory",
             output.display()
         )));
     }
-    fs::create_dir_all(output).at(output)?;
+    make_dirs(output)?;
 
     // The records (flags, keywords, MsgPrefix) come from the database copy in the snapshot.
     let db = open_account_db(repo, snapshot, &opts.account)?;
@@ -123,7 +129,13 @@ pub fn export(
             name: format!("mailbox {}", mb.name),
             total: Some(list.messages.len() as u64),
         });
-        let mut writer = MailboxWriter::create(output, &mb.name, opts.format)?;
+        // Messages are as secret as their files: the mailbox file is readable by whom every
+        // one of its messages was (mode 0640 messages make a 0640 mbox), never more.
+        let mode = match list.messages.is_empty() {
+            true => 0o600,
+            false => list.messages.iter().fold(0o666, |m, e| m & e.mode),
+        };
+        let mut writer = MailboxWriter::create(output, &mb.name, opts.format, mode)?;
         for entry in &list.messages {
             let record = db.message(entry.id)?.ok_or_else(|| {
                 Error::corrupt(
@@ -135,6 +147,7 @@ pub fn export(
             data.extend_from_slice(&repo.get_blob(&entry.blob)?);
             let flags = flags_of(&record);
             writer.write(
+                entry.mode & 0o666,
                 entry.id,
                 record.received.unwrap_or(0).div_euclid(1_000_000_000),
                 &flags,
@@ -285,7 +298,31 @@ enum MailboxWriter {
         dir: PathBuf,
         keywords: Vec<String>,
         messages: Vec<(i64, ExportFlags)>,
+        mode: u32,
     },
+}
+
+/// Creates `dir` and its missing parents 0700: an export holds mail, readable by us alone
+/// until the operator decides otherwise.
+fn make_dirs(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .at(dir)
+}
+
+/// Opens a new file with `mode` (the umask may narrow it), never through a symlink.
+fn create_file(path: &Path, mode: u32) -> Result<fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    fs::File::options()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(path)
+        .at(path)
 }
 
 /// The relative path of a mailbox, refusing names that would leave the output directory.
@@ -303,7 +340,7 @@ fn mailbox_rel_path(name: &str) -> Result<PathBuf> {
 }
 
 impl MailboxWriter {
-    fn create(output: &Path, name: &str, format: ExportFormat) -> Result<Self> {
+    fn create(output: &Path, name: &str, format: ExportFormat, mode: u32) -> Result<Self> {
         let rel = mailbox_rel_path(name)?;
         match format {
             ExportFormat::Mbox => {
@@ -314,13 +351,9 @@ impl MailboxWriter {
                 );
                 path.set_file_name(file_name);
                 if let Some(parent) = path.parent() {
-                    fs::create_dir_all(parent).at(parent)?;
+                    make_dirs(parent)?;
                 }
-                let file = fs::File::options()
-                    .write(true)
-                    .create_new(true)
-                    .open(&path)
-                    .at(&path)?;
+                let file = create_file(&path, mode)?;
                 Ok(MailboxWriter::Mbox {
                     path,
                     out: BufWriter::new(file),
@@ -330,12 +363,13 @@ impl MailboxWriter {
             ExportFormat::Maildir => {
                 let dir = output.join(&rel);
                 for sub in ["cur", "new", "tmp"] {
-                    fs::create_dir_all(dir.join(sub)).at(dir.join(sub))?;
+                    make_dirs(&dir.join(sub))?;
                 }
                 Ok(MailboxWriter::Maildir {
                     dir,
                     keywords: Vec::new(),
                     messages: Vec::new(),
+                    mode,
                 })
             }
         }
@@ -343,6 +377,7 @@ impl MailboxWriter {
 
     fn write(
         &mut self,
+        file_mode: u32,
         id: i64,
         received_unix: i64,
         flags: &ExportFlags,
@@ -366,6 +401,7 @@ impl MailboxWriter {
                 dir,
                 keywords,
                 messages,
+                ..
             } => {
                 let mut letters = String::new();
                 for kw in &flags.keywords {
@@ -390,11 +426,7 @@ impl MailboxWriter {
                     maildir_info(flags, &letters)
                 );
                 let path = dir.join("cur").join(name);
-                let mut file = fs::File::options()
-                    .write(true)
-                    .create_new(true)
-                    .open(&path)
-                    .at(&path)?;
+                let mut file = create_file(&path, file_mode)?;
                 file.write_all(data).at(&path)?;
                 messages.push((id, flags.clone()));
                 Ok(())
@@ -408,14 +440,21 @@ impl MailboxWriter {
                 out.flush().at(&path)?;
                 Ok(path)
             }
-            MailboxWriter::Maildir { dir, keywords, .. } => {
+            MailboxWriter::Maildir {
+                dir,
+                keywords,
+                mode,
+                ..
+            } => {
                 if !keywords.is_empty() {
                     let mut text = String::new();
                     for (i, kw) in keywords.iter().enumerate() {
                         text.push_str(&format!("{i} {kw}\n"));
                     }
                     let path = dir.join("dovecot-keywords");
-                    fs::write(&path, text).at(&path)?;
+                    create_file(&path, mode)?
+                        .write_all(text.as_bytes())
+                        .at(&path)?;
                 }
                 Ok(dir)
             }

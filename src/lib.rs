@@ -29,7 +29,9 @@ pub use export::{
     ExportFlags, ExportFormat, ExportOptions, ExportSummary, export, mboxrd_quote, mboxrd_unquote,
 };
 pub use id::{BlobId, ID_LEN, IndexId, PackId, ParseIdError, SnapshotId};
-pub use manifest::{AccountManifest, MailboxEntry, ManifestError, MessageEntry, MessageList};
+pub use manifest::{
+    AccountManifest, MailboxEntry, ManifestError, MessageEntry, MessageList, Owner,
+};
 pub use progress::{Collect, Event, NoProgress, Progress};
 pub use replicate::{ReplicateSummary, SkippedSnapshot, replicate};
 pub use repo::{
@@ -38,7 +40,7 @@ pub use repo::{
     RepoConfig, Repository, SnapshotList,
 };
 pub use restore::mox::{MoxRestoreSelection, load_list, load_manifest, restore_mox};
-pub use restore::{RestoreOptions, RestoreStats, restore_tree};
+pub use restore::{MessageRef, RestoreFailure, RestoreOptions, RestoreStats, restore_tree};
 pub use snapshot::{AccountRef, Notice, Snapshot, SourceKind};
-pub use tree::{Entry, EntryKind, Tree, entry_from_metadata};
+pub use tree::{Entry, EntryKind, Tree, entry_from_fs, entry_from_metadata};
 pub use verify::{DamagedBlob, SnapshotBlobs, VerifyReport, snapshot_at, snapshot_blobs, verify};

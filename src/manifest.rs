@@ -18,8 +18,9 @@ use crate::BlobId;
 pub const ACCOUNT_MAGIC: [u8; 4] = *b"MVAM";
 /// Magic of an encoded message list.
 pub const LIST_MAGIC: [u8; 4] = *b"MVML";
-/// The manifest format version this build writes and the highest it reads.
-pub const MANIFEST_VERSION: u32 = 1;
+/// The manifest format version this build writes and the highest it reads. Version 2 appended
+/// [`MessageEntry::owner`]; version 1 lists are still read (owner `None`).
+pub const MANIFEST_VERSION: u32 = 2;
 
 /// One account at the time of a snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +83,58 @@ pub struct MessageEntry {
     /// Mode and modification time of the file, restored as they were.
     pub mode: u32,
     pub mtime_ns: i64,
+    /// Owner of the file, restored as it was when restoring as root. `None` in lists written
+    /// before version 2 (restore then takes the account directory's owner).
+    pub owner: Option<Owner>,
+}
+
+/// A file's owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Owner {
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// A message list as version 1 wrote it.
+#[derive(Deserialize)]
+struct MessageListV1 {
+    mailbox_id: i64,
+    messages: Vec<MessageEntryV1>,
+}
+
+#[derive(Deserialize)]
+struct MessageEntryV1 {
+    id: i64,
+    uid: u32,
+    modseq: i64,
+    size: u64,
+    file_size: u64,
+    blob: BlobId,
+    mode: u32,
+    mtime_ns: i64,
+}
+
+impl From<MessageListV1> for MessageList {
+    fn from(v1: MessageListV1) -> MessageList {
+        MessageList {
+            mailbox_id: v1.mailbox_id,
+            messages: v1
+                .messages
+                .into_iter()
+                .map(|m| MessageEntry {
+                    id: m.id,
+                    uid: m.uid,
+                    modseq: m.modseq,
+                    size: m.size,
+                    file_size: m.file_size,
+                    blob: m.blob,
+                    mode: m.mode,
+                    mtime_ns: m.mtime_ns,
+                    owner: None,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// A manifest blob that cannot be decoded.
@@ -111,11 +164,12 @@ fn encode<T: Serialize>(magic: [u8; 4], value: &T) -> Vec<u8> {
     out
 }
 
-fn decode<'a, T: Deserialize<'a>>(
+/// Checks magic and version; returns the version and the body.
+fn header<'a>(
     magic: [u8; 4],
     what: &'static str,
     bytes: &'a [u8],
-) -> Result<T, ManifestError> {
+) -> Result<(u32, &'a [u8]), ManifestError> {
     if bytes.len() < 8 {
         return Err(ManifestError::Truncated(what));
     }
@@ -129,7 +183,12 @@ fn decode<'a, T: Deserialize<'a>>(
             found: version,
         });
     }
-    let (value, rest) = postcard::take_from_bytes(&bytes[8..])
+    Ok((version, &bytes[8..]))
+}
+
+/// The postcard body, all of it.
+fn body<'a, T: Deserialize<'a>>(what: &'static str, bytes: &'a [u8]) -> Result<T, ManifestError> {
+    let (value, rest) = postcard::take_from_bytes(bytes)
         .map_err(|source| ManifestError::Decode { what, source })?;
     if !rest.is_empty() {
         return Err(ManifestError::Decode {
@@ -145,8 +204,11 @@ impl AccountManifest {
         encode(ACCOUNT_MAGIC, self)
     }
 
+    /// Decodes versions 1 and 2 (the same body).
     pub fn decode(bytes: &[u8]) -> Result<Self, ManifestError> {
-        decode(ACCOUNT_MAGIC, "account manifest", bytes)
+        let what = "account manifest";
+        let (_, rest) = header(ACCOUNT_MAGIC, what, bytes)?;
+        body(what, rest)
     }
 
     /// Live messages over all mailboxes.
@@ -158,11 +220,28 @@ impl AccountManifest {
         self.mailboxes.iter().find(|m| m.id == id)
     }
 
+    /// The live mailbox named `name`, as IMAP compares names: `INBOX` (the first component
+    /// only) in any case, everything else exactly.
     pub fn mailbox_by_name(&self, name: &str) -> Option<&MailboxEntry> {
         self.mailboxes
             .iter()
-            .find(|m| !m.expunged && m.name == name)
+            .find(|m| !m.expunged && mailbox_names_equal(&m.name, name))
     }
+}
+
+/// IMAP mailbox name equality: `INBOX` is case-insensitive (RFC 3501 5.1), and so is the first
+/// component of its children (`inbox/x` is `Inbox/x`); other names compare exactly.
+fn mailbox_names_equal(a: &str, b: &str) -> bool {
+    let split = |s: &str| -> (String, String) {
+        let (first, rest) = s.split_once('/').map_or((s, None), |(f, r)| (f, Some(r)));
+        let first = if first.eq_ignore_ascii_case("inbox") {
+            "INBOX".to_string()
+        } else {
+            first.to_string()
+        };
+        (first, rest.map(|r| format!("/{r}")).unwrap_or_default())
+    };
+    split(a) == split(b)
 }
 
 impl MessageList {
@@ -170,8 +249,13 @@ impl MessageList {
         encode(LIST_MAGIC, self)
     }
 
+    /// Decodes versions 1 (no owners) and 2.
     pub fn decode(bytes: &[u8]) -> Result<Self, ManifestError> {
-        decode(LIST_MAGIC, "message list", bytes)
+        let what = "message list";
+        match header(LIST_MAGIC, what, bytes)? {
+            (1, rest) => body::<MessageListV1>(what, rest).map(MessageList::from),
+            (_, rest) => body(what, rest),
+        }
     }
 }
 
@@ -190,7 +274,41 @@ mod tests {
             blob: BlobId::hash(&[seed]),
             mode: 0o660,
             mtime_ns: 1_700_000_000_000_000_000 + id,
+            owner: Some(Owner {
+                uid: 1000 + seed as u32,
+                gid: 1001,
+            }),
         }
+    }
+
+    #[test]
+    fn version_1_lists_still_read() {
+        // The version 1 body: the same fields, without the owner.
+        let e = entry(9, 3);
+        let mut v1 = b"MVML\x01\0\0\0".to_vec();
+        let old = (
+            7i64,
+            vec![(
+                e.id,
+                e.uid,
+                e.modseq,
+                e.size,
+                e.file_size,
+                e.blob,
+                e.mode,
+                e.mtime_ns,
+            )],
+        );
+        v1.extend_from_slice(&postcard::to_stdvec(&old).unwrap());
+        let list = MessageList::decode(&v1).unwrap();
+        assert_eq!(list.mailbox_id, 7);
+        assert_eq!(list.messages, vec![MessageEntry { owner: None, ..e }]);
+        let mut v3 = list.encode();
+        v3[4] = 3;
+        assert!(matches!(
+            MessageList::decode(&v3),
+            Err(ManifestError::UnsupportedVersion { found: 3, .. })
+        ));
     }
 
     #[test]
@@ -219,11 +337,14 @@ mod tests {
         assert_eq!(AccountManifest::decode(&bytes).unwrap(), m);
 
         let mut newer = bytes.clone();
-        newer[4..8].copy_from_slice(&2u32.to_le_bytes());
+        newer[4..8].copy_from_slice(&3u32.to_le_bytes());
         assert!(matches!(
             AccountManifest::decode(&newer),
-            Err(ManifestError::UnsupportedVersion { found: 2, .. })
+            Err(ManifestError::UnsupportedVersion { found: 3, .. })
         ));
+        let mut v1 = bytes.clone();
+        v1[4..8].copy_from_slice(&1u32.to_le_bytes());
+        assert_eq!(AccountManifest::decode(&v1).unwrap(), m);
         assert!(matches!(
             MessageList::decode(&bytes),
             Err(ManifestError::BadMagic { .. })

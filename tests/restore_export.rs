@@ -373,3 +373,82 @@ fn at_picks_the_last_snapshot_at_or_before_a_time() {
     assert_eq!(again.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"));
 }
+
+/// Export names the accounts that exist when asked for another; `inbox` finds `Inbox` (and
+/// `INBOX/x` its children) as IMAP compares names; `restore --at` takes any RFC 3339 offset.
+#[test]
+fn export_and_at_accept_what_users_type() {
+    let (dir, repo, snaps) = two_snapshots();
+    let snap = repo.load_snapshot(&snaps[1].snapshot).unwrap();
+    let opts = |account: &str, mailboxes: &[&str]| ExportOptions {
+        account: account.into(),
+        mailboxes: mailboxes.iter().map(|m| m.to_string()).collect(),
+        format: ExportFormat::Mbox,
+    };
+    let out = tempfile::tempdir().unwrap();
+    let err = export(
+        &repo,
+        &snap,
+        &opts("nobody", &[]),
+        &out.path().join("a"),
+        &NoProgress,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("alice, bob, carol"), "{err}");
+
+    let summary = export(
+        &repo,
+        &snap,
+        &opts("alice", &["inbox", "lists/golang"]),
+        &out.path().join("b"),
+        &NoProgress,
+    );
+    // Only INBOX is case-insensitive: `lists/golang` is not `Lists/golang`.
+    assert!(summary.unwrap_err().to_string().contains("lists/golang"));
+    let summary = export(
+        &repo,
+        &snap,
+        &opts("alice", &["inbox"]),
+        &out.path().join("c"),
+        &NoProgress,
+    )
+    .unwrap();
+    assert_eq!(summary.messages, 87);
+    assert!(summary.outputs.contains_key("Inbox"));
+
+    // One hour ahead of UTC, just after the second snapshot: the second snapshot.
+    let times: Vec<i64> = snaps
+        .iter()
+        .map(|s| repo.load_snapshot(&s.snapshot).unwrap().time_ns)
+        .collect();
+    let utc = humantime::format_rfc3339_nanos(
+        std::time::UNIX_EPOCH
+            + std::time::Duration::from_nanos((times[1] + 3_600_000_000_000 + 1) as u64),
+    )
+    .to_string();
+    let at = format!("{}+01:00", utc.strip_suffix('Z').unwrap());
+    for (at, code, snapshot) in [
+        (at.clone(), 0, Some(&snaps[1].snapshot)),
+        (at.replace("+01:00", "+01:00:00"), 1, None),
+    ] {
+        let target = dir.path().join(format!("restored-{code}"));
+        let out = Command::new(env!("CARGO_BIN_EXE_mailvault"))
+            .arg("--repo")
+            .arg(repo.path())
+            .args(["restore", "--json", "--at", &at, "--account", "alice"])
+            .arg("--target")
+            .arg(&target)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{at}: {stderr}");
+        if let Some(id) = snapshot {
+            let stdout = String::from_utf8(out.stdout).unwrap();
+            let summary: serde_json::Value =
+                serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+            assert_eq!(summary["snapshot"], id.to_hex());
+        } else {
+            assert!(stderr.contains("RFC 3339"), "{stderr}");
+        }
+    }
+}

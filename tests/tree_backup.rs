@@ -7,7 +7,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::process::Command;
 
 use mailvault::{
-    Collect, Event, NoProgress, Repository, RestoreOptions, Tree, TreeBackupOptions, backup_tree,
+    Collect, NoProgress, Repository, RestoreOptions, Tree, TreeBackupOptions, backup_tree,
 };
 
 fn backup(repo: &Repository, dir: &std::path::Path) -> mailvault::BackupSummary {
@@ -130,32 +130,85 @@ fn chunked_files_deduplicate_unchanged_pages() {
     assert_eq!(std::fs::read(out.path().join("index.db")).unwrap(), db);
 }
 
+/// Names that are not UTF-8 (a file, a directory and what is below it, a symlink and its
+/// target) are saved and restored byte for byte (tree format version 2).
 #[test]
-fn unreadable_path_makes_snapshot_incomplete_not_failed() {
+fn non_utf8_names_round_trip_exactly() {
+    use std::os::unix::fs::PermissionsExt;
     let src = tempfile::tempdir().unwrap();
     check::generate(src.path(), 2);
-    // A name that is not UTF-8 cannot be recorded: a problem, but the rest is saved.
-    let bad = std::ffi::OsStr::from_bytes(b"bad\xffname");
-    std::fs::write(src.path().join(bad), b"x").unwrap();
+    let os = |b: &'static [u8]| std::ffi::OsStr::from_bytes(b);
+    std::fs::write(src.path().join(os(b"bad\xffname")), b"x").unwrap();
+    std::fs::set_permissions(
+        src.path().join(os(b"bad\xffname")),
+        std::fs::Permissions::from_mode(0o640),
+    )
+    .unwrap();
+    std::fs::create_dir(src.path().join(os(b"caf\xe9"))).unwrap();
+    std::fs::write(src.path().join(os(b"caf\xe9/\xfe\xfd")), b"deep").unwrap();
+    // Same lossy rendering as bad\xffname: only the bytes tell them apart.
+    std::fs::write(src.path().join(os(b"bad\xfename")), b"y").unwrap();
+    std::os::unix::fs::symlink(os(b"caf\xe9/\xfe\xfd"), src.path().join(os(b"l\xff"))).unwrap();
     let repo_dir = tempfile::tempdir().unwrap();
     let repo = Repository::init(&repo_dir.path().join("r")).unwrap();
-    let events = Collect::default();
-    let s = backup_tree(&repo, src.path(), &TreeBackupOptions::default(), &events).unwrap();
-    assert!(!s.complete);
-    assert_eq!(s.problems.len(), 1);
-    assert!(
-        events
-            .events()
-            .iter()
-            .any(|e| matches!(e, Event::Problem { .. }))
+    let s = backup(&repo, src.path());
+    assert!(s.complete, "{:?}", s.problems);
+
+    let out = tempfile::tempdir().unwrap();
+    let tree = Tree::load(&repo, &repo.load_snapshot(&s.snapshot).unwrap().tree).unwrap();
+    let stats = mailvault::restore_tree(
+        &repo,
+        &tree,
+        out.path(),
+        &RestoreOptions::default(),
+        &NoProgress,
+    )
+    .unwrap();
+    assert!(stats.complete(), "{:?}", stats.failed);
+    let names = |root: &std::path::Path| -> Vec<Vec<u8>> {
+        let mut v: Vec<Vec<u8>> = walkdir::WalkDir::new(root)
+            .min_depth(1)
+            .into_iter()
+            .map(|e| {
+                let e = e.unwrap();
+                e.path()
+                    .strip_prefix(root)
+                    .unwrap()
+                    .as_os_str()
+                    .as_bytes()
+                    .to_vec()
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(src.path()), names(out.path()));
+    let o = out.path();
+    assert_eq!(std::fs::read(o.join(os(b"bad\xffname"))).unwrap(), b"x");
+    assert_eq!(std::fs::read(o.join(os(b"bad\xfename"))).unwrap(), b"y");
+    assert_eq!(
+        std::fs::read(o.join(os(b"caf\xe9/\xfe\xfd"))).unwrap(),
+        b"deep"
     );
-    let snap = repo.load_snapshot(&s.snapshot).unwrap();
-    assert!(!snap.complete && snap.problems == s.problems);
-    std::fs::remove_file(src.path().join(bad)).unwrap();
-    check::assert_same(
-        &check::model(src.path()),
-        &check::model(check::restore(&repo, &s.snapshot).path()),
+    assert_eq!(
+        std::fs::symlink_metadata(o.join(os(b"bad\xffname")))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o7777,
+        0o640
     );
+    assert_eq!(
+        std::fs::read_link(o.join(os(b"l\xff")))
+            .unwrap()
+            .as_os_str()
+            .as_bytes(),
+        b"caf\xe9/\xfe\xfd"
+    );
+
+    // An unchanged second run reuses every file, the odd names included.
+    let again = backup(&repo, src.path());
+    assert_eq!(again.stats["files_read"], 0);
 }
 
 #[test]
@@ -292,10 +345,12 @@ fn cli_backup_snapshots_ls_restore() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("not empty"));
 }
 
+/// A restore that cannot read one file restores the rest, names the file and exits 3.
 #[test]
 fn cli_exit_code_3_when_incomplete() {
     let src = tempfile::tempdir().unwrap();
     std::fs::write(src.path().join("ok"), b"fine").unwrap();
+    std::fs::write(src.path().join("lost"), b"damaged soon").unwrap();
     std::fs::write(src.path().join(std::ffi::OsStr::from_bytes(b"\xfe")), b"x").unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path().join("r");
@@ -305,11 +360,31 @@ fn cli_exit_code_3_when_incomplete() {
             .success()
     );
     let o = cli(&repo, &["--json", "backup", src.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    let hex = mailvault::BlobId::hash(b"damaged soon").to_hex();
+    std::fs::remove_file(repo.join("objects").join(&hex[..2]).join(&hex)).unwrap();
+
+    let target = tmp.path().join("out");
+    let o = cli(
+        &repo,
+        &[
+            "--json",
+            "restore",
+            "latest",
+            "--target",
+            target.to_str().unwrap(),
+        ],
+    );
     assert_eq!(o.status.code(), Some(3));
     let last: serde_json::Value =
         serde_json::from_str(String::from_utf8(o.stdout).unwrap().lines().last().unwrap()).unwrap();
-    assert_eq!(last["complete"], false);
-    assert_eq!(last["problems"].as_array().unwrap().len(), 1);
+    assert_eq!(last["type"], "summary");
+    let failed = last["failed"].as_array().unwrap();
+    assert_eq!(failed.len(), 1, "{last}");
+    assert_eq!(failed[0]["path"], "lost");
+    assert!(failed[0]["error"].as_str().unwrap().contains(&hex));
+    assert_eq!(std::fs::read(target.join("ok")).unwrap(), b"fine");
+    assert!(!target.join("lost").exists());
 }
 
 #[test]
@@ -353,9 +428,13 @@ fn cli_names_a_damaged_object_and_rebuilds_a_deleted_catalog() {
         &repo,
         &["restore", "latest", "--target", target.to_str().unwrap()],
     );
-    assert_eq!(o.status.code(), Some(1));
+    // Everything else is restored; the damaged file is named, and the restore is incomplete.
+    assert_eq!(o.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(stderr.contains(&hex), "{stderr}");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("FAILED a/b/c/deep.bin"), "{stdout}");
+    assert!(target.join("big/blob.bin").is_file());
     assert!(
         repo.join("catalog.redb").exists(),
         "catalog rebuilt on open"

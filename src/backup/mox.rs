@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 use crate::backup::BackupSummary;
 use crate::chunk::{Chunking, chunking_for, store_file};
-use crate::manifest::{AccountManifest, MailboxEntry, MessageEntry, MessageList};
+use crate::manifest::{AccountManifest, MailboxEntry, MessageEntry, MessageList, Owner};
 use crate::mox::{self, AccountDb, MoxError, Source};
 use crate::repo::{BlobKind, Repository};
 use crate::snapshot::{AccountRef, Notice, Snapshot, SourceKind};
@@ -192,8 +192,10 @@ impl<'a> Run<'a> {
         opts: &'a MoxBackupOptions,
         progress: &'a dyn Progress,
     ) -> Result<Self> {
+        // Database copies are as secret as the databases: readable by us alone.
         let staging = tempfile::Builder::new()
             .prefix("mox-dbcopy-")
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
             .tempdir_in(repo.tmp_dir())
             .at(repo.tmp_dir())?;
         let mut run = Run {
@@ -677,6 +679,15 @@ impl<'a> Run<'a> {
     /// One configured account: its databases, its manifest, and its message files.
     fn add_account(&self, name: &str) -> Result<Option<AccountRef>> {
         add(&self.counters.accounts_total, 1);
+        // A name from domains.conf becomes a path here and at restore: `../x` or `/x` would
+        // read (and later write) outside the data directory.
+        if let Err(why) = mox::check_account_name(name) {
+            self.problem(
+                Some(&self.source.data_dir.join("accounts")),
+                format!("account {name:?} not saved: {why}"),
+            );
+            return Ok(None);
+        }
         let dir = self.data(&format!("accounts/{name}"));
         let rel_dir = format!("data/accounts/{name}");
         let db_path = dir.join("index.db");
@@ -716,6 +727,7 @@ impl<'a> Run<'a> {
                 );
             }
         }
+        self.add_msg_dirs(&dir, &rel_dir);
         let Some(copy) = copy else {
             let p = reusable.expect("reuse only with a parent manifest");
             let mailboxes = p.manifest.mailboxes.len() as u64;
@@ -748,6 +760,33 @@ impl<'a> Run<'a> {
                 Ok(None)
             }
             Err(e) => Err(e),
+        }
+    }
+
+    /// The account's `msg/` directory and its subdirectories (modes and owners, restored as
+    /// they were; message files are in the manifest). `msg` may be a symlink to another disk:
+    /// it is recorded as the directory it leads to.
+    fn add_msg_dirs(&self, dir: &Path, rel_dir: &str) {
+        let msg = dir.join("msg");
+        let Ok(meta) = fs::metadata(&msg) else {
+            return;
+        };
+        if !meta.is_dir() {
+            return;
+        }
+        let mut found = vec![entry_from_metadata(&format!("{rel_dir}/msg"), &meta)];
+        if let Ok(rd) = fs::read_dir(&msg) {
+            for item in rd.flatten() {
+                let name = item.file_name();
+                if let (Some(name), Ok(m)) = (name.to_str(), fs::symlink_metadata(item.path()))
+                    && m.is_dir()
+                {
+                    found.push(entry_from_metadata(&format!("{rel_dir}/msg/{name}"), &m));
+                }
+            }
+        }
+        for entry in found {
+            self.push_entry(entry);
         }
     }
 
@@ -1028,8 +1067,12 @@ impl<'a> Run<'a> {
             size: p.size,
             file_size: meta.len(),
             blob,
-            mode: meta.mode(),
+            mode: meta.mode() & 0o7777,
             mtime_ns: meta.mtime() * 1_000_000_000 + meta.mtime_nsec(),
+            owner: Some(Owner {
+                uid: meta.uid(),
+                gid: meta.gid(),
+            }),
         })
     }
 

@@ -20,7 +20,7 @@ use crate::id::SnapshotId;
 use crate::progress::{Event, Progress};
 use crate::repo::Repository;
 use crate::snapshot::{Notice, Snapshot, SourceKind};
-use crate::tree::{Entry, EntryKind, Tree, entry_from_metadata};
+use crate::tree::{Entry, EntryKind, Tree, entry_from_fs};
 
 /// Options of a plain tree backup.
 #[derive(Debug, Clone, Default)]
@@ -122,15 +122,11 @@ pub fn backup_tree(
             }
         };
         let abs = de.path();
-        let Some(rel) = abs
+        let rel_path = abs
             .strip_prefix(&root)
-            .ok()
-            .and_then(|p| p.to_str())
-            .map(str::to_string)
-        else {
-            log.problem(Some(abs), None, "path is not valid UTF-8: not saved".into());
-            continue;
-        };
+            .expect("walkdir stays below its root");
+        // Names that are not UTF-8 are kept as bytes (`Entry::raw_path`); `rel` is for messages.
+        let rel = rel_path.to_string_lossy().into_owned();
         let meta = match de.metadata() {
             Ok(m) => m,
             Err(e) => {
@@ -146,16 +142,10 @@ pub fn backup_tree(
             }
             continue;
         }
-        let mut entry = entry_from_metadata(&rel, &meta);
+        let mut entry = entry_from_fs(rel_path, &meta);
         if ft.is_symlink() {
             match std::fs::read_link(abs) {
-                Ok(t) => match t.to_str() {
-                    Some(t) => entry.target = Some(t.to_string()),
-                    None => {
-                        log.problem(Some(abs), Some(rel), "symlink target is not UTF-8".into());
-                        continue;
-                    }
-                },
+                Ok(t) => entry.set_fs_target(&t),
                 Err(e) => {
                     log.problem(Some(abs), Some(rel), format!("cannot read symlink: {e}"));
                     continue;
@@ -192,12 +182,12 @@ pub fn backup_tree(
         },
         None => None,
     };
-    let parent_entries: HashMap<String, Entry> = parent_tree
+    let parent_entries: HashMap<PathBuf, Entry> = parent_tree
         .map(|t| {
             t.entries
                 .into_iter()
                 .filter(|e| e.kind == EntryKind::File)
-                .map(|e| (e.path.clone(), e))
+                .map(|e| (e.fs_path().to_path_buf(), e))
                 .collect()
         })
         .unwrap_or_default();
@@ -222,7 +212,7 @@ pub fn backup_tree(
         }
         let e = &entries[i];
         let reusable = !opts.force_read
-            && parent_entries.get(&e.path).is_some_and(|p| {
+            && parent_entries.get(e.fs_path()).is_some_and(|p| {
                 p.size == e.size
                     && p.mtime_ns == e.mtime_ns
                     && p.ctime_ns == e.ctime_ns
@@ -230,7 +220,7 @@ pub fn backup_tree(
                     && p.chunks.iter().all(|c| repo.has_blob(c))
             });
         if reusable {
-            entries[i].chunks = parent_entries[&entries[i].path].chunks.clone();
+            entries[i].chunks = parent_entries[entries[i].fs_path()].chunks.clone();
             files_reused += 1;
         } else {
             to_read.push(i);
@@ -250,7 +240,7 @@ pub fn backup_tree(
         .par_iter()
         .map(|&i| {
             let e = &entries[i];
-            let abs: PathBuf = root.join(&e.path);
+            let abs: PathBuf = root.join(e.fs_path());
             let r = store_file(repo, &abs, chunking_for(&abs, e.size)).map(|s| {
                 // Re-stat right after the read: was the file written to meanwhile?
                 let changed = s.size != e.size
@@ -275,7 +265,7 @@ pub fn backup_tree(
     let mut failed = vec![false; entries.len()];
     let mut files_read = 0u64;
     for (i, r) in results {
-        let abs = root.join(&entries[i].path);
+        let abs = root.join(entries[i].fs_path());
         match r {
             Ok((stored, changed)) => {
                 files_read += 1;
@@ -321,7 +311,7 @@ pub fn backup_tree(
         if failed[leader] {
             failed[i] = true;
             log.problem(
-                Some(&root.join(&entries[i].path)),
+                Some(&root.join(entries[i].fs_path())),
                 Some(entries[i].path.clone()),
                 "not saved: its hardlinked twin could not be read".into(),
             );

@@ -36,7 +36,8 @@ use clap::{Parser, Subcommand};
 pub const EXIT_OK: u8 = 0;
 /// Exit code: an error; nothing was committed by this command.
 pub const EXIT_ERROR: u8 = 1;
-/// Exit code: a snapshot was written but it is incomplete (problems listed in it).
+/// Exit code: a snapshot was written but it is incomplete (problems listed in it), or a
+/// restore left out paths it could not restore (each listed).
 pub const EXIT_INCOMPLETE: u8 = 3;
 
 #[derive(Debug, Parser)]

@@ -11,15 +11,15 @@ use mailvault::{MoxRestoreSelection, RestoreOptions, SourceKind, Tree};
 use serde_json::json;
 
 use super::render::{self, Renderer};
-use super::{EXIT_OK, Global};
+use super::{EXIT_INCOMPLETE, EXIT_OK, Global};
 
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
     /// `latest`, a snapshot id, or a unique prefix of one (at least 4 hex digits).
     #[arg(required_unless_present = "at", conflicts_with = "at")]
     pub snapshot: Option<String>,
-    /// Restore the last snapshot taken at or before this RFC 3339 time
-    /// (e.g. 2026-11-30T06:00:00Z).
+    /// Restore the last snapshot taken at or before this RFC 3339 time, any offset
+    /// (e.g. 2026-11-30T06:00:00Z or 2026-11-30T07:00:00+01:00).
     #[arg(long)]
     pub at: Option<String>,
     /// Restore only this account's directory (index.db, junk filter, messages) into the target,
@@ -44,12 +44,12 @@ pub fn run(global: &Global, args: RestoreArgs) -> anyhow::Result<ExitCode> {
     let id = match (&args.snapshot, &args.at) {
         (Some(spec), _) => repo.resolve_snapshot(spec)?,
         (None, Some(at)) => {
-            let t = humantime::parse_rfc3339_weak(at)
-                .map_err(|e| anyhow::anyhow!("--at {at:?}: not an RFC 3339 time: {e}"))?;
-            let ns = t
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos() as i64)
-                .unwrap_or(0);
+            let ns = mailvault::mox::parse_rfc3339(at).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--at {at:?}: not an RFC 3339 time (e.g. 2026-11-30T06:00:00Z or \
+                     2026-11-30T07:00:00+01:00)"
+                )
+            })?;
             mailvault::snapshot_at(&repo, ns)?
                 .map(|(id, _)| id)
                 .ok_or_else(|| anyhow::anyhow!("no snapshot was taken at or before {at}"))?
@@ -103,10 +103,28 @@ pub fn run(global: &Global, args: RestoreArgs) -> anyhow::Result<ExitCode> {
         }
         out.json_line(&v);
     } else {
+        for f in &stats.failed {
+            match &f.message {
+                Some(m) => outln!(
+                    "FAILED {} (message {} in {}/{}): {}",
+                    f.path,
+                    m.id,
+                    m.account,
+                    m.mailbox,
+                    f.error
+                ),
+                None => outln!("FAILED {}: {}", f.path, f.error),
+            }
+        }
         outln!(
-            "restored snapshot {} into {}: {} files ({} hardlinked), {} dirs, {} symlinks, {} written in {:.1}s",
+            "restored snapshot {} into {}{}: {} files ({} hardlinked), {} dirs, {} symlinks, {} written in {:.1}s",
             id.short(),
             args.target.display(),
+            if stats.complete() {
+                String::new()
+            } else {
+                format!(" INCOMPLETE ({} paths not restored)", stats.failed.len())
+            },
             stats.files,
             stats.hardlinks + stats.linked,
             stats.dirs,
@@ -115,5 +133,9 @@ pub fn run(global: &Global, args: RestoreArgs) -> anyhow::Result<ExitCode> {
             duration_ms as f64 / 1000.0
         );
     }
-    Ok(ExitCode::from(EXIT_OK))
+    Ok(ExitCode::from(if stats.complete() {
+        EXIT_OK
+    } else {
+        EXIT_INCOMPLETE
+    }))
 }

@@ -227,6 +227,18 @@ fn configured_accounts(text: &str) -> Vec<String> {
     out
 }
 
+/// Checks that an account name can be the directory `accounts/<name>`: one plain path
+/// component (not empty, `.` or `..`, no `/` or NUL). Names from domains.conf and from
+/// snapshots pass through here before they become paths.
+pub fn check_account_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\0']) {
+        return Err(
+            "the name cannot be a directory name (empty, `.`, `..`, or holds `/`)".to_string(),
+        );
+    }
+    Ok(())
+}
+
 /// What a file in the data directory is, as the reference backup (`mox backup`) sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileClass {

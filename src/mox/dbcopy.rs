@@ -7,19 +7,23 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use rustix::fs::{FlockOperation, flock};
 
 use super::MoxError;
 
-/// Takes a NON-BLOCKING shared flock on `live`, copies it to `dest` (create_new), releases at once.
+/// Takes a NON-BLOCKING shared flock on `live`, copies it to `dest` (created new, mode 0600: a
+/// copy of an account's or the server's database is as secret as the database), releases at
+/// once.
 /// If the lock is refused: [`MoxError::ServerRunning`], whose message says the server is running
 /// and names the remedy (`--via-ctl`, or stop mox / use a filesystem snapshot).
 pub fn copy_database(live: &Path, dest: &Path) -> Result<u64, MoxError> {
     let mut out = OpenOptions::new()
         .write(true)
         .create_new(true)
+        .mode(0o600)
         .open(dest)
         .map_err(|e| MoxError::io(dest, e))?;
     let n = with_shared_lock(live, |src| copy_contents(src, &mut out, live, dest));

@@ -155,9 +155,141 @@ pub fn rfc3339_nanos(unix_nanos: i64) -> String {
     s
 }
 
+/// Days since 1970-01-01 of a proleptic Gregorian date (the inverse of [`Civil::from_unix`]'s
+/// date part).
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = i64::from((month + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Parses an RFC 3339 date-time (`2026-11-30T06:00:00Z`, `2026-11-30T07:00:00.5+01:00`; `t`,
+/// `z` and a space separator accepted) into Unix nanoseconds. `None` when it is not one.
+pub fn parse_rfc3339(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    let num = |range: std::ops::Range<usize>| -> Option<u32> {
+        let digits = b.get(range)?;
+        if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        std::str::from_utf8(digits).ok()?.parse().ok()
+    };
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    if !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1..=12).contains(&month)
+        || day == 0
+        || day > month_days[month as usize - 1]
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return None;
+    }
+    let mut rest = &b[19..];
+    let mut nanos = 0i64;
+    if let Some(frac) = rest.strip_prefix(b".") {
+        let n = frac.iter().take_while(|c| c.is_ascii_digit()).count();
+        if n == 0 {
+            return None;
+        }
+        for (i, d) in frac[..n].iter().enumerate() {
+            if i < 9 {
+                nanos = nanos * 10 + i64::from(d - b'0');
+            }
+        }
+        for _ in n..9 {
+            nanos *= 10;
+        }
+        rest = &frac[n..];
+    }
+    let offset_secs: i64 = match rest {
+        [b'Z' | b'z'] => 0,
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+            let digits = [*h1, *h2, *m1, *m2];
+            if !digits.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            let h = i64::from((h1 - b'0') * 10 + (h2 - b'0'));
+            let m = i64::from((m1 - b'0') * 10 + (m2 - b'0'));
+            if h > 23 || m > 59 {
+                return None;
+            }
+            let secs = h * 3600 + m * 60;
+            if *sign == b'-' { -secs } else { secs }
+        }
+        _ => return None,
+    };
+    // A leap second (:60) is taken as the second after :59, as most parsers do.
+    let local = days_from_civil(i64::from(year), month, day) * 86_400
+        + i64::from(hour) * 3600
+        + i64::from(minute) * 60
+        + i64::from(second);
+    (local - offset_secs)
+        .checked_mul(1_000_000_000)?
+        .checked_add(nanos)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc3339_parses_any_offset() {
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(parse_rfc3339("1970-01-01T01:00:00+01:00"), Some(0));
+        assert_eq!(parse_rfc3339("1969-12-31T19:00:00-05:00"), Some(0));
+        assert_eq!(
+            parse_rfc3339("2026-11-30T07:22:30.512954388+01:00"),
+            Some(1_796_019_750_512_954_388)
+        );
+        assert_eq!(
+            parse_rfc3339("2026-11-30 06:22:30.5z"),
+            Some(1_796_019_750_500_000_000)
+        );
+        for bad in [
+            "2026-11-30",
+            "2026-11-30T06:22:30",
+            "2026-02-30T06:22:30Z",
+            "2026-11-30T06:22:30+0100",
+            "2026-11-30T06:22:30.Z",
+            "2026-11-30T24:00:00Z",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
+        for ns in [
+            0,
+            951_782_400_500_000_000,
+            1_795_933_350_512_954_388,
+            -1_000_000_000,
+        ] {
+            assert_eq!(parse_rfc3339(&rfc3339_nanos(ns)), Some(ns));
+        }
+    }
 
     #[test]
     fn rfc3339() {

@@ -19,12 +19,13 @@ pub use bstore::{
 };
 pub use ctl::backup_via_ctl;
 pub use datadir::{
-    FileClass, GLOBAL_DBS, QUEUE_DB, Source, classify, message_path, parse_message_path,
+    FileClass, GLOBAL_DBS, QUEUE_DB, Source, check_account_name, classify, message_path,
+    parse_message_path,
 };
 pub use dbcopy::{copy_database, read_database};
 pub use error::MoxError;
 pub(crate) use gotime::Civil;
-pub use gotime::{rfc3339_nanos, time_unix_nanos};
+pub use gotime::{parse_rfc3339, rfc3339_nanos, time_unix_nanos};
 pub use inspect::{
     AccountReport, DatabaseReport, InspectReport, MailboxReport, MessageReport, QueueReport,
     inspect, inspect_path,

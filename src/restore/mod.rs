@@ -1,10 +1,27 @@
-//! Restore of a tree: plan (check paths and conflicts), then execute (directories, file
-//! contents in parallel, hardlink groups, symlinks, then metadata deepest first).
+//! Restore of a tree: plan (check paths and conflicts; nothing is touched), then execute:
+//! directories, file contents in parallel, hardlink groups, symlinks, then directory metadata
+//! deepest first.
+//!
+//! The order and the way each file is created are what make a restore trustworthy with a
+//! damaged or hostile snapshot, or a target that already holds something:
+//! - Restore writes only below directories it has checked, component by component with
+//!   `lstat`, to be real directories, and creates every symlink of the snapshot only after all
+//!   files are written. Nothing is written through a symlink: neither one the snapshot holds (a
+//!   crafted tree could hold `msg/a -> /etc`) nor one found in the target. With `overwrite`, a
+//!   symlink in the way is removed itself, never what it points to.
+//! - A file is created with `O_EXCL | O_NOFOLLOW` and only the owner bits of its mode; its
+//!   owner is set (as root), then its exact mode, both on the open descriptor. It is never
+//!   readable by anyone who could not read it in the source, and chown before chmod keeps
+//!   setuid and setgid bits (chown clears them). Directories are created 0700 and get their
+//!   owner and mode at the end.
+//! - A blob that cannot be read fails its path alone: everything else is restored, and every
+//!   path that failed is listed in [`RestoreStats::failed`] and reported as a problem.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::fs;
 use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Component, Path};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
 
 pub mod mox;
@@ -40,19 +57,129 @@ pub struct RestoreStats {
     /// Files hardlinked from the repository instead of written.
     pub linked: u64,
     pub bytes_written: u64,
+    /// Every path that could not be restored, by path. Empty for a complete restore.
+    pub failed: Vec<RestoreFailure>,
+}
+
+impl RestoreStats {
+    /// True when every path was restored.
+    pub fn complete(&self) -> bool {
+        self.failed.is_empty()
+    }
+}
+
+/// A path that could not be restored, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RestoreFailure {
+    /// Relative to the target.
+    pub path: String,
+    /// For a message file: which message it is.
+    pub message: Option<MessageRef>,
+    pub error: String,
+}
+
+/// A message of a mox snapshot, as a failure names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MessageRef {
+    pub account: String,
+    pub mailbox: String,
+    pub id: i64,
+}
+
+/// One thing to restore: a tree entry, and for a message file which message it is.
+pub(crate) struct Item {
+    pub entry: Entry,
+    pub message: Option<MessageRef>,
 }
 
 /// Checks that a tree path is relative and stays inside the target.
-fn safe_rel(path: &str) -> Result<&Path> {
-    let p = Path::new(path);
-    let ok = !path.is_empty() && p.components().all(|c| matches!(c, Component::Normal(_)));
+fn safe_rel(path: &Path) -> Result<&Path> {
+    let ok = !path.as_os_str().is_empty()
+        && path.components().all(|c| matches!(c, Component::Normal(_)));
     if ok {
-        Ok(p)
+        Ok(path)
     } else {
         Err(Error::Invalid(format!(
-            "tree entry {path:?} is not a plain relative path: refusing to restore it"
+            "tree entry {:?} is not a plain relative path: refusing to restore it",
+            path
         )))
     }
+}
+
+/// Whether a repository file already has the owner (when restoring as root), mode and mtime
+/// of `e`.
+fn same_metadata(meta: &fs::Metadata, e: &Entry) -> bool {
+    let mtime = i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec());
+    (!is_root() || (meta.uid(), meta.gid()) == (e.uid, e.gid))
+        && meta.mode() & 0o7777 == e.mode & 0o7777
+        && mtime == i128::from(e.mtime_ns)
+}
+
+/// What is at a relative path below the target, found without following any symlink.
+enum Found {
+    Nothing,
+    Dir,
+    /// A file, symlink or other non-directory at the path itself.
+    NonDir,
+    /// A non-directory at this shallower path, where a directory is needed.
+    Blocked(PathBuf),
+}
+
+fn probe(target: &Path, rel: &Path) -> std::io::Result<Found> {
+    let parts: Vec<Component<'_>> = rel.components().collect();
+    let mut abs = target.to_path_buf();
+    let mut sofar = PathBuf::new();
+    for (i, part) in parts.iter().enumerate() {
+        abs.push(part);
+        sofar.push(part);
+        let last = i + 1 == parts.len();
+        match fs::symlink_metadata(&abs) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Found::Nothing),
+            Err(e) => return Err(e),
+            Ok(m) if m.is_dir() => {
+                if last {
+                    return Ok(Found::Dir);
+                }
+            }
+            Ok(_) if last => return Ok(Found::NonDir),
+            Ok(_) => return Ok(Found::Blocked(sofar)),
+        }
+    }
+    Ok(Found::Nothing)
+}
+
+/// Makes `target/rel` a directory, creating missing components 0700; a component that is a
+/// symlink or a file is an error, never followed.
+fn ensure_dir(target: &Path, rel: &Path) -> std::io::Result<()> {
+    let mut abs = target.to_path_buf();
+    for part in rel.components() {
+        abs.push(part);
+        match fs::symlink_metadata(&abs) {
+            Ok(m) if m.is_dir() => continue,
+            Ok(_) => {
+                return Err(std::io::Error::other(format!(
+                    "{} is not a directory (restore does not write through symlinks)",
+                    abs.display()
+                )));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        match fs::DirBuilder::new().mode(0o700).create(&abs) {
+            Ok(()) => {}
+            // Created meanwhile by another worker: check it again.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                if !fs::symlink_metadata(&abs)?.is_dir() {
+                    return Err(std::io::Error::other(format!(
+                        "{} is not a directory",
+                        abs.display()
+                    )));
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 fn ts(ns: i64) -> rustix::fs::Timespec {
@@ -62,50 +189,21 @@ fn ts(ns: i64) -> rustix::fs::Timespec {
     }
 }
 
-fn set_times(path: &Path, mtime_ns: i64) -> Result<()> {
-    let t = ts(mtime_ns);
-    rustix::fs::utimensat(
-        rustix::fs::CWD,
-        path,
-        &rustix::fs::Timestamps {
-            last_access: t,
-            last_modification: t,
-        },
-        rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
-    )
-    .map_err(|e| Error::io(path, e.into()))
-}
-
-fn set_owner(path: &Path, e: &Entry, progress: &dyn Progress) {
-    if !rustix::process::geteuid().is_root() {
-        return;
-    }
-    let r = rustix::fs::chownat(
-        rustix::fs::CWD,
-        path,
-        Some(rustix::fs::Uid::from_raw(e.uid)),
-        Some(rustix::fs::Gid::from_raw(e.gid)),
-        rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
-    );
-    if let Err(err) = r {
-        progress.event(Event::Warning {
-            path: Some(path.to_path_buf()),
-            message: format!("cannot set owner {}:{}: {err}", e.uid, e.gid),
-        });
+fn times(mtime_ns: i64) -> rustix::fs::Timestamps {
+    rustix::fs::Timestamps {
+        last_access: ts(mtime_ns),
+        last_modification: ts(mtime_ns),
     }
 }
 
-/// Removes whatever is at `path` (for overwrite).
-fn remove_existing(path: &Path) -> Result<()> {
-    match std::fs::symlink_metadata(path) {
-        Ok(m) if m.is_dir() => std::fs::remove_dir_all(path).at(path),
-        Ok(_) => std::fs::remove_file(path).at(path),
-        Err(_) => Ok(()),
-    }
+fn is_root() -> bool {
+    rustix::process::geteuid().is_root()
 }
 
 /// Restores the entries of `tree` under `target`: contents, modes, mtimes, symlinks, hardlink
-/// groups (and owners when running as root).
+/// groups (and owners when running as root). A file whose content cannot be read is listed in
+/// the result's `failed` and the rest is restored; an unsafe path in the tree, or a conflict
+/// with the target's contents without `overwrite`, is an error before anything is written.
 pub fn restore_tree(
     repo: &Repository,
     tree: &Tree,
@@ -113,184 +211,400 @@ pub fn restore_tree(
     opts: &RestoreOptions,
     progress: &dyn Progress,
 ) -> Result<RestoreStats> {
+    let items = tree
+        .entries
+        .iter()
+        .map(|e| Item {
+            entry: e.clone(),
+            message: None,
+        })
+        .collect();
+    restore_items(repo, items, target, opts, progress)
+}
+
+/// The restore engine: `items` sorted by path (parents before children).
+pub(crate) fn restore_items(
+    repo: &Repository,
+    items: Vec<Item>,
+    target: &Path,
+    opts: &RestoreOptions,
+    progress: &dyn Progress,
+) -> Result<RestoreStats> {
     // Plan: validate every path and find conflicts before touching anything.
-    let mut conflicts = Vec::new();
-    for e in &tree.entries {
-        let rel = safe_rel(&e.path)?;
-        let dest = target.join(rel);
-        if let Ok(m) = std::fs::symlink_metadata(&dest) {
-            let same_dir = m.is_dir() && e.kind == EntryKind::Dir;
-            if !same_dir {
-                conflicts.push(dest);
+    for item in &items {
+        safe_rel(item.entry.fs_path())?;
+    }
+    let fresh = match fs::read_dir(target) {
+        Ok(mut rd) => rd.next().is_none(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+        Err(e) => return Err(Error::io(target, e)),
+    };
+    let mut conflicts: BTreeSet<PathBuf> = BTreeSet::new();
+    if !fresh {
+        for item in &items {
+            let rel = item.entry.fs_path();
+            match probe(target, rel).at(target.join(rel))? {
+                Found::Nothing => {}
+                Found::Dir if item.entry.kind == EntryKind::Dir => {}
+                Found::Dir | Found::NonDir => {
+                    conflicts.insert(rel.to_path_buf());
+                }
+                Found::Blocked(at) => {
+                    conflicts.insert(at);
+                }
             }
         }
     }
-    if !conflicts.is_empty() && !opts.overwrite {
+    if let Some(first) = conflicts.first()
+        && !opts.overwrite
+    {
         return Err(Error::Invalid(format!(
             "{}: {} path(s) already exist (first: {}); restore into an empty directory or \
              allow overwriting",
             target.display(),
             conflicts.len(),
-            conflicts[0].display()
+            target.join(first).display()
         )));
     }
-    std::fs::create_dir_all(target).at(target)?;
-    for c in &conflicts {
-        remove_existing(c)?;
-    }
-
-    let mut stats = RestoreStats::default();
-    // Directories first, writable by us until their own metadata is applied at the end.
-    for e in tree.entries.iter().filter(|e| e.kind == EntryKind::Dir) {
-        let dest = target.join(&e.path);
-        match std::fs::create_dir(&dest) {
-            Ok(()) => {}
-            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(err) => return Err(Error::io(&dest, err)),
+    fs::create_dir_all(target).at(target)?;
+    // Shallower paths first: removing a directory or symlink removes what was below it.
+    for rel in &conflicts {
+        let abs = target.join(rel);
+        match probe(target, rel).at(&abs)? {
+            Found::Nothing => {}
+            Found::Dir => fs::remove_dir_all(&abs).at(&abs)?,
+            Found::NonDir => fs::remove_file(&abs).at(&abs)?,
+            Found::Blocked(at) => {
+                return Err(Error::Invalid(format!(
+                    "{}: still in the way after removing conflicts",
+                    target.join(at).display()
+                )));
+            }
         }
-        std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o700)).at(&dest)?;
-        stats.dirs += 1;
     }
 
-    // Trees need not list every directory (a partial tree, a subset): create missing parents.
-    let parents: std::collections::BTreeSet<&Path> = tree
-        .entries
+    let run = Run {
+        repo,
+        target,
+        opts,
+        progress,
+        failed: Mutex::new(Vec::new()),
+    };
+    let mut stats = RestoreStats::default();
+
+    // Directories, created 0700 until their own metadata is applied at the end. A directory
+    // that cannot be made fails itself and everything below it.
+    let mut bad_dirs: HashSet<PathBuf> = HashSet::new();
+    let mut made_dirs: Vec<&Item> = Vec::new();
+    for item in items.iter().filter(|i| i.entry.kind == EntryKind::Dir) {
+        let rel = item.entry.fs_path();
+        match ensure_dir(target, rel) {
+            Ok(()) => {
+                stats.dirs += 1;
+                made_dirs.push(item);
+            }
+            Err(e) => {
+                run.fail(item, format!("cannot create directory: {e}"));
+                bad_dirs.insert(rel.to_path_buf());
+            }
+        }
+    }
+    // Trees need not list every directory (a subset of a tree, message files): create missing
+    // parents the same way.
+    let parents: BTreeSet<&Path> = items
         .iter()
-        .filter_map(|e| Path::new(&e.path).parent())
+        .filter(|i| i.entry.kind != EntryKind::Dir)
+        .filter_map(|i| i.entry.fs_path().parent())
         .filter(|p| !p.as_os_str().is_empty())
         .collect();
     for p in parents {
-        let dest = target.join(p);
-        std::fs::create_dir_all(&dest).at(&dest)?;
+        if under_any(p, &bad_dirs) {
+            continue;
+        }
+        if let Err(e) = ensure_dir(target, p) {
+            run.progress.event(Event::Problem {
+                path: Some(target.join(p)),
+                message: format!("cannot create directory: {e}"),
+            });
+            bad_dirs.insert(p.to_path_buf());
+        }
     }
+    let parent_ok = |item: &Item| -> bool {
+        let ok = !under_any(item.entry.fs_path(), &bad_dirs);
+        if !ok {
+            run.fail(item, "its directory could not be created".into());
+        }
+        ok
+    };
 
-    // Files: one per hardlink group is written, the others linked to it.
-    let mut leaders: HashMap<u64, &Entry> = HashMap::new();
-    let mut write: Vec<&Entry> = Vec::new();
-    let mut twins: Vec<(&Entry, &Entry)> = Vec::new();
-    for e in tree.entries.iter().filter(|e| e.kind == EntryKind::File) {
-        if e.link_group != 0 {
-            if let Some(l) = leaders.get(&e.link_group) {
-                twins.push((e, l));
+    // Files: one per hardlink group is written, the others linked to it. Plain files first,
+    // then message files, each a phase.
+    let mut leaders: HashMap<u64, usize> = HashMap::new();
+    let mut write: Vec<usize> = Vec::new();
+    let mut twins: Vec<(usize, usize)> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        if item.entry.kind != EntryKind::File || !parent_ok(item) {
+            continue;
+        }
+        if item.entry.link_group != 0 {
+            if let Some(&l) = leaders.get(&item.entry.link_group) {
+                twins.push((i, l));
                 continue;
             }
-            leaders.insert(e.link_group, e);
+            leaders.insert(item.entry.link_group, i);
         }
-        write.push(e);
+        write.push(i);
     }
-    let total: u64 = write.iter().map(|e| e.size).sum();
-    progress.event(Event::Phase {
-        name: "restore".into(),
-        total: Some(total),
-    });
+    let (plain, messages): (Vec<usize>, Vec<usize>) =
+        write.iter().partition(|&&i| items[i].message.is_none());
     // A repository object may be hardlinked into the target once: two unrelated files with
     // the same content must not become one inode.
     let linked_blobs: Mutex<HashSet<BlobId>> = Mutex::new(HashSet::new());
-    let outcomes: Vec<(u64, bool)> = write
-        .par_iter()
-        .map(|e| -> Result<(u64, bool)> {
-            let dest = target.join(&e.path);
-            let linked = restore_file(repo, e, &dest, opts, &linked_blobs)?;
-            std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(e.mode)).at(&dest)?;
-            set_times(&dest, e.mtime_ns)?;
-            set_owner(&dest, e, progress);
-            progress.event(Event::Advance {
-                items: 1,
-                bytes: e.size,
-            });
-            Ok((if linked { 0 } else { e.size }, linked))
-        })
-        .collect::<Result<_>>()?;
-    for (bytes, linked) in outcomes {
-        stats.files += 1;
-        stats.bytes_written += bytes;
-        stats.linked += u64::from(linked);
+    let mut written: HashSet<usize> = HashSet::new();
+    let message_files = items
+        .iter()
+        .filter(|i| i.message.is_some() && i.entry.kind == EntryKind::File)
+        .count();
+    for (name, group) in [
+        ("restore".to_string(), plain),
+        (format!("{message_files} message files"), messages),
+    ] {
+        if group.is_empty() && message_files == 0 && name != "restore" {
+            continue;
+        }
+        progress.event(Event::Phase {
+            name,
+            total: Some(group.iter().map(|&i| items[i].entry.size).sum()),
+        });
+        let outcomes: Vec<(usize, Written)> = group
+            .par_iter()
+            .map(|&i| {
+                let item = &items[i];
+                let r = run.write_file(&item.entry, &linked_blobs);
+                if let Ok((bytes, _)) = &r {
+                    progress.event(Event::Advance {
+                        items: 1,
+                        bytes: *bytes,
+                    });
+                }
+                (i, r)
+            })
+            .collect();
+        for (i, outcome) in outcomes {
+            match outcome {
+                Ok((bytes, linked)) => {
+                    written.insert(i);
+                    stats.files += 1;
+                    stats.bytes_written += if linked { 0 } else { bytes };
+                    stats.linked += u64::from(linked);
+                }
+                Err(e) => run.fail(&items[i], e),
+            }
+        }
     }
-    for (e, leader) in twins {
-        let dest = target.join(&e.path);
-        std::fs::hard_link(target.join(&leader.path), &dest).at(&dest)?;
-        stats.files += 1;
-        stats.hardlinks += 1;
+    for (i, leader) in twins {
+        let (item, lead) = (&items[i], &items[leader]);
+        if !written.contains(&leader) {
+            run.fail(
+                item,
+                format!(
+                    "not restored: its hardlinked twin {} could not be restored",
+                    lead.entry.path
+                ),
+            );
+            continue;
+        }
+        let dest = target.join(item.entry.fs_path());
+        match fs::hard_link(target.join(lead.entry.fs_path()), &dest) {
+            Ok(()) => {
+                stats.files += 1;
+                stats.hardlinks += 1;
+            }
+            Err(e) => run.fail(item, format!("cannot link to {}: {e}", lead.entry.path)),
+        }
     }
 
-    for e in tree.entries.iter().filter(|e| e.kind == EntryKind::Symlink) {
-        let dest = target.join(&e.path);
-        let t = e.target.as_deref().unwrap_or_default();
-        std::os::unix::fs::symlink(t, &dest).at(&dest)?;
-        set_owner(&dest, e, progress);
-        set_times(&dest, e.mtime_ns)?;
-        stats.symlinks += 1;
+    // Symlinks last: no file or directory is ever created through one.
+    for item in items.iter().filter(|i| i.entry.kind == EntryKind::Symlink) {
+        if !parent_ok(item) {
+            continue;
+        }
+        match run.make_symlink(&item.entry) {
+            Ok(()) => stats.symlinks += 1,
+            Err(e) => run.fail(item, e),
+        }
     }
 
     // Directory metadata last, children before parents (writing inside changes the mtime).
-    for e in tree
-        .entries
-        .iter()
-        .rev()
-        .filter(|e| e.kind == EntryKind::Dir)
-    {
-        let dest = target.join(&e.path);
-        set_owner(&dest, e, progress);
-        std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(e.mode)).at(&dest)?;
-        set_times(&dest, e.mtime_ns)?;
+    for item in made_dirs.iter().rev() {
+        if let Err(e) = run.dir_metadata(&item.entry) {
+            run.fail(item, e);
+        }
     }
+    let mut failed = run.failed.into_inner().expect("poisoned");
+    failed.sort_by(|a, b| a.path.cmp(&b.path));
+    stats.failed = failed;
     Ok(stats)
 }
 
-/// Writes a blob's content to `dest` (which must not exist). With `link = Some((mode,
-/// mtime_ns))`, a raw object whose mode and mtime already are those is hardlinked instead
-/// (returns true): a linked object is shared with the repository (and often with the mail
-/// server), so restore never changes its metadata and copies whenever it would have to.
-pub(crate) fn write_blob(
-    repo: &Repository,
-    id: &BlobId,
-    dest: &Path,
-    link: Option<(u32, i64)>,
-) -> Result<bool> {
-    if let Some((mode, mtime_ns)) = link
-        && let Some(raw) = repo.raw_object_path(id)
-        && let Ok(meta) = std::fs::symlink_metadata(&raw)
-    {
-        use std::os::unix::fs::MetadataExt;
-        let same = meta.mode() & 0o7777 == mode
-            && meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128 == mtime_ns as i128;
-        if same && std::fs::hard_link(&raw, dest).is_ok() {
-            return Ok(true);
-        }
-    }
-    let data = repo.get_blob(id)?;
-    let mut f = std::fs::File::create_new(dest).at(dest)?;
-    f.write_all(&data).at(dest)?;
-    Ok(false)
+/// A file written (bytes, hardlinked from the repository), or why not.
+type Written = std::result::Result<(u64, bool), String>;
+
+/// Whether `path` is one of `dirs` or below one.
+fn under_any(path: &Path, dirs: &HashSet<PathBuf>) -> bool {
+    !dirs.is_empty() && path.ancestors().any(|a| dirs.contains(a))
 }
 
-/// Writes one file's content; returns whether it was hardlinked from the repository.
-fn restore_file(
-    repo: &Repository,
-    e: &Entry,
-    dest: &Path,
-    opts: &RestoreOptions,
-    linked_blobs: &Mutex<HashSet<BlobId>>,
-) -> Result<bool> {
-    match e.chunks.as_slice() {
-        [] => {
-            std::fs::File::create_new(dest).at(dest)?;
-            Ok(false)
-        }
-        [one] => {
-            let may_link = opts.link
-                && repo.blob_info(one).is_some_and(|i| i.raw)
-                && linked_blobs.lock().expect("poisoned").insert(*one);
-            let want = (e.mode, e.mtime_ns);
-            write_blob(repo, one, dest, may_link.then_some(want))
-        }
-        many => {
-            let mut f = std::fs::File::create_new(dest).at(dest)?;
-            for c in many {
-                let data = repo.get_blob(c)?;
-                f.write_all(&data).at(dest)?;
+struct Run<'a> {
+    repo: &'a Repository,
+    target: &'a Path,
+    opts: &'a RestoreOptions,
+    progress: &'a dyn Progress,
+    failed: Mutex<Vec<RestoreFailure>>,
+}
+
+impl Run<'_> {
+    fn fail(&self, item: &Item, error: String) {
+        let what = match &item.message {
+            Some(m) => format!(
+                "message {} in {}/{} not restored: {error}",
+                m.id, m.account, m.mailbox
+            ),
+            None => format!("not restored: {error}"),
+        };
+        self.progress.event(Event::Problem {
+            path: Some(self.target.join(item.entry.fs_path())),
+            message: what,
+        });
+        self.failed.lock().expect("poisoned").push(RestoreFailure {
+            path: item.entry.path.clone(),
+            message: item.message.clone(),
+            error,
+        });
+    }
+
+    fn warn_owner(&self, path: &Path, e: &Entry, err: impl std::fmt::Display) {
+        self.progress.event(Event::Warning {
+            path: Some(path.to_path_buf()),
+            message: format!("cannot set owner {}:{}: {err}", e.uid, e.gid),
+        });
+    }
+
+    /// Writes one file; returns its size and whether it was hardlinked from the repository.
+    fn write_file(&self, e: &Entry, linked_blobs: &Mutex<HashSet<BlobId>>) -> Written {
+        let dest = self.target.join(e.fs_path());
+        if let [one] = e.chunks.as_slice()
+            && self.opts.link
+            && self.repo.blob_info(one).is_some_and(|i| i.raw)
+            && linked_blobs.lock().expect("poisoned").insert(*one)
+        {
+            // A linked object is shared with the repository (and, for a hardlink, with the
+            // mail server): its metadata is never changed, so it is linked only when it already
+            // has the owner, mode and time to restore, and copied otherwise.
+            if let Some(raw) = self.repo.raw_object_path(one)
+                && fs::symlink_metadata(&raw).is_ok_and(|m| same_metadata(&m, e))
+                && fs::hard_link(&raw, &dest).is_ok()
+            {
+                return Ok((e.size, true));
             }
-            Ok(false)
         }
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+            .mode(e.mode & 0o700)
+            .open(&dest)
+            .map_err(|err| format!("cannot create: {err}"))?;
+        let written = self.fill(&file, e).and_then(|n| {
+            self.file_metadata(&file, &dest, e)?;
+            Ok(n)
+        });
+        if written.is_err() {
+            // Half a file is not a restored file: remove what this restore created.
+            drop(file);
+            let _ = fs::remove_file(&dest);
+        }
+        Ok((written?, false))
+    }
+
+    fn fill(&self, mut file: &fs::File, e: &Entry) -> std::result::Result<u64, String> {
+        let mut n = 0u64;
+        for c in &e.chunks {
+            let data = self.repo.get_blob(c).map_err(|err| err.to_string())?;
+            file.write_all(&data)
+                .map_err(|err| format!("cannot write: {err}"))?;
+            n += data.len() as u64;
+        }
+        Ok(n)
+    }
+
+    /// Owner (as root), then the exact mode, then times, on the open file.
+    fn file_metadata(
+        &self,
+        file: &fs::File,
+        dest: &Path,
+        e: &Entry,
+    ) -> std::result::Result<(), String> {
+        if is_root()
+            && let Err(err) = rustix::fs::fchown(
+                file,
+                Some(rustix::fs::Uid::from_raw(e.uid)),
+                Some(rustix::fs::Gid::from_raw(e.gid)),
+            )
+        {
+            self.warn_owner(dest, e, err);
+        }
+        file.set_permissions(fs::Permissions::from_mode(e.mode & 0o7777))
+            .map_err(|err| format!("cannot set mode: {err}"))?;
+        rustix::fs::futimens(file, &times(e.mtime_ns))
+            .map_err(|err| format!("cannot set times: {err}"))
+    }
+
+    fn path_times(&self, dest: &Path, e: &Entry) -> std::result::Result<(), String> {
+        rustix::fs::utimensat(
+            rustix::fs::CWD,
+            dest,
+            &times(e.mtime_ns),
+            rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+        )
+        .map_err(|err| format!("cannot set times: {err}"))
+    }
+
+    fn make_symlink(&self, e: &Entry) -> std::result::Result<(), String> {
+        let dest = self.target.join(e.fs_path());
+        let t = e.fs_target().unwrap_or_default();
+        std::os::unix::fs::symlink(&t, &dest).map_err(|err| format!("cannot create: {err}"))?;
+        if is_root()
+            && let Err(err) = std::os::unix::fs::lchown(&dest, Some(e.uid), Some(e.gid))
+        {
+            self.warn_owner(&dest, e, err);
+        }
+        self.path_times(&dest, e)
+    }
+
+    /// Owner (as root), mode and times of a directory, through a descriptor opened without
+    /// following a symlink.
+    fn dir_metadata(&self, e: &Entry) -> std::result::Result<(), String> {
+        use rustix::fs::{Mode, OFlags};
+        let dest = self.target.join(e.fs_path());
+        let dir = rustix::fs::open(
+            &dest,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|err| format!("cannot open directory: {err}"))?;
+        if is_root()
+            && let Err(err) = rustix::fs::fchown(
+                &dir,
+                Some(rustix::fs::Uid::from_raw(e.uid)),
+                Some(rustix::fs::Gid::from_raw(e.gid)),
+            )
+        {
+            self.warn_owner(&dest, e, err);
+        }
+        rustix::fs::fchmod(&dir, Mode::from_raw_mode(e.mode & 0o7777))
+            .map_err(|err| format!("cannot set mode: {err}"))?;
+        rustix::fs::futimens(&dir, &times(e.mtime_ns))
+            .map_err(|err| format!("cannot set times: {err}"))
     }
 }

@@ -2,22 +2,18 @@
 //! `TARGET/config` and `TARGET/data`, message files rebuilt from the account manifests, with
 //! hardlinks between message files of identical content.
 
-use std::collections::{BTreeSet, HashMap};
-use std::fs;
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, UNIX_EPOCH};
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
 
-use rayon::prelude::*;
-
-use crate::manifest::{AccountManifest, MessageEntry, MessageList};
+use crate::manifest::{AccountManifest, MessageList, Owner};
 use crate::mox;
 use crate::repo::Repository;
-use crate::restore::{RestoreOptions, RestoreStats, restore_tree};
+use crate::restore::{
+    Item, MessageRef, RestoreFailure, RestoreOptions, RestoreStats, restore_items,
+};
 use crate::snapshot::{AccountRef, Snapshot, SourceKind};
-use crate::tree::Tree;
-use crate::{BlobId, Error, Event, IoContext, Progress, Result};
+use crate::tree::{Entry, EntryKind, Tree};
+use crate::{BlobId, Error, Event, Progress, Result};
 
 /// What to restore of a mox snapshot.
 #[derive(Debug, Clone, Default)]
@@ -46,6 +42,12 @@ pub fn load_list(repo: &Repository, id: &BlobId) -> Result<MessageList> {
 }
 
 /// Restores a mox snapshot (or one account of it) under `target`.
+///
+/// Message files are written with the tree's files, before any symlink of the tree exists, so
+/// a symlink in the snapshot (say `data/accounts/A/msg/a`) can never redirect them. An account
+/// name that cannot be a directory name is refused before anything is written. A message whose
+/// blob (or a mailbox whose list, or an account whose manifest) cannot be read is listed in the
+/// result's `failed`, and everything else is restored.
 pub fn restore_mox(
     repo: &Repository,
     snapshot: &Snapshot,
@@ -60,14 +62,10 @@ pub fn restore_mox(
         ));
     }
     let full = Tree::load(repo, &snapshot.tree)?;
-    let (tree, data_root, accounts): (Tree, PathBuf, Vec<&AccountRef>) = match &selection.account {
-        None => (
-            full,
-            target.join("data"),
-            snapshot.accounts.iter().collect(),
-        ),
-        Some(name) => {
-            let account = snapshot
+    let accounts: Vec<&AccountRef> = match &selection.account {
+        None => snapshot.accounts.iter().collect(),
+        Some(name) => vec![
+            snapshot
                 .accounts
                 .iter()
                 .find(|a| &a.name == name)
@@ -78,105 +76,167 @@ pub fn restore_mox(
                         "account {name:?} is not in this snapshot (accounts: {})",
                         names.join(", ")
                     ))
-                })?;
+                })?,
+        ],
+    };
+    for account in &accounts {
+        mox::check_account_name(&account.name).map_err(|why| {
+            Error::Invalid(format!(
+                "account {:?} of this snapshot: {why}: refusing to restore",
+                account.name
+            ))
+        })?;
+    }
+    // The account directories' entries: owner and mode of message files and msg directories
+    // that older snapshots did not record.
+    let account_dirs: HashMap<String, Entry> = full
+        .entries
+        .iter()
+        .filter(|e| e.kind == EntryKind::Dir)
+        .filter_map(|e| {
+            let name = e.path.strip_prefix("data/accounts/")?;
+            (!name.contains('/')).then(|| (name.to_string(), e.clone()))
+        })
+        .collect();
+    let entries: Vec<Entry> = match &selection.account {
+        None => full.entries,
+        Some(name) => {
             // Re-root the account's own entries at the target.
             let prefix = format!("data/accounts/{name}/");
-            let entries = full
-                .entries
+            full.entries
                 .into_iter()
                 .filter_map(|mut e| {
                     let rest = e.path.strip_prefix(&prefix)?.to_string();
+                    if let Some(raw) = &mut e.raw_path {
+                        raw.drain(..prefix.len());
+                    }
                     e.path = rest;
                     Some(e)
                 })
-                .collect();
-            (Tree { entries }, target.to_path_buf(), vec![account])
+                .collect()
         }
     };
-    let mut stats = restore_tree(repo, &tree, target, opts, progress)?;
-
-    // Every message file to write, grouped by content: the first path of a blob is written
-    // (in parallel), the others are hardlinks to it, as mox's deliveries to several recipients
-    // are.
-    let mut groups: HashMap<BlobId, Vec<(PathBuf, MessageEntry)>> = HashMap::new();
-    let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut dirs: HashSet<String> = entries
+        .iter()
+        .filter(|e| e.kind == EntryKind::Dir)
+        .map(|e| e.path.clone())
+        .collect();
+    let mut next_group = entries.iter().map(|e| e.link_group).max().unwrap_or(0) + 1;
+    let mut group_of: HashMap<BlobId, u64> = HashMap::new();
+    let mut messages: Vec<Item> = Vec::new();
+    let mut unreadable: Vec<RestoreFailure> = Vec::new();
     for account in accounts {
-        let manifest = load_manifest(repo, account)?;
-        let account_dir = match &selection.account {
-            Some(_) => data_root.clone(),
-            None => data_root.join("accounts").join(&account.name),
+        let account_rel = match &selection.account {
+            Some(_) => String::new(),
+            None => format!("data/accounts/{}/", account.name),
         };
+        let msg_rel = format!("{account_rel}msg");
+        let fail = |failed: &mut Vec<RestoreFailure>, error: String| {
+            progress.event(Event::Problem {
+                path: Some(target.join(&msg_rel)),
+                message: format!("not restored: {error}"),
+            });
+            failed.push(RestoreFailure {
+                path: msg_rel.clone(),
+                message: None,
+                error,
+            });
+        };
+        let manifest = match load_manifest(repo, account) {
+            Ok(m) => m,
+            Err(e) => {
+                fail(
+                    &mut unreadable,
+                    format!("messages of account {}: {e}", account.name),
+                );
+                continue;
+            }
+        };
+        // Without a recorded owner (manifest version 1) or directory, the account directory's.
+        let fallback = account_dirs.get(&account.name);
+        let (uid, gid) = fallback.map_or((0, 0), |d| (d.uid, d.gid));
         for mailbox in &manifest.mailboxes {
-            for msg in load_list(repo, &mailbox.list)?.messages {
-                let dest = account_dir.join("msg").join(mox::message_path(msg.id));
-                if !opts.overwrite && fs::symlink_metadata(&dest).is_ok() {
-                    return Err(Error::Invalid(format!(
-                        "{}: exists; not overwriting",
-                        dest.display()
-                    )));
+            let list = match load_list(repo, &mailbox.list) {
+                Ok(l) => l,
+                Err(e) => {
+                    fail(
+                        &mut unreadable,
+                        format!(
+                            "messages of mailbox {} of account {}: {e}",
+                            mailbox.name, account.name
+                        ),
+                    );
+                    continue;
                 }
-                if let Some(parent) = dest.parent() {
-                    dirs.insert(parent.to_path_buf());
+            };
+            for msg in list.messages {
+                let path = format!("{msg_rel}/{}", mox::message_path(msg.id));
+                for dir in [msg_rel.clone(), parent_of(&path).to_string()] {
+                    if dirs.insert(dir.clone()) {
+                        let like = fallback.cloned().unwrap_or(Entry {
+                            mode: 0o700,
+                            ..Default::default()
+                        });
+                        messages.push(Item {
+                            entry: Entry {
+                                path: dir,
+                                kind: EntryKind::Dir,
+                                chunks: Vec::new(),
+                                link_group: 0,
+                                raw_path: None,
+                                ..like
+                            },
+                            message: None,
+                        });
+                    }
                 }
-                groups.entry(msg.blob).or_default().push((dest, msg));
+                let group = *group_of.entry(msg.blob).or_insert_with(|| {
+                    next_group += 1;
+                    next_group - 1
+                });
+                let owner = msg.owner.unwrap_or(Owner { uid, gid });
+                messages.push(Item {
+                    entry: Entry {
+                        path,
+                        kind: EntryKind::File,
+                        mode: msg.mode & 0o7777,
+                        mtime_ns: msg.mtime_ns,
+                        uid: owner.uid,
+                        gid: owner.gid,
+                        size: msg.file_size,
+                        link_group: group,
+                        chunks: vec![msg.blob],
+                        ..Default::default()
+                    },
+                    message: Some(MessageRef {
+                        account: account.name.clone(),
+                        mailbox: mailbox.name.clone(),
+                        id: msg.id,
+                    }),
+                });
             }
         }
     }
-    for dir in &dirs {
-        fs::create_dir_all(dir).at(dir)?;
-    }
-    let total: u64 = groups.values().map(|g| g.len() as u64).sum();
-    progress.event(Event::Phase {
-        name: format!("{total} message files"),
-        total: Some(total),
+    let mut items: Vec<Item> = entries
+        .into_iter()
+        .map(|entry| Item {
+            entry,
+            message: None,
+        })
+        .chain(messages)
+        .collect();
+    items.sort_by(|a, b| {
+        a.entry
+            .fs_path()
+            .as_os_str()
+            .cmp(b.entry.fs_path().as_os_str())
     });
-    let files = AtomicU64::new(0);
-    let links = AtomicU64::new(0);
-    let bytes = AtomicU64::new(0);
-    groups
-        .par_iter()
-        .try_for_each(|(blob, paths)| -> Result<()> {
-            let (first, msg) = &paths[0];
-            for (dest, _) in paths {
-                if opts.overwrite {
-                    let _ = fs::remove_file(dest);
-                }
-            }
-            let want = opts.link.then_some((msg.mode, msg.mtime_ns));
-            if !super::write_blob(repo, blob, first, want)? {
-                set_mode_and_mtime(first, msg.mode, msg.mtime_ns)?;
-            }
-            for (dest, _) in &paths[1..] {
-                fs::hard_link(first, dest).at(dest)?;
-            }
-            files.fetch_add(paths.len() as u64, Ordering::Relaxed);
-            links.fetch_add(paths.len() as u64 - 1, Ordering::Relaxed);
-            bytes.fetch_add(msg.file_size, Ordering::Relaxed);
-            progress.event(Event::Advance {
-                items: paths.len() as u64,
-                bytes: msg.file_size,
-            });
-            Ok(())
-        })?;
-    stats.files += files.into_inner();
-    stats.hardlinks += links.into_inner();
-    stats.bytes_written += bytes.into_inner();
+    let mut stats = restore_items(repo, items, target, opts, progress)?;
+    stats.failed.extend(unreadable);
+    stats.failed.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(stats)
 }
 
-/// Sets mode and mtime when they differ (a file hardlinked from the repository already has them).
-fn set_mode_and_mtime(path: &Path, mode: u32, mtime_ns: i64) -> Result<()> {
-    let meta = fs::metadata(path).at(path)?;
-    if meta.permissions().mode() & 0o7777 != mode & 0o7777 {
-        fs::set_permissions(path, fs::Permissions::from_mode(mode & 0o7777)).at(path)?;
-    }
-    let want = UNIX_EPOCH + Duration::from_nanos(mtime_ns.max(0) as u64);
-    if meta.modified().ok() != Some(want) {
-        let file = fs::File::options().write(true).open(path).at(path);
-        // A file we cannot open for writing keeps its time: its content is what counts.
-        if let Ok(f) = file {
-            f.set_modified(want).at(path)?;
-        }
-    }
-    Ok(())
+fn parent_of(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(p, _)| p)
 }
