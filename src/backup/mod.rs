@@ -3,6 +3,7 @@
 //! `tree` backs up any directory tree; the mail-aware backup of a mox data directory shares the
 //! summary type and the helpers here.
 
+pub(crate) mod capture;
 pub mod mox;
 pub mod tree;
 

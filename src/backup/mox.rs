@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
+use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -16,6 +17,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::backup::BackupSummary;
+use crate::backup::capture::{capture_entry, open_regular};
 use crate::chunk::{Chunking, chunking_for, store_file};
 use crate::manifest::{AccountManifest, MailboxEntry, MessageEntry, MessageList};
 use crate::mox::{self, AccountDb, MoxError, Source};
@@ -353,7 +355,18 @@ impl<'a> Run<'a> {
             add(&self.counters.files_total, 1);
             return self.push_entry(entry);
         }
-        let mut entry = entry_from_metadata(rel, &meta);
+        let ft = meta.file_type();
+        if !(ft.is_file() || ft.is_dir() || ft.is_symlink()) {
+            use std::os::unix::fs::FileTypeExt;
+            if !ft.is_socket() {
+                self.warning(Some(abs), "special file skipped");
+            }
+            return;
+        }
+        let mut entry = match capture_entry(abs, rel, &meta) {
+            Ok(entry) => entry,
+            Err(message) => return self.problem(Some(abs), message),
+        };
         if meta.is_file() {
             add(&self.counters.files_total, 1);
             let chunking = chunking.unwrap_or_else(|| chunking_for(abs, meta.len()));
@@ -435,6 +448,14 @@ impl<'a> Run<'a> {
                 return Ok(DbCopy::Failed);
             }
         };
+        if live_meta.file_type().is_symlink() {
+            // Its target could be any file of the system: never followed, never read.
+            self.problem(
+                Some(abs),
+                "database is a symlink where a regular file should be: not followed",
+            );
+            return Ok(DbCopy::Failed);
+        }
         if reuse && let Some(entry) = self.unchanged_entry(rel, &live_meta) {
             add(&self.counters.files_total, 1);
             self.push_entry(entry);
@@ -478,8 +499,9 @@ impl<'a> Run<'a> {
 
     /// Hashes an immutable file (once per inode) and stores it, linked when possible.
     /// Returns the blob, the file's metadata and whether it was read.
+    /// A symlink in the file's place is an error naming the path; its target is never read.
     fn store_immutable(&self, abs: &Path) -> Result<(BlobId, fs::Metadata)> {
-        let meta = fs::metadata(abs).at(abs)?;
+        let (mut file, meta) = open_regular(abs).at(abs)?;
         // Only a file with several links can be met again: the cache holds just those.
         let key = (meta.nlink() > 1).then(|| (meta.dev(), meta.ino()));
         if let Some(key) = key
@@ -487,7 +509,8 @@ impl<'a> Run<'a> {
         {
             return Ok((id, meta));
         }
-        let data = fs::read(abs).at(abs)?;
+        let mut data = Vec::with_capacity(meta.len() as usize);
+        file.read_to_end(&mut data).at(abs)?;
         let read = data.len() as u64;
         let id = BlobId::hash(&data);
         add(&self.counters.files_read, 1);
@@ -509,7 +532,25 @@ impl<'a> Run<'a> {
         Ok((id, meta))
     }
 
+    /// Tries the lock of every database before anything is read or stored: a running server
+    /// (one locked database is enough) is refused before the accounts are worked on, with
+    /// nothing written to the repository.
+    fn check_locks(&self) -> Result<()> {
+        let mut dbs: Vec<PathBuf> = mox::GLOBAL_DBS.iter().map(|db| self.data(db)).collect();
+        dbs.push(self.data(mox::QUEUE_DB));
+        for name in &self.source.accounts {
+            let dir = self.data(&format!("accounts/{name}"));
+            dbs.push(dir.join("index.db"));
+            dbs.push(dir.join("junkfilter.db"));
+        }
+        for db in dbs {
+            mox::probe_lock(&db)?;
+        }
+        Ok(())
+    }
+
     fn execute(self) -> Result<BackupSummary> {
+        self.check_locks()?;
         self.progress.event(Event::Phase {
             name: "configuration and databases".into(),
             total: None,
@@ -912,6 +953,7 @@ impl<'a> Run<'a> {
             .collect();
         add(&self.counters.messages_read, read.len() as u64);
         let mut failed_boxes = HashSet::new();
+        let mut failed_ids = HashSet::new();
         for (id, outcome) in read {
             match outcome {
                 Ok(entry) => {
@@ -923,6 +965,7 @@ impl<'a> Run<'a> {
                         .find(|p| p.id == id)
                         .expect("pending message");
                     failed_boxes.insert(p.mailbox_id);
+                    failed_ids.insert(id);
                     self.problem(
                         Some(&dir.join("msg").join(mox::message_path(id))),
                         format!("message {id} of account {name} not saved: {message}"),
@@ -990,7 +1033,7 @@ impl<'a> Run<'a> {
         entries.sort_by_key(|m| m.id);
 
         if incremental.is_none() {
-            self.add_account_strays(name, dir, db, &known, sequence)?;
+            self.add_account_strays(name, dir, db, &known, &failed_ids, sequence)?;
         }
 
         let manifest = AccountManifest {
@@ -1047,11 +1090,21 @@ impl<'a> Run<'a> {
         dir: &Path,
         db: &AccountDb,
         live: &HashMap<i64, MessageEntry>,
+        failed: &HashSet<i64>,
         sequence: u64,
     ) -> Result<()> {
         let erasing: HashSet<i64> = db.message_erase_ids()?.into_iter().collect();
         let rel_dir = format!("data/accounts/{name}");
-        for item in walkdir::WalkDir::new(dir).min_depth(1).sort_by_file_name() {
+        // `msg/` may be a symlink to another disk (the operator's layout, like a symlinked
+        // account directory, which the walk's root follows): it is walked deliberately.
+        // Symlinks below it are never followed.
+        let msg = dir.join("msg");
+        let msg_linked =
+            fs::symlink_metadata(&msg).is_ok_and(|m| m.file_type().is_symlink()) && msg.is_dir();
+        let walks = std::iter::once(walkdir::WalkDir::new(dir))
+            .chain(msg_linked.then(|| walkdir::WalkDir::new(&msg)))
+            .flat_map(|w| w.min_depth(1).sort_by_file_name());
+        for item in walks {
             let item = match item {
                 Ok(i) => i,
                 Err(e) => {
@@ -1071,13 +1124,18 @@ impl<'a> Run<'a> {
             if matches!(
                 sub_str.as_str(),
                 "index.db" | "junkfilter.db" | "junkfilter.bloom"
-            ) {
+            ) || (msg_linked && sub_str == "msg")
+            {
                 continue;
             }
+            // A live message whose file could not be saved is a problem already, not a stray.
             if sub.starts_with("msg")
                 && let Ok(id) = item.file_name().to_string_lossy().parse::<i64>()
                 && sub_str == format!("msg/{}", mox::message_path(id))
-                && (live.contains_key(&id) || erasing.contains(&id) || id as u64 > sequence)
+                && (live.contains_key(&id)
+                    || failed.contains(&id)
+                    || erasing.contains(&id)
+                    || id as u64 > sequence)
             {
                 continue;
             }

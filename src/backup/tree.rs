@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
+use crate::backup::capture::capture_entry;
 use crate::backup::{BackupSummary, find_parent, host_name};
 use crate::chunk::{chunking_for, store_file};
 use crate::error::{Error, IoContext, Result};
@@ -20,7 +21,7 @@ use crate::id::SnapshotId;
 use crate::progress::{Event, Progress};
 use crate::repo::Repository;
 use crate::snapshot::{Notice, Snapshot, SourceKind};
-use crate::tree::{Entry, EntryKind, Tree, entry_from_metadata};
+use crate::tree::{Entry, EntryKind, Tree};
 
 /// Options of a plain tree backup.
 #[derive(Debug, Clone, Default)]
@@ -145,22 +146,13 @@ pub fn backup_tree(
             }
             continue;
         }
-        let mut entry = entry_from_metadata(&rel, &meta);
-        if ft.is_symlink() {
-            match std::fs::read_link(abs) {
-                Ok(t) => match t.to_str() {
-                    Some(t) => entry.target = Some(t.to_string()),
-                    None => {
-                        log.problem(Some(abs), Some(rel), "symlink target is not UTF-8".into());
-                        continue;
-                    }
-                },
-                Err(e) => {
-                    log.problem(Some(abs), Some(rel), format!("cannot read symlink: {e}"));
-                    continue;
-                }
+        let mut entry = match capture_entry(abs, &rel, &meta) {
+            Ok(entry) => entry,
+            Err(message) => {
+                log.problem(Some(abs), Some(rel), message);
+                continue;
             }
-        }
+        };
         if ft.is_file() && meta.nlink() > 1 {
             let next = groups.len() as u64 + 1;
             entry.link_group = *groups.entry((meta.dev(), meta.ino())).or_insert(next);

@@ -21,7 +21,7 @@ pub use ctl::backup_via_ctl;
 pub use datadir::{
     FileClass, GLOBAL_DBS, QUEUE_DB, Source, classify, message_path, parse_message_path,
 };
-pub use dbcopy::{copy_database, read_database};
+pub use dbcopy::{copy_database, probe_lock, read_database};
 pub use error::MoxError;
 pub(crate) use gotime::Civil;
 pub use gotime::{rfc3339_nanos, time_unix_nanos};
