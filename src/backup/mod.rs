@@ -35,6 +35,24 @@ pub fn host_name() -> String {
         .into_owned()
 }
 
+/// Every readable snapshot of `kind` taken from `source` on `host`, newest first: the parent of
+/// the next backup and, when it is damaged, the older ones to fall back to.
+pub(crate) fn parent_candidates(
+    repo: &Repository,
+    kind: SourceKind,
+    host: &str,
+    source: &str,
+) -> Result<Vec<(SnapshotId, Snapshot)>> {
+    let mut found: Vec<_> = repo
+        .snapshots_lenient()?
+        .0
+        .into_iter()
+        .filter(|(_, s)| s.kind == kind && s.host == host && s.source == source)
+        .collect();
+    found.reverse();
+    Ok(found)
+}
+
 /// The newest readable snapshot of `kind` taken from `source` on `host`: the parent of the
 /// next backup. Damaged snapshot files are skipped.
 pub fn find_parent(

@@ -39,6 +39,8 @@ pub struct MoxBackupOptions {
     pub via_ctl: bool,
     /// Compare against this snapshot instead of the latest mox snapshot of the same source.
     pub parent: Option<SnapshotId>,
+    /// Reuse nothing of the parent snapshot: copy every database, read every message file.
+    pub force_read: bool,
 }
 
 impl Default for MoxBackupOptions {
@@ -47,6 +49,7 @@ impl Default for MoxBackupOptions {
             link: true,
             via_ctl: false,
             parent: None,
+            force_read: false,
         }
     }
 }
@@ -129,6 +132,18 @@ enum DbCopy {
 struct PrevAccount {
     blob: BlobId,
     manifest: AccountManifest,
+}
+
+/// The parent's message lists of one account, checked against the repository: only what is
+/// still there may be reused.
+#[derive(Default)]
+struct PrevLists {
+    /// Mailbox id → the entries of its list, for every list that could be read.
+    lists: HashMap<i64, Vec<MessageEntry>>,
+    /// Mailboxes whose list or some message blob is missing or damaged: rescanned in full.
+    damaged: HashSet<i64>,
+    /// Message blobs the lists name that the repository lacks: their files are read again.
+    missing: HashSet<BlobId>,
 }
 
 /// One backup run: shared state for the worker threads.
@@ -222,43 +237,125 @@ impl<'a> Run<'a> {
     }
 
     /// Finds the parent snapshot (explicit, or the latest mox snapshot of the same source) and
-    /// decodes its account manifests. Message lists are loaded later, only for changed mailboxes.
+    /// decodes its account manifests. Message lists are loaded later, per account.
+    ///
+    /// A damaged parent never stops the night: a snapshot whose tree cannot be read gives way
+    /// to the newest older one whose tree can (or to none: everything is read), and an account
+    /// whose manifest cannot be read is scanned in full; each with a warning naming the damage.
     fn load_parent(&mut self) -> Result<()> {
-        let parent = match self.opts.parent {
-            Some(id) => Some((id, self.repo.load_snapshot(&id)?)),
-            None => crate::backup::find_parent(
+        let candidates = match self.opts.parent {
+            Some(id) => vec![(id, self.repo.load_snapshot(&id)?)],
+            None => crate::backup::parent_candidates(
                 self.repo,
                 SourceKind::Mox,
                 &crate::backup::host_name(),
                 &self.label,
             )?,
         };
-        let Some((id, snapshot)) = parent else {
+        if self.opts.force_read {
+            // Recorded as the parent, but nothing of it is reused.
+            self.parent = candidates.first().map(|(id, _)| *id);
+            return Ok(());
+        }
+        let mut chosen = None;
+        for (id, snapshot) in candidates {
+            match Tree::load(self.repo, &snapshot.tree) {
+                Ok(tree) => {
+                    chosen = Some((id, snapshot, tree));
+                    break;
+                }
+                Err(e) => self.warning(
+                    None,
+                    format!(
+                        "parent snapshot {} is damaged and not used ({e}); trying an older one",
+                        id.short()
+                    ),
+                ),
+            }
+        }
+        let Some((id, snapshot, tree)) = chosen else {
             return Ok(());
         };
         self.parent = Some(id);
-        self.prev_entries = Tree::load(self.repo, &snapshot.tree)?
+        self.prev_entries = tree
             .entries
             .into_iter()
             .map(|e| (e.path.clone(), e))
             .collect();
         for account in &snapshot.accounts {
-            let bytes = self.repo.get_blob(&account.manifest)?;
-            let manifest = AccountManifest::decode(&bytes).map_err(|e| {
-                Error::corrupt(
-                    format!("manifest {} of account {}", account.manifest, account.name),
-                    e.to_string(),
-                )
-            })?;
-            self.prev.insert(
-                account.name.clone(),
-                PrevAccount {
-                    blob: account.manifest,
-                    manifest,
-                },
-            );
+            let manifest = self.repo.get_blob(&account.manifest).and_then(|bytes| {
+                AccountManifest::decode(&bytes).map_err(|e| {
+                    Error::corrupt(
+                        format!("manifest {} of account {}", account.manifest, account.name),
+                        e.to_string(),
+                    )
+                })
+            });
+            match manifest {
+                Ok(manifest) => {
+                    self.prev.insert(
+                        account.name.clone(),
+                        PrevAccount {
+                            blob: account.manifest,
+                            manifest,
+                        },
+                    );
+                }
+                Err(e) => self.warning(
+                    None,
+                    format!(
+                        "account {} of parent snapshot {} is damaged ({e}); it is scanned in full",
+                        account.name,
+                        id.short()
+                    ),
+                ),
+            }
         }
         Ok(())
+    }
+
+    /// Reads the parent's message lists of an account and checks that every blob they name is
+    /// still in the repository (a damaged object may have been moved aside, a file lost).
+    fn check_prev_lists(&self, name: &str, prev: &PrevAccount) -> PrevLists {
+        let mut out = PrevLists::default();
+        for m in &prev.manifest.mailboxes {
+            match self.load_list(name, &m.list) {
+                Ok(list) => {
+                    let missing: Vec<BlobId> = list
+                        .messages
+                        .iter()
+                        .map(|e| e.blob)
+                        .filter(|b| !self.repo.has_blob(b))
+                        .collect();
+                    if !missing.is_empty() {
+                        self.warning(
+                            None,
+                            format!(
+                                "mailbox {} of account {name}: {} message blobs of the parent \
+                                 snapshot are missing from the repository; read again",
+                                m.name,
+                                missing.len()
+                            ),
+                        );
+                        out.damaged.insert(m.id);
+                        out.missing.extend(missing);
+                    }
+                    out.lists.insert(m.id, list.messages);
+                }
+                Err(e) => {
+                    self.warning(
+                        None,
+                        format!(
+                            "mailbox {} of account {name}: the parent's message list is \
+                             damaged ({e}); rescanned",
+                            m.name
+                        ),
+                    );
+                    out.damaged.insert(m.id);
+                }
+            }
+        }
+        out
     }
 
     fn problem(&self, path: Option<&Path>, message: impl Into<String>) {
@@ -737,6 +834,11 @@ impl<'a> Run<'a> {
             .prev
             .get(name)
             .filter(|p| p.manifest.mailboxes.iter().all(|m| m.complete));
+        // What of the parent's lists and message blobs is still in the repository: an account
+        // that lost some is planned again, and its damaged mailboxes rescanned.
+        let prev_lists = reusable.map(|p| self.check_prev_lists(name, p));
+        let reusable =
+            reusable.filter(|_| prev_lists.as_ref().is_some_and(|l| l.damaged.is_empty()));
         let copy =
             match self.add_db(&db_path, &format!("{rel_dir}/index.db"), reusable.is_some())? {
                 DbCopy::Failed => return Ok(None),
@@ -784,7 +886,12 @@ impl<'a> Run<'a> {
                 return Ok(None);
             }
         };
-        match self.plan_account(name, &dir, &db) {
+        let prev_lists = match (prev_lists, self.prev.get(name)) {
+            (Some(lists), _) => lists,
+            (None, Some(p)) => self.check_prev_lists(name, p),
+            (None, None) => PrevLists::default(),
+        };
+        match self.plan_account(name, &dir, &db, &prev_lists) {
             Ok(account) => Ok(Some(account)),
             Err(Error::Mox(e)) => {
                 self.problem(
@@ -797,7 +904,15 @@ impl<'a> Run<'a> {
         }
     }
 
-    fn plan_account(&self, name: &str, dir: &Path, db: &AccountDb) -> Result<AccountRef> {
+    /// Plans one account against its parent state. `checked` tells which of the parent's lists
+    /// and message blobs are still in the repository: only those are reused.
+    fn plan_account(
+        &self,
+        name: &str,
+        dir: &Path,
+        db: &AccountDb,
+        checked: &PrevLists,
+    ) -> Result<AccountRef> {
         let sync = db.sync_state()?;
         let mailboxes = db.mailboxes()?;
         let sequence = db.message_sequence()?;
@@ -806,6 +921,9 @@ impl<'a> Run<'a> {
             .prev
             .get(name)
             .filter(|p| p.manifest.message_sequence <= sequence);
+        let prev_boxes: HashMap<i64, &MailboxEntry> = prev
+            .map(|p| p.manifest.mailboxes.iter().map(|m| (m.id, m)).collect())
+            .unwrap_or_default();
 
         // Nothing IMAP-visible changed: the previous manifest is this account's state.
         if let Some(p) = prev
@@ -814,9 +932,10 @@ impl<'a> Run<'a> {
             && p.manifest.message_sequence == sequence
             && p.manifest.mailboxes.len() == mailboxes.len()
             && p.manifest.mailboxes.iter().all(|m| m.complete)
+            && checked.damaged.is_empty()
             && mailboxes.iter().all(|mb| {
-                p.manifest
-                    .mailbox(mb.id)
+                prev_boxes
+                    .get(&mb.id)
                     .is_some_and(|m| m.modseq == mb.modseq && m.uidvalidity == mb.uidvalidity)
             })
         {
@@ -833,10 +952,14 @@ impl<'a> Run<'a> {
         let incremental =
             prev.filter(|p| p.manifest.highest_deleted_modseq == sync.highest_deleted_modseq);
         let unchanged = |mb: &mox::Mailbox| -> Option<&MailboxEntry> {
-            incremental?
-                .manifest
-                .mailbox(mb.id)
-                .filter(|m| m.complete && m.modseq == mb.modseq && m.uidvalidity == mb.uidvalidity)
+            incremental
+                .and(prev_boxes.get(&mb.id).copied())
+                .filter(|m| {
+                    m.complete
+                        && !checked.damaged.contains(&m.id)
+                        && m.modseq == mb.modseq
+                        && m.uidvalidity == mb.uidvalidity
+                })
         };
 
         // Known blobs by message id: message files never change, and a moved message keeps its
@@ -860,11 +983,17 @@ impl<'a> Run<'a> {
                 .iter()
                 .filter(|m| wanted.contains(&m.id))
             {
-                let list = self.load_list(name, &m.list)?;
-                for e in &list.messages {
-                    known.insert(e.id, e.clone());
+                // A damaged list is left out: its mailbox is rebuilt from its records.
+                let Some(list) = checked.lists.get(&m.id) else {
+                    continue;
+                };
+                for e in list {
+                    // A blob no longer in the repository is not known: the file is read again.
+                    if !checked.missing.contains(&e.blob) {
+                        known.insert(e.id, e.clone());
+                    }
                 }
-                lists.insert(m.id, list.messages);
+                lists.insert(m.id, list.clone());
             }
         }
 
@@ -895,7 +1024,8 @@ impl<'a> Run<'a> {
                     }
                     // The counts mox keeps must agree, and a mailbox that missed a file last
                     // time is rebuilt from all its records.
-                    let was_incomplete = p.manifest.mailbox(mb.id).is_some_and(|m| !m.complete);
+                    let was_incomplete = prev_boxes.get(&mb.id).is_some_and(|m| !m.complete)
+                        || checked.damaged.contains(&mb.id);
                     // mox's Total leaves out messages flagged \Deleted; those are live too.
                     if was_incomplete || state.len() as i64 != mb.total + mb.deleted {
                         state.clear();
@@ -947,24 +1077,21 @@ impl<'a> Run<'a> {
             name: format!("account {name}: {} new message files", to_read.len()),
             total: Some(to_read.len() as u64),
         });
-        let read: Vec<(i64, std::result::Result<MessageEntry, String>)> = to_read
+        type Read = (i64, i64, std::result::Result<MessageEntry, String>);
+        let read: Vec<Read> = to_read
             .par_iter()
-            .map(|p| (p.id, self.read_message(dir, p)))
+            .map(|p| (p.id, p.mailbox_id, self.read_message(dir, p)))
             .collect();
         add(&self.counters.messages_read, read.len() as u64);
         let mut failed_boxes = HashSet::new();
         let mut failed_ids = HashSet::new();
-        for (id, outcome) in read {
+        for (id, mailbox_id, outcome) in read {
             match outcome {
                 Ok(entry) => {
                     known.insert(id, entry);
                 }
                 Err(message) => {
-                    let p = to_read
-                        .iter()
-                        .find(|p| p.id == id)
-                        .expect("pending message");
-                    failed_boxes.insert(p.mailbox_id);
+                    failed_boxes.insert(mailbox_id);
                     failed_ids.insert(id);
                     self.problem(
                         Some(&dir.join("msg").join(mox::message_path(id))),

@@ -46,6 +46,7 @@ pub fn run(global: &Global, args: BackupArgs) -> anyhow::Result<ExitCode> {
             link: !args.no_link,
             via_ctl: args.via_ctl,
             parent,
+            force_read: args.force_read,
         };
         mailvault::backup_mox(&repo, &args.dir, &opts, &out)
     } else {
