@@ -31,7 +31,7 @@ pub use export::{
 pub use id::{BlobId, ID_LEN, ParseIdError, SnapshotId};
 pub use manifest::{AccountManifest, MailboxEntry, ManifestError, MessageEntry, MessageList};
 pub use progress::{Collect, Event, NoProgress, Progress};
-pub use replicate::{ReplicateSummary, SkippedSnapshot, replicate};
+pub use replicate::{ReplicateSummary, SkippedSnapshot, UnreadableSnapshot, replicate};
 pub use repo::{
     Backend, BlobInfo, BlobKind, ChunkParams, FailAfter, LocalBackend, PutOutcome, RepoConfig,
     Repository, SnapshotList,
