@@ -494,3 +494,37 @@ fn a_damaged_manifest_or_list_in_the_parent_means_a_rescan() {
     assert_eq!(stat(&third, "accounts_skipped"), 3);
     assert_eq!(stat(&third, "messages_read"), 0);
 }
+
+/// Mailboxes are looked up by id with a binary search: a manifest whose mailboxes are not in
+/// ascending id order (crafted; the backup always sorts them) is refused as malformed.
+#[test]
+fn a_manifest_with_unordered_mailboxes_is_refused() {
+    let mailbox = |id: i64| mailvault::MailboxEntry {
+        id,
+        name: format!("box{id}"),
+        parent_id: 0,
+        expunged: false,
+        modseq: 1,
+        uidvalidity: 1,
+        uidnext: 1,
+        messages: 0,
+        size: 0,
+        complete: true,
+        list: mailvault::BlobId::hash(b"list"),
+    };
+    let mut manifest = mailvault::AccountManifest {
+        account: "alice".into(),
+        last_modseq: 1,
+        highest_deleted_modseq: 0,
+        message_sequence: 0,
+        mailboxes: (1..=1000).map(mailbox).collect(),
+    };
+    let decoded = mailvault::AccountManifest::decode(&manifest.encode()).unwrap();
+    for id in [1, 500, 1000] {
+        assert_eq!(decoded.mailbox(id).unwrap().name, format!("box{id}"));
+    }
+    assert!(decoded.mailbox(1001).is_none());
+    manifest.mailboxes.swap(3, 700);
+    let err = mailvault::AccountManifest::decode(&manifest.encode()).unwrap_err();
+    assert!(err.to_string().contains("order"), "{err}");
+}
