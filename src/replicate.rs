@@ -101,8 +101,9 @@ pub fn replicate(
             .map(|(b, what)| (b, what, true))
             .chain(walked.data.iter().map(|(b, what)| (b, what, false)))
             .collect();
+        let phase = format!("snapshot {}", id.short());
         progress.event(Event::Phase {
-            name: format!("snapshot {}", id.short()),
+            name: phase.clone(),
             total: Some(blobs.len() as u64),
         });
         let copied = AtomicU64::new(0);
@@ -132,6 +133,7 @@ pub fn replicate(
                 copied.fetch_add(1, Ordering::Relaxed);
                 bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
                 progress.event(Event::Advance {
+                    phase: phase.clone(),
                     items: 1,
                     bytes: data.len() as u64,
                 });

@@ -153,6 +153,7 @@ pub fn verify(
             Ok(data) => {
                 bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
                 progress.event(Event::Advance {
+                    phase: "verify".into(),
                     items: 1,
                     bytes: data.len() as u64,
                 });

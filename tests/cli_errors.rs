@@ -1,5 +1,6 @@
-//! Errors and damage through the binary: one clear sentence per error (what, which path, what to
-//! do), and one bad snapshot file that does not stop `verify all` or `replicate`.
+//! Errors, damage and progress through the binary: one clear sentence per error (what, which
+//! path, what to do), one bad snapshot file that does not stop `verify all` or `replicate`, and
+//! JSON progress that is throttled and names its phase.
 
 mod common;
 
@@ -217,4 +218,64 @@ fn replicate_copies_every_readable_snapshot_and_names_the_others() {
     assert_eq!(ids, good);
     let o = mailvault(&target, &["verify", "all"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}
+
+/// `--json` progress of a backup: a few `advance` lines per phase (not one per file), each naming
+/// a phase announced before it (accounts run side by side: each has its own), counting items
+/// against the phase's item total, the last one of each phase with everything done.
+#[test]
+fn json_progress_is_throttled_and_names_its_phase() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = init(dir.path());
+    let source = dir.path().join("mox");
+    fs::create_dir(&source).unwrap();
+    common::extract_fixture_into("small-state1", &source);
+
+    let o = mailvault(&repo, &["--json", "backup", source.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let lines = json_lines(&o);
+    let summary = lines.last().unwrap();
+    let files =
+        summary["files_read"].as_u64().unwrap() + summary["messages_read"].as_u64().unwrap();
+    let phases: std::collections::BTreeMap<String, Option<u64>> = lines
+        .iter()
+        .filter(|l| l["type"] == "phase")
+        .map(|l| (l["name"].as_str().unwrap().to_string(), l["total"].as_u64()))
+        .collect();
+    for account in ["alice", "bob", "carol"] {
+        assert!(
+            phases
+                .keys()
+                .any(|p| p.starts_with(&format!("account {account}:"))),
+            "{phases:?}"
+        );
+    }
+    let advances: Vec<&Value> = lines.iter().filter(|l| l["type"] == "advance").collect();
+    assert!(!advances.is_empty());
+    assert!(
+        advances.len() * 4 < files as usize,
+        "{} advance lines for {files} files",
+        advances.len()
+    );
+    let mut done: std::collections::BTreeMap<&str, u64> = Default::default();
+    for a in &advances {
+        let phase = a["phase"].as_str().expect("advance names its phase");
+        assert!(phases.contains_key(phase), "{phase} was never announced");
+        *done.entry(phase).or_default() += a["items"].as_u64().unwrap();
+        assert_eq!(a["done"].as_u64(), Some(done[phase]), "{a}");
+    }
+    // Every message file read is counted once in its account's phase, which ends complete.
+    let mut messages = 0;
+    for (name, total) in &phases {
+        if name.starts_with("account ") {
+            let total = total.expect("an account phase has an item total");
+            assert_eq!(
+                done.get(name.as_str()).copied().unwrap_or(0),
+                total,
+                "{name}"
+            );
+            messages += total;
+        }
+    }
+    assert_eq!(messages, summary["messages_read"].as_u64().unwrap());
 }

@@ -30,6 +30,10 @@ use crate::{BlobId, Error, Event, IoContext, Progress, Result, SnapshotId};
 /// so a night that touches a few pages stores a few chunks.
 pub const DB_CHUNK_SIZE: usize = 64 * 1024;
 
+/// The progress phase of everything but account message files (configuration, databases,
+/// queue, other files); it runs side by side with the accounts' phases.
+const FILES_PHASE: &str = "configuration and databases";
+
 /// What to do, beyond the defaults.
 #[derive(Debug, Clone)]
 pub struct MoxBackupOptions {
@@ -473,6 +477,7 @@ impl<'a> Run<'a> {
                     add(&self.counters.bytes_read, stored.bytes_read);
                     add(&self.counters.bytes_added, stored.bytes_added);
                     self.progress.event(Event::Advance {
+                        phase: FILES_PHASE.into(),
                         items: 1,
                         bytes: stored.bytes_read,
                     });
@@ -580,6 +585,11 @@ impl<'a> Run<'a> {
                 add(&self.counters.files_read, 1);
                 add(&self.counters.bytes_read, stored.bytes_read);
                 add(&self.counters.bytes_added, stored.bytes_added);
+                self.progress.event(Event::Advance {
+                    phase: FILES_PHASE.into(),
+                    items: 1,
+                    bytes: stored.bytes_read,
+                });
                 let mut entry = entry_from_metadata(rel, &live_meta);
                 entry.size = stored.size;
                 entry.chunks = stored.chunks;
@@ -597,13 +607,19 @@ impl<'a> Run<'a> {
     /// Hashes an immutable file (once per inode) and stores it, linked when possible.
     /// Returns the blob, the file's metadata and whether it was read.
     /// A symlink in the file's place is an error naming the path; its target is never read.
-    fn store_immutable(&self, abs: &Path) -> Result<(BlobId, fs::Metadata)> {
+    fn store_immutable(&self, abs: &Path, phase: &str) -> Result<(BlobId, fs::Metadata)> {
         let (mut file, meta) = open_regular(abs).at(abs)?;
         // Only a file with several links can be met again: the cache holds just those.
         let key = (meta.nlink() > 1).then(|| (meta.dev(), meta.ino()));
         if let Some(key) = key
             && let Some(id) = self.inodes.lock().expect("poisoned").get(&key).copied()
         {
+            // Done, without reading: one more item of the phase, no bytes.
+            self.progress.event(Event::Advance {
+                phase: phase.to_string(),
+                items: 1,
+                bytes: 0,
+            });
             return Ok((id, meta));
         }
         let mut data = Vec::with_capacity(meta.len() as usize);
@@ -620,6 +636,7 @@ impl<'a> Run<'a> {
         };
         add(&self.counters.bytes_added, outcome.stored_bytes);
         self.progress.event(Event::Advance {
+            phase: phase.to_string(),
             items: 1,
             bytes: read,
         });
@@ -649,7 +666,7 @@ impl<'a> Run<'a> {
     fn execute(self) -> Result<BackupSummary> {
         self.check_locks()?;
         self.progress.event(Event::Phase {
-            name: "configuration and databases".into(),
+            name: FILES_PHASE.into(),
             total: None,
         });
         // Accounts run in parallel with each other and with the global files: one account's
@@ -733,7 +750,7 @@ impl<'a> Run<'a> {
                 continue;
             }
             add(&self.counters.files_total, 1);
-            match self.store_immutable(&abs) {
+            match self.store_immutable(&abs, FILES_PHASE) {
                 Ok((id, meta)) => {
                     let mut entry = entry_from_metadata(&tree_rel, &meta);
                     entry.chunks = vec![id];
@@ -1073,14 +1090,15 @@ impl<'a> Run<'a> {
             .flat_map(|s| s.values())
             .filter(|p| !known.contains_key(&p.id))
             .collect();
+        let phase = format!("account {name}: {} new message files", to_read.len());
         self.progress.event(Event::Phase {
-            name: format!("account {name}: {} new message files", to_read.len()),
+            name: phase.clone(),
             total: Some(to_read.len() as u64),
         });
         type Read = (i64, i64, std::result::Result<MessageEntry, String>);
         let read: Vec<Read> = to_read
             .par_iter()
-            .map(|p| (p.id, p.mailbox_id, self.read_message(dir, p)))
+            .map(|p| (p.id, p.mailbox_id, self.read_message(dir, p, &phase)))
             .collect();
         add(&self.counters.messages_read, read.len() as u64);
         let mut failed_boxes = HashSet::new();
@@ -1188,9 +1206,14 @@ impl<'a> Run<'a> {
         })
     }
 
-    fn read_message(&self, dir: &Path, p: &Pending) -> std::result::Result<MessageEntry, String> {
+    fn read_message(
+        &self,
+        dir: &Path,
+        p: &Pending,
+        phase: &str,
+    ) -> std::result::Result<MessageEntry, String> {
         let abs = dir.join("msg").join(mox::message_path(p.id));
-        let (blob, meta) = self.store_immutable(&abs).map_err(|e| match e {
+        let (blob, meta) = self.store_immutable(&abs, phase).map_err(|e| match e {
             Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
                 "file is missing".to_string()
             }

@@ -229,10 +229,9 @@ pub fn backup_tree(
     }
 
     // Store: new and changed files, in parallel.
-    let total_bytes: u64 = to_read.iter().map(|&i| entries[i].size).sum();
     progress.event(Event::Phase {
         name: "store".into(),
-        total: Some(total_bytes),
+        total: Some(to_read.len() as u64),
     });
     let bytes_read = AtomicU64::new(0);
     let bytes_added = AtomicU64::new(0);
@@ -256,6 +255,7 @@ pub fn backup_tree(
                 bytes_read.fetch_add(s.bytes_read, Ordering::Relaxed);
                 bytes_added.fetch_add(s.bytes_added, Ordering::Relaxed);
                 progress.event(Event::Advance {
+                    phase: "store".into(),
                     items: 1,
                     bytes: s.bytes_read,
                 });

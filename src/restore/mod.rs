@@ -178,10 +178,9 @@ pub fn restore_tree(
         }
         write.push(e);
     }
-    let total: u64 = write.iter().map(|e| e.size).sum();
     progress.event(Event::Phase {
         name: "restore".into(),
-        total: Some(total),
+        total: Some(write.len() as u64),
     });
     // A repository object may be hardlinked into the target once: two unrelated files with
     // the same content must not become one inode.
@@ -195,6 +194,7 @@ pub fn restore_tree(
             set_times(&dest, e.mtime_ns)?;
             set_owner(&dest, e, progress);
             progress.event(Event::Advance {
+                phase: "restore".into(),
                 items: 1,
                 bytes: e.size,
             });

@@ -126,8 +126,9 @@ pub fn restore_mox(
         fs::create_dir_all(dir).at(dir)?;
     }
     let total: u64 = groups.values().map(|g| g.len() as u64).sum();
+    let phase = format!("{total} message files");
     progress.event(Event::Phase {
-        name: format!("{total} message files"),
+        name: phase.clone(),
         total: Some(total),
     });
     let files = AtomicU64::new(0);
@@ -151,6 +152,7 @@ pub fn restore_mox(
             links.fetch_add(paths.len() as u64 - 1, Ordering::Relaxed);
             bytes.fetch_add(msg.file_size, Ordering::Relaxed);
             progress.event(Event::Advance {
+                phase: phase.clone(),
                 items: paths.len() as u64,
                 bytes: msg.file_size,
             });
