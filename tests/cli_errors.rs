@@ -44,7 +44,7 @@ fn init(dir: &Path) -> PathBuf {
 
 /// An error is one line on stderr naming the path.
 fn one_error_line(o: &Output, path: &Path) -> String {
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(o));
     let err = stderr(o);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.starts_with("mailvault: error: "), "{err}");

@@ -230,6 +230,20 @@ fn a_symlink_in_place_of_a_message_or_database_is_never_followed() {
     assert!(!repository_holds(&repo_path, &repo, &secret));
 }
 
+/// Copies a directory tree (another disk: new inodes, hardlinks not kept).
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir(to).unwrap();
+    for e in walkdir::WalkDir::new(from).min_depth(1) {
+        let e = e.unwrap();
+        let dest = to.join(e.path().strip_prefix(from).unwrap());
+        if e.file_type().is_dir() {
+            fs::create_dir(&dest).unwrap();
+        } else {
+            fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+}
+
 /// Symlinks in `config/` are saved with their targets and restored; a `msg/` directory that is
 /// a symlink to another disk is followed deliberately and restored as a directory.
 #[test]
@@ -246,22 +260,15 @@ fn symlinks_of_the_installation_are_saved_and_restored() {
     // alice's messages live on another disk.
     let msg = inst.data().join("accounts/alice/msg");
     let moved = other_disk.path().join("alice-msg");
-    fs::rename(&msg, &moved)
-        .or_else(|_| {
-            fs::create_dir(&moved)?;
-            for e in walkdir::WalkDir::new(&msg).min_depth(1) {
-                let e = e?;
-                let dest = moved.join(e.path().strip_prefix(&msg).unwrap());
-                if e.file_type().is_dir() {
-                    fs::create_dir(&dest)?;
-                } else {
-                    fs::copy(e.path(), &dest)?;
-                }
-            }
-            fs::remove_dir_all(&msg)
-        })
-        .unwrap();
+    copy_tree(&msg, &moved);
+    fs::remove_dir_all(&msg).unwrap();
     std::os::unix::fs::symlink(&moved, &msg).unwrap();
+    // bob's whole account directory too.
+    let bob = inst.data().join("accounts/bob");
+    let bob_moved = other_disk.path().join("bob");
+    copy_tree(&bob, &bob_moved);
+    fs::remove_dir_all(&bob).unwrap();
+    std::os::unix::fs::symlink(&bob_moved, &bob).unwrap();
 
     let events = Collect::default();
     let summary = backup_mox(&repo, &inst.root, &MoxBackupOptions::default(), &events).unwrap();
@@ -269,7 +276,9 @@ fn symlinks_of_the_installation_are_saved_and_restored() {
     assert_eq!(stat(&summary, "messages_total"), 336);
     let warnings = warnings_of(&events);
     assert!(
-        !warnings.iter().any(|w| w.contains("alice/msg")),
+        !warnings
+            .iter()
+            .any(|w| w.contains("alice/msg") || w.contains("accounts/bob")),
         "{warnings:?}"
     );
     let snap = repo.load_snapshot(&summary.snapshot).unwrap();
@@ -301,13 +310,9 @@ fn symlinks_of_the_installation_are_saved_and_restored() {
     )
     .unwrap();
     assert_same(expected.path(), out.path());
-    assert!(
-        out.path()
-            .join("data/accounts/alice/msg")
-            .symlink_metadata()
-            .unwrap()
-            .is_dir()
-    );
+    for dir in ["data/accounts/alice/msg", "data/accounts/bob"] {
+        assert!(out.path().join(dir).symlink_metadata().unwrap().is_dir());
+    }
 
     // An unchanged night finds the same and reads nothing.
     let again = backup(&repo, &inst);

@@ -262,22 +262,29 @@ impl<'a> Run<'a> {
             return Ok(());
         }
         let mut chosen = None;
+        let mut damaged = false;
         for (id, snapshot) in candidates {
             match Tree::load(self.repo, &snapshot.tree) {
                 Ok(tree) => {
                     chosen = Some((id, snapshot, tree));
                     break;
                 }
-                Err(e) => self.warning(
-                    None,
-                    format!(
-                        "parent snapshot {} is damaged and not used ({e}); trying an older one",
-                        id.short()
-                    ),
-                ),
+                Err(e) => {
+                    damaged = true;
+                    self.warning(
+                        None,
+                        format!(
+                            "parent snapshot {} is damaged and not used: {e}",
+                            id.short()
+                        ),
+                    );
+                }
             }
         }
         let Some((id, snapshot, tree)) = chosen else {
+            if damaged {
+                self.warning(None, "no intact parent snapshot: everything is read");
+            }
             return Ok(());
         };
         self.parent = Some(id);
@@ -409,7 +416,15 @@ impl<'a> Run<'a> {
                 continue;
             }
             let abs = self.tree_path_to_source(&prefix);
-            if let Ok(meta) = fs::symlink_metadata(&abs)
+            // An account directory may be a symlink to another disk, followed deliberately: it
+            // is saved as the directory it is for mox.
+            let account_dir =
+                prefix.starts_with("data/accounts/") && prefix.matches('/').count() == 2;
+            let meta = match account_dir {
+                true => fs::metadata(&abs),
+                false => fs::symlink_metadata(&abs),
+            };
+            if let Ok(meta) = meta
                 && meta.is_dir()
             {
                 self.entries
