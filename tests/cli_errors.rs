@@ -178,6 +178,21 @@ fn verify_all_names_bad_snapshot_files_and_verifies_the_others() {
         })
         .collect();
     assert_eq!(verified, good);
+
+    // Restoring by time passes over them too.
+    let target = dir.path().join("restored");
+    let o = mailvault(
+        &repo,
+        &[
+            "restore",
+            "--at",
+            "2200-01-01T00:00:00Z",
+            "--target",
+            target.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(fs::read_to_string(target.join("file2")).unwrap(), "night 2");
 }
 
 #[test]
