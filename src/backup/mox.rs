@@ -1113,7 +1113,18 @@ impl<'a> Run<'a> {
         type Read = (i64, i64, std::result::Result<MessageEntry, String>);
         let read: Vec<Read> = to_read
             .par_iter()
-            .map(|p| (p.id, p.mailbox_id, self.read_message(dir, p, &phase)))
+            .map(|p| {
+                let outcome = self.read_message(dir, p, &phase);
+                if outcome.is_err() {
+                    // Done too (as a problem): the phase still reaches its total.
+                    self.progress.event(Event::Advance {
+                        phase: phase.clone(),
+                        items: 1,
+                        bytes: 0,
+                    });
+                }
+                (p.id, p.mailbox_id, outcome)
+            })
             .collect();
         add(&self.counters.messages_read, read.len() as u64);
         let mut failed_boxes = HashSet::new();
