@@ -88,8 +88,9 @@ pub fn split(data: &[u8], chunking: Chunking) -> Vec<Range<usize>> {
 }
 
 /// Reads a file once, splits it, stores each chunk as a Data blob, returns the chunk ids.
+/// A symlink put in the file's place is not followed (an error naming the path).
 pub fn store_file(repo: &Repository, path: &Path, chunking: Chunking) -> Result<StoredFile> {
-    let mut file = File::open(path).at(path)?;
+    let (mut file, _) = crate::backup::capture::open_regular(path).at(path)?;
     let mut out = StoredFile::default();
     let put = |data: &[u8], out: &mut StoredFile| -> Result<()> {
         let outcome = repo.put_blob(BlobKind::Data, data)?;

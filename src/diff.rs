@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::manifest::{AccountManifest, MailboxEntry, MessageEntry};
 use crate::repo::Repository;
 use crate::restore::mox::{load_list, load_manifest};
-use crate::snapshot::{Snapshot, SourceKind};
+use crate::snapshot::{AccountRef, Snapshot, SourceKind};
 use crate::{Error, Result};
 
 /// The difference between two snapshots of the same installation.
@@ -88,13 +88,17 @@ pub fn diff(repo: &Repository, a: &Snapshot, b: &Snapshot) -> Result<SnapshotDif
         .collect();
     names.sort_unstable();
     names.dedup();
+    let accounts_a: HashMap<&str, &AccountRef> =
+        a.accounts.iter().map(|r| (r.name.as_str(), r)).collect();
+    let accounts_b: HashMap<&str, &AccountRef> =
+        b.accounts.iter().map(|r| (r.name.as_str(), r)).collect();
     let mut out = SnapshotDiff::default();
     for name in names {
-        let ma = match a.accounts.iter().find(|r| r.name == name) {
+        let ma = match accounts_a.get(name) {
             Some(r) => Some((r.manifest, load_manifest(repo, r)?)),
             None => None,
         };
-        let mb = match b.accounts.iter().find(|r| r.name == name) {
+        let mb = match accounts_b.get(name) {
             Some(r) => Some((r.manifest, load_manifest(repo, r)?)),
             None => None,
         };

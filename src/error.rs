@@ -60,6 +60,17 @@ impl Error {
         }
     }
 
+    /// The file this error names, when it names one.
+    pub fn path(&self) -> Option<&std::path::Path> {
+        match self {
+            Error::Io { path, .. }
+            | Error::Corrupt { path, .. }
+            | Error::UnsupportedVersion { path, .. }
+            | Error::Catalog { path, .. } => Some(path),
+            _ => None,
+        }
+    }
+
     /// A corrupt file or object.
     pub fn corrupt(path: impl Into<PathBuf>, what: impl Into<String>) -> Self {
         Error::Corrupt {

@@ -125,8 +125,9 @@ pub fn export(
     let mut summary = ExportSummary::default();
     for mb in selected {
         let list = load_list(repo, &mb.list)?;
+        let phase = format!("mailbox {}", mb.name);
         progress.event(Event::Phase {
-            name: format!("mailbox {}", mb.name),
+            name: phase.clone(),
             total: Some(list.messages.len() as u64),
         });
         // Messages are as secret as their files: the mailbox file is readable by whom every
@@ -156,6 +157,7 @@ pub fn export(
             summary.messages += 1;
             summary.bytes += data.len() as u64;
             progress.event(Event::Advance {
+                phase: phase.clone(),
                 items: 1,
                 bytes: data.len() as u64,
             });

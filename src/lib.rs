@@ -33,7 +33,7 @@ pub use manifest::{
     AccountManifest, MailboxEntry, ManifestError, MessageEntry, MessageList, Owner,
 };
 pub use progress::{Collect, Event, NoProgress, Progress};
-pub use replicate::{ReplicateSummary, SkippedSnapshot, replicate};
+pub use replicate::{ReplicateSummary, SkippedSnapshot, UnreadableSnapshot, replicate};
 pub use repo::{
     Backend, BlobInfo, BlobKind, ChunkParams, FailAfter, IndexRepair, LinkCounts, LinkKind,
     LocalBackend, LocalStore, LockMode, LockRecord, MigrateSummary, PackParams, PutOutcome,

@@ -12,7 +12,7 @@ fn main() -> ExitCode {
     match cli::run(args) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("mailvault: error: {err:#}");
+            eprintln!("mailvault: error: {}", cli::error_text(&err));
             ExitCode::from(cli::EXIT_ERROR)
         }
     }

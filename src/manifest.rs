@@ -148,6 +148,9 @@ pub enum ManifestError {
     UnsupportedVersion { what: &'static str, found: u32 },
     #[error("truncated {0}")]
     Truncated(&'static str),
+    /// Mailboxes must be in ascending id order (lookups by id rely on it).
+    #[error("account manifest: mailboxes not in ascending id order")]
+    Unordered,
     #[error("malformed {what}: {source}")]
     Decode {
         what: &'static str,
@@ -208,7 +211,11 @@ impl AccountManifest {
     pub fn decode(bytes: &[u8]) -> Result<Self, ManifestError> {
         let what = "account manifest";
         let (_, rest) = header(ACCOUNT_MAGIC, what, bytes)?;
-        body(what, rest)
+        let manifest: Self = body(what, rest)?;
+        if !manifest.mailboxes.windows(2).all(|w| w[0].id < w[1].id) {
+            return Err(ManifestError::Unordered);
+        }
+        Ok(manifest)
     }
 
     /// Live messages over all mailboxes.
@@ -216,8 +223,13 @@ impl AccountManifest {
         self.mailboxes.iter().map(|m| m.messages).sum()
     }
 
+    /// The mailbox with this id: a binary search (mailboxes are in ascending id order, which
+    /// `decode` checks).
     pub fn mailbox(&self, id: i64) -> Option<&MailboxEntry> {
-        self.mailboxes.iter().find(|m| m.id == id)
+        self.mailboxes
+            .binary_search_by_key(&id, |m| m.id)
+            .ok()
+            .map(|i| &self.mailboxes[i])
     }
 
     /// The live mailbox named `name`, as IMAP compares names: `INBOX` (the first component

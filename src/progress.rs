@@ -9,10 +9,16 @@ use serde::Serialize;
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
-    /// A phase starts; `total` is the amount of work (items or bytes) when known.
+    /// A phase starts; `total` is its number of items (files, messages, blobs) when known.
+    /// Phases may run side by side (accounts of a backup): each has its own name.
     Phase { name: String, total: Option<u64> },
-    /// Work done in the current phase: items and bytes since the last event.
-    Advance { items: u64, bytes: u64 },
+    /// Work done in the phase named `phase`: items, and the bytes they hold, since the previous
+    /// advance of that phase.
+    Advance {
+        phase: String,
+        items: u64,
+        bytes: u64,
+    },
     /// Something an operator should know that does not make the result incomplete.
     Warning {
         path: Option<PathBuf>,

@@ -30,6 +30,26 @@ pub struct ReplicateSummary {
     pub bytes_copied: u64,
     /// Snapshots not copied because a blob they need is missing or damaged in the source.
     pub skipped: Vec<SkippedSnapshot>,
+    /// Snapshot files of the source that cannot be read (truncated, damaged, not a snapshot):
+    /// named here, not copied; every other snapshot is.
+    pub unreadable: Vec<UnreadableSnapshot>,
+}
+
+/// A snapshot file that could not be read.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnreadableSnapshot {
+    /// The snapshot file, when the error names it.
+    pub file: Option<String>,
+    pub error: String,
+}
+
+impl UnreadableSnapshot {
+    pub fn new(e: &Error) -> Self {
+        UnreadableSnapshot {
+            file: e.path().map(|p| p.display().to_string()),
+            error: e.to_string(),
+        }
+    }
 }
 
 /// A snapshot left out, and why.
@@ -42,7 +62,7 @@ pub struct SkippedSnapshot {
 impl ReplicateSummary {
     /// True when every snapshot of the source is now in the target.
     pub fn complete(&self) -> bool {
-        self.skipped.is_empty()
+        self.skipped.is_empty() && self.unreadable.is_empty()
     }
 }
 
@@ -52,9 +72,17 @@ pub fn replicate(
     target: &Repository,
     progress: &dyn Progress,
 ) -> Result<ReplicateSummary> {
-    let present: BTreeSet<SnapshotId> = target.snapshots()?.into_iter().map(|(id, _)| id).collect();
+    // A damaged snapshot file in the target counts as absent: copying it again repairs it.
+    let present: BTreeSet<SnapshotId> = target
+        .snapshots_lenient()?
+        .0
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
     let mut summary = ReplicateSummary::default();
-    for (id, snapshot) in source.snapshots()? {
+    let (snapshots, unreadable) = source.snapshots_lenient()?;
+    summary.unreadable = unreadable.iter().map(UnreadableSnapshot::new).collect();
+    for (id, snapshot) in snapshots {
         if present.contains(&id) {
             summary.snapshots_present += 1;
             continue;
@@ -73,8 +101,9 @@ pub fn replicate(
             .map(|(b, what)| (b, what, true))
             .chain(walked.data.iter().map(|(b, what)| (b, what, false)))
             .collect();
+        let phase = format!("snapshot {}", id.short());
         progress.event(Event::Phase {
-            name: format!("snapshot {}", id.short()),
+            name: phase.clone(),
             total: Some(blobs.len() as u64),
         });
         let copied = AtomicU64::new(0);
@@ -104,6 +133,7 @@ pub fn replicate(
                 copied.fetch_add(1, Ordering::Relaxed);
                 bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
                 progress.event(Event::Advance {
+                    phase: phase.clone(),
                     items: 1,
                     bytes: data.len() as u64,
                 });

@@ -153,6 +153,7 @@ pub fn verify(
             Ok(data) => {
                 bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
                 progress.event(Event::Advance {
+                    phase: "verify".into(),
                     items: 1,
                     bytes: data.len() as u64,
                 });
@@ -172,13 +173,15 @@ pub fn verify(
     Ok(report)
 }
 
-/// The last snapshot taken at or before `time_ns` (nanoseconds since the epoch).
+/// The last snapshot taken at or before `time_ns` (nanoseconds since the epoch). A snapshot file
+/// that cannot be read is passed over (the `snapshots` command names it).
 pub fn snapshot_at(
     repo: &Repository,
     time_ns: i64,
 ) -> Result<Option<(crate::SnapshotId, Snapshot)>> {
     Ok(repo
-        .snapshots()?
+        .snapshots_lenient()?
+        .0
         .into_iter()
         .filter(|(_, s)| s.time_ns <= time_ns)
         .max_by_key(|(_, s)| s.time_ns))

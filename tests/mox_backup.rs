@@ -110,6 +110,9 @@ fn first_run_incremental_run_and_restore_of_both_states() {
     let inst = Installation::new("small-state1");
     let repo_dir = tempfile::tempdir().unwrap();
     let repo = Repository::init(&repo_dir.path().join("repo")).unwrap();
+    // A certificate kept elsewhere, linked into the configuration.
+    let cert_target = "/etc/mox-certs/cert.pem";
+    std::os::unix::fs::symlink(cert_target, inst.root.join("config/cert.pem")).unwrap();
 
     let first = backup(&repo, &inst);
     assert!(first.complete, "problems: {:?}", first.problems);
@@ -187,6 +190,11 @@ fn first_run_incremental_run_and_restore_of_both_states() {
         assert_identical_messages_linked(&out.path().join("data"));
         assert_matches_truth(out.path(), state);
     }
+    let out = restore_whole(&repo, &first.snapshot);
+    assert_eq!(
+        fs::read_link(out.path().join("config/cert.pem")).unwrap(),
+        Path::new(cert_target)
+    );
 }
 
 #[test]

@@ -157,7 +157,7 @@ fn listing(root: &Path) -> Vec<String> {
         .collect()
 }
 
-/// Item 5: a damaged chunk of one file and a missing message blob leave every other file and
+/// Item 5: a damaged chunk of one file and a damaged message blob leave every other file and
 /// message restored; both are named (the message by account, mailbox and id); exit code 3.
 #[test]
 fn restore_goes_on_past_bad_blobs_and_names_every_failed_path() {
@@ -206,12 +206,16 @@ fn restore_goes_on_past_bad_blobs_and_names_every_failed_path() {
         .into_iter()
         .find(|m| owners[&m.blob].len() == 1)
         .unwrap();
-    let chunk_object = repo.blob_path(&chunk);
-    let mut bytes = fs::read(&chunk_object).unwrap();
-    let last = bytes.len() - 1;
-    bytes[last] ^= 0x55;
-    fs::write(&chunk_object, bytes).unwrap();
-    fs::remove_file(repo.blob_path(&lost.blob)).unwrap();
+    // Flip a byte in the payload of each (a pack entry: 32-byte id, 23-byte header, payload;
+    // docs/format.md).
+    for id in [chunk, lost.blob] {
+        let pack = repo.blob_path(&id);
+        let mut bytes = fs::read(&pack).unwrap();
+        let start = bytes.windows(32).position(|w| w == id.0).unwrap();
+        let stored = u64::from_le_bytes(bytes[start + 47..start + 55].try_into().unwrap()) as usize;
+        bytes[start + 55 + stored / 2] ^= 0x55;
+        fs::write(&pack, bytes).unwrap();
+    }
     drop(repo);
 
     let target = work.path().join("restored");

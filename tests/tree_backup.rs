@@ -361,8 +361,9 @@ fn cli_exit_code_3_when_incomplete() {
     );
     let o = cli(&repo, &["--json", "backup", src.path().to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0));
-    let hex = mailvault::BlobId::hash(b"damaged soon").to_hex();
-    std::fs::remove_file(repo.join("objects").join(&hex[..2]).join(&hex)).unwrap();
+    let id = mailvault::BlobId::hash(b"damaged soon");
+    let hex = id.to_hex();
+    check::damage_blob(&Repository::open(&repo).unwrap(), &id);
 
     let target = tmp.path().join("out");
     let o = cli(

@@ -3,6 +3,7 @@
 //! `tree` backs up any directory tree; the mail-aware backup of a mox data directory shares the
 //! summary type and the helpers here.
 
+pub(crate) mod capture;
 pub mod mox;
 pub mod tree;
 
@@ -32,6 +33,24 @@ pub fn host_name() -> String {
         .nodename()
         .to_string_lossy()
         .into_owned()
+}
+
+/// Every readable snapshot of `kind` taken from `source` on `host`, newest first: the parent of
+/// the next backup and, when it is damaged, the older ones to fall back to.
+pub(crate) fn parent_candidates(
+    repo: &Repository,
+    kind: SourceKind,
+    host: &str,
+    source: &str,
+) -> Result<Vec<(SnapshotId, Snapshot)>> {
+    let mut found: Vec<_> = repo
+        .snapshots_lenient()?
+        .0
+        .into_iter()
+        .filter(|(_, s)| s.kind == kind && s.host == host && s.source == source)
+        .collect();
+    found.reverse();
+    Ok(found)
 }
 
 /// The newest readable snapshot of `kind` taken from `source` on `host`: the parent of the

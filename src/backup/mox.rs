@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
+use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -16,6 +17,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::backup::BackupSummary;
+use crate::backup::capture::{capture_entry, open_regular};
 use crate::chunk::{Chunking, chunking_for, store_file};
 use crate::manifest::{AccountManifest, MailboxEntry, MessageEntry, MessageList, Owner};
 use crate::mox::{self, AccountDb, MoxError, Source};
@@ -28,6 +30,10 @@ use crate::{BlobId, Error, Event, IoContext, Progress, Result, SnapshotId};
 /// so a night that touches a few pages stores those pages.
 pub const DB_CHUNK_SIZE: usize = 4096;
 
+/// The progress phase of everything but account message files (configuration, databases,
+/// queue, other files); it runs side by side with the accounts' phases.
+const FILES_PHASE: &str = "configuration and databases";
+
 /// What to do, beyond the defaults.
 #[derive(Debug, Clone)]
 pub struct MoxBackupOptions {
@@ -37,6 +43,8 @@ pub struct MoxBackupOptions {
     pub via_ctl: bool,
     /// Compare against this snapshot instead of the latest mox snapshot of the same source.
     pub parent: Option<SnapshotId>,
+    /// Reuse nothing of the parent snapshot: copy every database, read every message file.
+    pub force_read: bool,
 }
 
 impl Default for MoxBackupOptions {
@@ -45,6 +53,7 @@ impl Default for MoxBackupOptions {
             link: true,
             via_ctl: false,
             parent: None,
+            force_read: false,
         }
     }
 }
@@ -128,6 +137,18 @@ enum DbCopy {
 struct PrevAccount {
     blob: BlobId,
     manifest: AccountManifest,
+}
+
+/// The parent's message lists of one account, checked against the repository: only what is
+/// still there may be reused.
+#[derive(Default)]
+struct PrevLists {
+    /// Mailbox id → the entries of its list, for every list that could be read.
+    lists: HashMap<i64, Vec<MessageEntry>>,
+    /// Mailboxes whose list or some message blob is missing or damaged: rescanned in full.
+    damaged: HashSet<i64>,
+    /// Message blobs the lists name that the repository lacks: their files are read again.
+    missing: HashSet<BlobId>,
 }
 
 /// One backup run: shared state for the worker threads.
@@ -223,43 +244,133 @@ impl<'a> Run<'a> {
     }
 
     /// Finds the parent snapshot (explicit, or the latest mox snapshot of the same source) and
-    /// decodes its account manifests. Message lists are loaded later, only for changed mailboxes.
+    /// decodes its account manifests. Message lists are loaded later, per account.
+    ///
+    /// A damaged parent never stops the night: a snapshot whose tree cannot be read gives way
+    /// to the newest older one whose tree can (or to none: everything is read), and an account
+    /// whose manifest cannot be read is scanned in full; each with a warning naming the damage.
     fn load_parent(&mut self) -> Result<()> {
-        let parent = match self.opts.parent {
-            Some(id) => Some((id, self.repo.load_snapshot(&id)?)),
-            None => crate::backup::find_parent(
+        let candidates = match self.opts.parent {
+            Some(id) => vec![(id, self.repo.load_snapshot(&id)?)],
+            None => crate::backup::parent_candidates(
                 self.repo,
                 SourceKind::Mox,
                 &crate::backup::host_name(),
                 &self.label,
             )?,
         };
-        let Some((id, snapshot)) = parent else {
+        if self.opts.force_read {
+            // Recorded as the parent, but nothing of it is reused.
+            self.parent = candidates.first().map(|(id, _)| *id);
+            return Ok(());
+        }
+        let mut chosen = None;
+        let mut damaged = false;
+        for (id, snapshot) in candidates {
+            match Tree::load(self.repo, &snapshot.tree) {
+                Ok(tree) => {
+                    chosen = Some((id, snapshot, tree));
+                    break;
+                }
+                Err(e) => {
+                    damaged = true;
+                    self.warning(
+                        None,
+                        format!(
+                            "parent snapshot {} is damaged and not used: {e}",
+                            id.short()
+                        ),
+                    );
+                }
+            }
+        }
+        let Some((id, snapshot, tree)) = chosen else {
+            if damaged {
+                self.warning(None, "no intact parent snapshot: everything is read");
+            }
             return Ok(());
         };
         self.parent = Some(id);
-        self.prev_entries = Tree::load(self.repo, &snapshot.tree)?
+        self.prev_entries = tree
             .entries
             .into_iter()
             .map(|e| (e.path.clone(), e))
             .collect();
         for account in &snapshot.accounts {
-            let bytes = self.repo.get_blob(&account.manifest)?;
-            let manifest = AccountManifest::decode(&bytes).map_err(|e| {
-                Error::corrupt(
-                    format!("manifest {} of account {}", account.manifest, account.name),
-                    e.to_string(),
-                )
-            })?;
-            self.prev.insert(
-                account.name.clone(),
-                PrevAccount {
-                    blob: account.manifest,
-                    manifest,
-                },
-            );
+            let manifest = self.repo.get_blob(&account.manifest).and_then(|bytes| {
+                AccountManifest::decode(&bytes).map_err(|e| {
+                    Error::corrupt(
+                        format!("manifest {} of account {}", account.manifest, account.name),
+                        e.to_string(),
+                    )
+                })
+            });
+            match manifest {
+                Ok(manifest) => {
+                    self.prev.insert(
+                        account.name.clone(),
+                        PrevAccount {
+                            blob: account.manifest,
+                            manifest,
+                        },
+                    );
+                }
+                Err(e) => self.warning(
+                    None,
+                    format!(
+                        "account {} of parent snapshot {} is damaged ({e}); it is scanned in full",
+                        account.name,
+                        id.short()
+                    ),
+                ),
+            }
         }
         Ok(())
+    }
+
+    /// Reads the parent's message lists of an account and checks that every blob they name is
+    /// still in the repository (a damaged object may have been moved aside, a file lost).
+    fn check_prev_lists(&self, name: &str, prev: &PrevAccount) -> PrevLists {
+        let mut out = PrevLists::default();
+        for m in &prev.manifest.mailboxes {
+            match self.load_list(name, &m.list) {
+                Ok(list) => {
+                    let check = self.repo.blobs_may_be_missing();
+                    let missing: Vec<BlobId> = list
+                        .messages
+                        .iter()
+                        .map(|e| e.blob)
+                        .filter(|b| check && !self.repo.has_blob(b))
+                        .collect();
+                    if !missing.is_empty() {
+                        self.warning(
+                            None,
+                            format!(
+                                "mailbox {} of account {name}: {} message blobs of the parent \
+                                 snapshot are missing from the repository; read again",
+                                m.name,
+                                missing.len()
+                            ),
+                        );
+                        out.damaged.insert(m.id);
+                        out.missing.extend(missing);
+                    }
+                    out.lists.insert(m.id, list.messages);
+                }
+                Err(e) => {
+                    self.warning(
+                        None,
+                        format!(
+                            "mailbox {} of account {name}: the parent's message list is \
+                             damaged ({e}); rescanned",
+                            m.name
+                        ),
+                    );
+                    out.damaged.insert(m.id);
+                }
+            }
+        }
+        out
     }
 
     fn problem(&self, path: Option<&Path>, message: impl Into<String>) {
@@ -309,7 +420,15 @@ impl<'a> Run<'a> {
                 continue;
             }
             let abs = self.tree_path_to_source(&prefix);
-            if let Ok(meta) = fs::symlink_metadata(&abs)
+            // An account directory may be a symlink to another disk, followed deliberately: it
+            // is saved as the directory it is for mox.
+            let account_dir =
+                prefix.starts_with("data/accounts/") && prefix.matches('/').count() == 2;
+            let meta = match account_dir {
+                true => fs::metadata(&abs),
+                false => fs::symlink_metadata(&abs),
+            };
+            if let Ok(meta) = meta
                 && meta.is_dir()
             {
                 self.entries
@@ -356,7 +475,18 @@ impl<'a> Run<'a> {
             add(&self.counters.files_total, 1);
             return self.push_entry(entry);
         }
-        let mut entry = entry_from_metadata(rel, &meta);
+        let ft = meta.file_type();
+        if !(ft.is_file() || ft.is_dir() || ft.is_symlink()) {
+            use std::os::unix::fs::FileTypeExt;
+            if !ft.is_socket() {
+                self.warning(Some(abs), "special file skipped");
+            }
+            return;
+        }
+        let mut entry = match capture_entry(abs, Path::new(rel), &meta) {
+            Ok(entry) => entry,
+            Err(message) => return self.problem(Some(abs), message),
+        };
         if meta.is_file() {
             add(&self.counters.files_total, 1);
             let chunking = chunking.unwrap_or_else(|| chunking_for(abs, meta.len()));
@@ -366,6 +496,7 @@ impl<'a> Run<'a> {
                     add(&self.counters.bytes_read, stored.bytes_read);
                     add(&self.counters.bytes_added, stored.bytes_added);
                     self.progress.event(Event::Advance {
+                        phase: FILES_PHASE.into(),
                         items: 1,
                         bytes: stored.bytes_read,
                     });
@@ -420,7 +551,8 @@ impl<'a> Run<'a> {
             && prev.ino == now.ino
             && prev.mode == now.mode
             && (prev.size == 0 || !prev.chunks.is_empty())
-            && prev.chunks.iter().all(|c| self.repo.has_blob(c));
+            && (!self.repo.blobs_may_be_missing()
+                || prev.chunks.iter().all(|c| self.repo.has_blob(c)));
         same.then(|| Entry {
             link_group: self.link_group(meta),
             ..prev.clone()
@@ -438,6 +570,14 @@ impl<'a> Run<'a> {
                 return Ok(DbCopy::Failed);
             }
         };
+        if live_meta.file_type().is_symlink() {
+            // Its target could be any file of the system: never followed, never read.
+            self.problem(
+                Some(abs),
+                "database is a symlink where a regular file should be: not followed",
+            );
+            return Ok(DbCopy::Failed);
+        }
         if reuse && let Some(entry) = self.unchanged_entry(rel, &live_meta) {
             add(&self.counters.files_total, 1);
             self.push_entry(entry);
@@ -459,6 +599,11 @@ impl<'a> Run<'a> {
                 add(&self.counters.files_read, 1);
                 add(&self.counters.bytes_read, stored.bytes_read);
                 add(&self.counters.bytes_added, stored.bytes_added);
+                self.progress.event(Event::Advance {
+                    phase: FILES_PHASE.into(),
+                    items: 1,
+                    bytes: stored.bytes_read,
+                });
                 let mut entry = entry_from_metadata(rel, &live_meta);
                 entry.size = stored.size;
                 entry.chunks = stored.chunks;
@@ -475,16 +620,24 @@ impl<'a> Run<'a> {
 
     /// Hashes an immutable file (once per inode) and stores it, linked when possible.
     /// Returns the blob, the file's metadata and whether it was read.
-    fn store_immutable(&self, abs: &Path) -> Result<(BlobId, fs::Metadata)> {
-        let meta = fs::metadata(abs).at(abs)?;
+    /// A symlink in the file's place is an error naming the path; its target is never read.
+    fn store_immutable(&self, abs: &Path, phase: &str) -> Result<(BlobId, fs::Metadata)> {
+        let (mut file, meta) = open_regular(abs).at(abs)?;
         // Only a file with several links can be met again: the cache holds just those.
         let key = (meta.nlink() > 1).then(|| (meta.dev(), meta.ino()));
         if let Some(key) = key
             && let Some(id) = self.inodes.lock().expect("poisoned").get(&key).copied()
         {
+            // Done, without reading: one more item of the phase, no bytes.
+            self.progress.event(Event::Advance {
+                phase: phase.to_string(),
+                items: 1,
+                bytes: 0,
+            });
             return Ok((id, meta));
         }
-        let data = fs::read(abs).at(abs)?;
+        let mut data = Vec::with_capacity(meta.len() as usize);
+        file.read_to_end(&mut data).at(abs)?;
         let read = data.len() as u64;
         let id = BlobId::hash(&data);
         add(&self.counters.files_read, 1);
@@ -497,6 +650,7 @@ impl<'a> Run<'a> {
         };
         add(&self.counters.bytes_added, outcome.stored_bytes);
         self.progress.event(Event::Advance {
+            phase: phase.to_string(),
             items: 1,
             bytes: read,
         });
@@ -506,9 +660,27 @@ impl<'a> Run<'a> {
         Ok((id, meta))
     }
 
+    /// Tries the lock of every database before anything is read or stored: a running server
+    /// (one locked database is enough) is refused before the accounts are worked on, with
+    /// nothing written to the repository.
+    fn check_locks(&self) -> Result<()> {
+        let mut dbs: Vec<PathBuf> = mox::GLOBAL_DBS.iter().map(|db| self.data(db)).collect();
+        dbs.push(self.data(mox::QUEUE_DB));
+        for name in &self.source.accounts {
+            let dir = self.data(&format!("accounts/{name}"));
+            dbs.push(dir.join("index.db"));
+            dbs.push(dir.join("junkfilter.db"));
+        }
+        for db in dbs {
+            mox::probe_lock(&db)?;
+        }
+        Ok(())
+    }
+
     fn execute(self) -> Result<BackupSummary> {
+        self.check_locks()?;
         self.progress.event(Event::Phase {
-            name: "configuration and databases".into(),
+            name: FILES_PHASE.into(),
             total: None,
         });
         // Accounts run in parallel with each other and with the global files: one account's
@@ -592,7 +764,7 @@ impl<'a> Run<'a> {
                 continue;
             }
             add(&self.counters.files_total, 1);
-            match self.store_immutable(&abs) {
+            match self.store_immutable(&abs, FILES_PHASE) {
                 Ok((id, meta)) => {
                     let mut entry = entry_from_metadata(&tree_rel, &meta);
                     entry.chunks = vec![id];
@@ -702,6 +874,18 @@ impl<'a> Run<'a> {
             .prev
             .get(name)
             .filter(|p| p.manifest.mailboxes.iter().all(|m| m.complete));
+        // What of the parent's lists and message blobs is still in the repository: an account
+        // that lost some is planned again, and its damaged mailboxes rescanned. Blobs listed by
+        // the index stay until a repair drops them or their pack goes, which the repository
+        // knows: only then are the parent's lists read to check them.
+        let prev_lists = reusable
+            .filter(|_| self.repo.blobs_may_be_missing())
+            .map(|p| self.check_prev_lists(name, p));
+        let reusable = reusable.filter(|_| {
+            prev_lists
+                .as_ref()
+                .is_none_or(|l: &PrevLists| l.damaged.is_empty())
+        });
         let copy =
             match self.add_db(&db_path, &format!("{rel_dir}/index.db"), reusable.is_some())? {
                 DbCopy::Failed => return Ok(None),
@@ -750,7 +934,12 @@ impl<'a> Run<'a> {
                 return Ok(None);
             }
         };
-        match self.plan_account(name, &dir, &db) {
+        let prev_lists = match (prev_lists, self.prev.get(name)) {
+            (Some(lists), _) => lists,
+            (None, Some(p)) => self.check_prev_lists(name, p),
+            (None, None) => PrevLists::default(),
+        };
+        match self.plan_account(name, &dir, &db, &prev_lists) {
             Ok(account) => Ok(Some(account)),
             Err(Error::Mox(e)) => {
                 self.problem(
@@ -790,7 +979,15 @@ impl<'a> Run<'a> {
         }
     }
 
-    fn plan_account(&self, name: &str, dir: &Path, db: &AccountDb) -> Result<AccountRef> {
+    /// Plans one account against its parent state. `checked` tells which of the parent's lists
+    /// and message blobs are still in the repository: only those are reused.
+    fn plan_account(
+        &self,
+        name: &str,
+        dir: &Path,
+        db: &AccountDb,
+        checked: &PrevLists,
+    ) -> Result<AccountRef> {
         let sync = db.sync_state()?;
         let mailboxes = db.mailboxes()?;
         let sequence = db.message_sequence()?;
@@ -799,6 +996,9 @@ impl<'a> Run<'a> {
             .prev
             .get(name)
             .filter(|p| p.manifest.message_sequence <= sequence);
+        let prev_boxes: HashMap<i64, &MailboxEntry> = prev
+            .map(|p| p.manifest.mailboxes.iter().map(|m| (m.id, m)).collect())
+            .unwrap_or_default();
 
         // Nothing IMAP-visible changed: the previous manifest is this account's state.
         if let Some(p) = prev
@@ -807,9 +1007,10 @@ impl<'a> Run<'a> {
             && p.manifest.message_sequence == sequence
             && p.manifest.mailboxes.len() == mailboxes.len()
             && p.manifest.mailboxes.iter().all(|m| m.complete)
+            && checked.damaged.is_empty()
             && mailboxes.iter().all(|mb| {
-                p.manifest
-                    .mailbox(mb.id)
+                prev_boxes
+                    .get(&mb.id)
                     .is_some_and(|m| m.modseq == mb.modseq && m.uidvalidity == mb.uidvalidity)
             })
         {
@@ -826,10 +1027,14 @@ impl<'a> Run<'a> {
         let incremental =
             prev.filter(|p| p.manifest.highest_deleted_modseq == sync.highest_deleted_modseq);
         let unchanged = |mb: &mox::Mailbox| -> Option<&MailboxEntry> {
-            incremental?
-                .manifest
-                .mailbox(mb.id)
-                .filter(|m| m.complete && m.modseq == mb.modseq && m.uidvalidity == mb.uidvalidity)
+            incremental
+                .and(prev_boxes.get(&mb.id).copied())
+                .filter(|m| {
+                    m.complete
+                        && !checked.damaged.contains(&m.id)
+                        && m.modseq == mb.modseq
+                        && m.uidvalidity == mb.uidvalidity
+                })
         };
 
         // Known blobs by message id: message files never change, and a moved message keeps its
@@ -853,11 +1058,17 @@ impl<'a> Run<'a> {
                 .iter()
                 .filter(|m| wanted.contains(&m.id))
             {
-                let list = self.load_list(name, &m.list)?;
-                for e in &list.messages {
-                    known.insert(e.id, e.clone());
+                // A damaged list is left out: its mailbox is rebuilt from its records.
+                let Some(list) = checked.lists.get(&m.id) else {
+                    continue;
+                };
+                for e in list {
+                    // A blob no longer in the repository is not known: the file is read again.
+                    if !checked.missing.contains(&e.blob) {
+                        known.insert(e.id, e.clone());
+                    }
                 }
-                lists.insert(m.id, list.messages);
+                lists.insert(m.id, list.clone());
             }
         }
 
@@ -888,7 +1099,8 @@ impl<'a> Run<'a> {
                     }
                     // The counts mox keeps must agree, and a mailbox that missed a file last
                     // time is rebuilt from all its records.
-                    let was_incomplete = p.manifest.mailbox(mb.id).is_some_and(|m| !m.complete);
+                    let was_incomplete = prev_boxes.get(&mb.id).is_some_and(|m| !m.complete)
+                        || checked.damaged.contains(&mb.id);
                     // mox's Total leaves out messages flagged \Deleted; those are live too.
                     if was_incomplete || state.len() as i64 != mb.total + mb.deleted {
                         state.clear();
@@ -936,27 +1148,38 @@ impl<'a> Run<'a> {
             .flat_map(|s| s.values())
             .filter(|p| !known.contains_key(&p.id))
             .collect();
+        let phase = format!("account {name}: {} new message files", to_read.len());
         self.progress.event(Event::Phase {
-            name: format!("account {name}: {} new message files", to_read.len()),
+            name: phase.clone(),
             total: Some(to_read.len() as u64),
         });
-        let read: Vec<(i64, std::result::Result<MessageEntry, String>)> = to_read
+        type Read = (i64, i64, std::result::Result<MessageEntry, String>);
+        let read: Vec<Read> = to_read
             .par_iter()
-            .map(|p| (p.id, self.read_message(dir, p)))
+            .map(|p| {
+                let outcome = self.read_message(dir, p, &phase);
+                if outcome.is_err() {
+                    // Done too (as a problem): the phase still reaches its total.
+                    self.progress.event(Event::Advance {
+                        phase: phase.clone(),
+                        items: 1,
+                        bytes: 0,
+                    });
+                }
+                (p.id, p.mailbox_id, outcome)
+            })
             .collect();
         add(&self.counters.messages_read, read.len() as u64);
         let mut failed_boxes = HashSet::new();
-        for (id, outcome) in read {
+        let mut failed_ids = HashSet::new();
+        for (id, mailbox_id, outcome) in read {
             match outcome {
                 Ok(entry) => {
                     known.insert(id, entry);
                 }
                 Err(message) => {
-                    let p = to_read
-                        .iter()
-                        .find(|p| p.id == id)
-                        .expect("pending message");
-                    failed_boxes.insert(p.mailbox_id);
+                    failed_boxes.insert(mailbox_id);
+                    failed_ids.insert(id);
                     self.problem(
                         Some(&dir.join("msg").join(mox::message_path(id))),
                         format!("message {id} of account {name} not saved: {message}"),
@@ -1024,7 +1247,7 @@ impl<'a> Run<'a> {
         entries.sort_by_key(|m| m.id);
 
         if incremental.is_none() {
-            self.add_account_strays(name, dir, db, &known, sequence)?;
+            self.add_account_strays(name, dir, db, &known, &failed_ids, sequence)?;
         }
 
         let manifest = AccountManifest {
@@ -1052,9 +1275,14 @@ impl<'a> Run<'a> {
         })
     }
 
-    fn read_message(&self, dir: &Path, p: &Pending) -> std::result::Result<MessageEntry, String> {
+    fn read_message(
+        &self,
+        dir: &Path,
+        p: &Pending,
+        phase: &str,
+    ) -> std::result::Result<MessageEntry, String> {
         let abs = dir.join("msg").join(mox::message_path(p.id));
-        let (blob, meta) = self.store_immutable(&abs).map_err(|e| match e {
+        let (blob, meta) = self.store_immutable(&abs, phase).map_err(|e| match e {
             Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
                 "file is missing".to_string()
             }
@@ -1085,11 +1313,21 @@ impl<'a> Run<'a> {
         dir: &Path,
         db: &AccountDb,
         live: &HashMap<i64, MessageEntry>,
+        failed: &HashSet<i64>,
         sequence: u64,
     ) -> Result<()> {
         let erasing: HashSet<i64> = db.message_erase_ids()?.into_iter().collect();
         let rel_dir = format!("data/accounts/{name}");
-        for item in walkdir::WalkDir::new(dir).min_depth(1).sort_by_file_name() {
+        // `msg/` may be a symlink to another disk (the operator's layout, like a symlinked
+        // account directory, which the walk's root follows): it is walked deliberately.
+        // Symlinks below it are never followed.
+        let msg = dir.join("msg");
+        let msg_linked =
+            fs::symlink_metadata(&msg).is_ok_and(|m| m.file_type().is_symlink()) && msg.is_dir();
+        let walks = std::iter::once(walkdir::WalkDir::new(dir))
+            .chain(msg_linked.then(|| walkdir::WalkDir::new(&msg)))
+            .flat_map(|w| w.min_depth(1).sort_by_file_name());
+        for item in walks {
             let item = match item {
                 Ok(i) => i,
                 Err(e) => {
@@ -1109,13 +1347,18 @@ impl<'a> Run<'a> {
             if matches!(
                 sub_str.as_str(),
                 "index.db" | "junkfilter.db" | "junkfilter.bloom"
-            ) {
+            ) || (msg_linked && sub_str == "msg")
+            {
                 continue;
             }
+            // A live message whose file could not be saved is a problem already, not a stray.
             if sub.starts_with("msg")
                 && let Ok(id) = item.file_name().to_string_lossy().parse::<i64>()
                 && sub_str == format!("msg/{}", mox::message_path(id))
-                && (live.contains_key(&id) || erasing.contains(&id) || id as u64 > sequence)
+                && (live.contains_key(&id)
+                    || failed.contains(&id)
+                    || erasing.contains(&id)
+                    || id as u64 > sequence)
             {
                 continue;
             }
@@ -1175,6 +1418,8 @@ impl<'a> Run<'a> {
             stats: stats.clone(),
         };
         let id = self.repo.commit_snapshot(&snapshot)?;
+        // Every blob this snapshot reuses was checked against the index (when it had to be).
+        self.repo.mark_blobs_checked();
         Ok(BackupSummary {
             snapshot: id,
             complete: snapshot.complete,

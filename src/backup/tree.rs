@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
+use crate::backup::capture::capture_entry;
 use crate::backup::{BackupSummary, find_parent, host_name};
 use crate::chunk::{chunking_for, store_file};
 use crate::error::{Error, IoContext, Result};
@@ -20,7 +21,7 @@ use crate::id::SnapshotId;
 use crate::progress::{Event, Progress};
 use crate::repo::Repository;
 use crate::snapshot::{Notice, Snapshot, SourceKind};
-use crate::tree::{Entry, EntryKind, Tree, entry_from_fs};
+use crate::tree::{Entry, EntryKind, Tree};
 
 /// Options of a plain tree backup.
 #[derive(Debug, Clone, Default)]
@@ -142,16 +143,13 @@ pub fn backup_tree(
             }
             continue;
         }
-        let mut entry = entry_from_fs(rel_path, &meta);
-        if ft.is_symlink() {
-            match std::fs::read_link(abs) {
-                Ok(t) => entry.set_fs_target(&t),
-                Err(e) => {
-                    log.problem(Some(abs), Some(rel), format!("cannot read symlink: {e}"));
-                    continue;
-                }
+        let mut entry = match capture_entry(abs, rel_path, &meta) {
+            Ok(entry) => entry,
+            Err(message) => {
+                log.problem(Some(abs), Some(rel), message);
+                continue;
             }
-        }
+        };
         if ft.is_file() && meta.nlink() > 1 {
             let next = groups.len() as u64 + 1;
             entry.link_group = *groups.entry((meta.dev(), meta.ino())).or_insert(next);
@@ -228,10 +226,9 @@ pub fn backup_tree(
     }
 
     // Store: new and changed files, in parallel.
-    let total_bytes: u64 = to_read.iter().map(|&i| entries[i].size).sum();
     progress.event(Event::Phase {
         name: "store".into(),
-        total: Some(total_bytes),
+        total: Some(to_read.len() as u64),
     });
     let bytes_read = AtomicU64::new(0);
     let bytes_added = AtomicU64::new(0);
@@ -255,6 +252,7 @@ pub fn backup_tree(
                 bytes_read.fetch_add(s.bytes_read, Ordering::Relaxed);
                 bytes_added.fetch_add(s.bytes_added, Ordering::Relaxed);
                 progress.event(Event::Advance {
+                    phase: "store".into(),
                     items: 1,
                     bytes: s.bytes_read,
                 });

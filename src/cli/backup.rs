@@ -35,7 +35,14 @@ pub struct BackupArgs {
 /// Backs up `args.dir`. This is the one entry point of `backup`: source-specific backups (a mox
 /// data directory) are dispatched from here.
 pub fn run(global: &Global, args: BackupArgs) -> anyhow::Result<ExitCode> {
-    let repo = mailvault::Repository::open(&super::repo_path(&global.repo)?)?;
+    if let Err(e) = std::fs::metadata(&args.dir) {
+        anyhow::bail!(
+            "{}: cannot back up: {e}; give a mox installation (mox.conf, its directory or the \
+             data directory) or a directory",
+            args.dir.display()
+        );
+    }
+    let repo = super::open_repo(global)?;
     let out = Renderer::new(global.json);
     let parent = match &args.parent {
         Some(spec) => Some(repo.resolve_snapshot(spec)?),
@@ -46,6 +53,7 @@ pub fn run(global: &Global, args: BackupArgs) -> anyhow::Result<ExitCode> {
             link: !args.no_link,
             via_ctl: args.via_ctl,
             parent,
+            force_read: args.force_read,
         };
         mailvault::backup_mox(&repo, &args.dir, &opts, &out)
     } else {

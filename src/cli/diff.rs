@@ -19,7 +19,7 @@ pub struct DiffArgs {
 }
 
 pub fn run(global: &Global, args: DiffArgs) -> anyhow::Result<ExitCode> {
-    let repo = mailvault::Repository::open(&super::repo_path(&global.repo)?)?;
+    let repo = super::open_repo(global)?;
     let a = repo.load_snapshot(&repo.resolve_snapshot(&args.a)?)?;
     let b = repo.load_snapshot(&repo.resolve_snapshot(&args.b)?)?;
     let diff = mailvault::diff(&repo, &a, &b)?;

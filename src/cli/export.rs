@@ -35,7 +35,7 @@ pub struct ExportArgs {
 }
 
 pub fn run(global: &Global, args: ExportArgs) -> anyhow::Result<ExitCode> {
-    let repo = mailvault::Repository::open(&super::repo_path(&global.repo)?)?;
+    let repo = super::open_repo(global)?;
     let id = repo.resolve_snapshot(&args.snapshot)?;
     let snap = repo.load_snapshot(&id)?;
     let opts = ExportOptions {

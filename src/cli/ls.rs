@@ -32,7 +32,7 @@ fn mode_string(kind: EntryKind, mode: u32) -> String {
 }
 
 pub fn run(global: &Global, args: LsArgs) -> anyhow::Result<ExitCode> {
-    let repo = mailvault::Repository::open(&super::repo_path(&global.repo)?)?;
+    let repo = super::open_repo(global)?;
     let id = repo.resolve_snapshot(&args.snapshot)?;
     let snap = repo.load_snapshot(&id)?;
     let tree = Tree::load(&repo, &snap.tree)?;

@@ -113,6 +113,46 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Opens the repository of `--repo` or `$MAILVAULT_REPO`. A directory that is not a repository
+/// (a mox installation given by mistake, a typo) is one sentence saying so and what to do.
+pub fn open_repo(global: &Global) -> anyhow::Result<mailvault::Repository> {
+    let path = repo_path(&global.repo)?;
+    let shown = path.display();
+    if !path.join("config").is_file() {
+        if !path.exists() {
+            anyhow::bail!(
+                "{shown}: no such repository: check --repo, or create one with `mailvault init {shown}`"
+            );
+        }
+        if mailvault::is_mox_source(&path) {
+            anyhow::bail!(
+                "{shown}: this is a mox installation, not a mailvault repository: give the \
+                 repository with --repo (the installation is the argument of `backup`), or \
+                 create one with `mailvault init <DIR>`"
+            );
+        }
+        anyhow::bail!(
+            "{shown}: not a mailvault repository (it has no config file): check --repo, or \
+             create one with `mailvault init <DIR>` in a new or empty directory"
+        );
+    }
+    Ok(mailvault::Repository::open(&path)?)
+}
+
+/// The text of an error and its causes, each said once: an I/O error that already names its
+/// OS error is not followed by the same OS error again.
+pub fn error_text(err: &anyhow::Error) -> String {
+    let mut text = err.to_string();
+    for cause in err.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
+}
+
 /// The repository path from `--repo` or `$MAILVAULT_REPO`, or a clear error.
 pub fn repo_path(cli_repo: &Option<PathBuf>) -> anyhow::Result<PathBuf> {
     cli_repo

@@ -1,12 +1,21 @@
 //! Rendering of library events: indicatif bars on a terminal, JSON lines with `--json`, plain
 //! text otherwise (warnings and problems on stderr).
+//!
+//! Phases may run side by side (the accounts of a backup): each phase has its own bar, counting
+//! items against the phase's item total, with the bytes done beside it. JSON `advance` lines are
+//! throttled per phase (at most a few a second, plus the final state of each phase) and name it.
 
+use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use mailvault::{BackupSummary, Event, Progress, Snapshot, SnapshotId};
 use serde_json::{Value, json};
+
+/// The shortest interval between two JSON `advance` lines of one phase.
+const JSON_INTERVAL: Duration = Duration::from_millis(250);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -15,10 +24,26 @@ pub enum Mode {
     Plain,
 }
 
+/// Work of one phase not yet printed as a JSON line.
+struct JsonPhase {
+    total: Option<u64>,
+    done: u64,
+    items: u64,
+    bytes: u64,
+    last: Option<Instant>,
+}
+
+/// One bar per running phase, and the bytes it has done.
+struct Bars {
+    multi: MultiProgress,
+    bars: HashMap<String, (ProgressBar, u64)>,
+}
+
 /// Receives library events and draws them.
 pub struct Renderer {
     pub mode: Mode,
-    bar: Mutex<Option<ProgressBar>>,
+    bars: Mutex<Bars>,
+    json: Mutex<HashMap<String, JsonPhase>>,
 }
 
 impl Renderer {
@@ -32,7 +57,11 @@ impl Renderer {
         };
         Renderer {
             mode,
-            bar: Mutex::new(None),
+            bars: Mutex::new(Bars {
+                multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
+                bars: HashMap::new(),
+            }),
+            json: Mutex::new(HashMap::new()),
         }
     }
 
@@ -41,17 +70,151 @@ impl Renderer {
         outln!("{value}");
     }
 
-    /// Removes the bar, if any.
+    /// Removes the bars, and prints the JSON advances not printed yet.
     pub fn finish(&self) {
-        if let Some(bar) = self.bar.lock().expect("bar poisoned").take() {
+        let mut bars = self.bars.lock().expect("bars poisoned");
+        for (_, (bar, _)) in bars.bars.drain() {
             bar.finish_and_clear();
         }
+        drop(bars);
+        let mut phases = self.json.lock().expect("json poisoned");
+        let mut names: Vec<String> = phases.keys().cloned().collect();
+        names.sort();
+        for name in names {
+            if let Some(p) = phases.get_mut(&name) {
+                self.flush_json(&name, p);
+            }
+        }
+        phases.clear();
     }
 
     fn say(&self, line: String) {
-        match &*self.bar.lock().expect("bar poisoned") {
-            Some(bar) => bar.println(line),
-            None => eprintln!("{line}"),
+        let bars = self.bars.lock().expect("bars poisoned");
+        if bars.bars.is_empty() || bars.multi.println(&line).is_err() {
+            eprintln!("{line}");
+        }
+    }
+
+    fn flush_json(&self, name: &str, p: &mut JsonPhase) {
+        if p.items == 0 && p.bytes == 0 {
+            return;
+        }
+        self.json_line(&json!({
+            "type": "advance",
+            "phase": name,
+            "items": p.items,
+            "bytes": p.bytes,
+            "done": p.done,
+            "total": p.total,
+        }));
+        p.items = 0;
+        p.bytes = 0;
+        p.last = Some(Instant::now());
+    }
+
+    fn json_event(&self, event: Event) {
+        match event {
+            Event::Phase { name, total } => {
+                let mut phases = self.json.lock().expect("json poisoned");
+                // A phase of the same name that is still pending is printed first.
+                if let Some(mut old) = phases.remove(&name) {
+                    self.flush_json(&name, &mut old);
+                }
+                phases.insert(
+                    name.clone(),
+                    JsonPhase {
+                        total,
+                        done: 0,
+                        items: 0,
+                        bytes: 0,
+                        last: None,
+                    },
+                );
+                self.json_line(&json!({"type": "phase", "name": name, "total": total}));
+            }
+            Event::Advance {
+                phase,
+                items,
+                bytes,
+            } => {
+                let mut phases = self.json.lock().expect("json poisoned");
+                let p = phases.entry(phase.clone()).or_insert(JsonPhase {
+                    total: None,
+                    done: 0,
+                    items: 0,
+                    bytes: 0,
+                    last: None,
+                });
+                p.items += items;
+                p.bytes += bytes;
+                p.done += items;
+                let finished = p.total.is_some_and(|t| p.done >= t);
+                let due = p.last.is_none_or(|t| t.elapsed() >= JSON_INTERVAL);
+                if finished || due {
+                    self.flush_json(&phase, p);
+                }
+            }
+            other => {
+                if let Ok(v) = serde_json::to_value(&other) {
+                    self.json_line(&v);
+                }
+            }
+        }
+    }
+
+    fn bar_event(&self, event: Event) {
+        match event {
+            Event::Phase { name, total } => {
+                let mut bars = self.bars.lock().expect("bars poisoned");
+                let bar = match total {
+                    Some(t) => ProgressBar::new(t).with_style(
+                        ProgressStyle::with_template(
+                            "{msg} [{bar:30}] {human_pos}/{human_len} {prefix} {eta}",
+                        )
+                        .expect("template")
+                        .progress_chars("=> "),
+                    ),
+                    None => ProgressBar::new_spinner().with_style(
+                        ProgressStyle::with_template("{spinner} {msg}: {human_pos} {prefix}")
+                            .expect("template"),
+                    ),
+                };
+                bar.set_message(name.clone());
+                if total == Some(0) {
+                    return;
+                }
+                let bar = bars.multi.add(bar);
+                if let Some((old, _)) = bars.bars.insert(name, (bar, 0)) {
+                    old.finish_and_clear();
+                }
+            }
+            Event::Advance {
+                phase,
+                items,
+                bytes,
+            } => {
+                let mut bars = self.bars.lock().expect("bars poisoned");
+                let Some((bar, done_bytes)) = bars.bars.get_mut(&phase) else {
+                    return;
+                };
+                *done_bytes += bytes;
+                bar.set_prefix(format!("({})", indicatif::HumanBytes(*done_bytes)));
+                bar.inc(items);
+                if bar.length().is_some_and(|len| bar.position() >= len)
+                    && let Some((bar, _)) = bars.bars.remove(&phase)
+                {
+                    bar.finish_and_clear();
+                }
+            }
+            Event::Warning { path, message } => self.say(match path {
+                Some(p) => format!("warning: {}: {message}", p.display()),
+                None => format!("warning: {message}"),
+            }),
+            Event::Problem { path, message } => self.say(match path {
+                Some(p) => format!("problem: {}: {message}", p.display()),
+                None => format!("problem: {message}"),
+            }),
+            Event::Log { message } => self.say(message),
         }
     }
 }
@@ -59,37 +222,9 @@ impl Renderer {
 impl Progress for Renderer {
     fn event(&self, event: Event) {
         match self.mode {
-            Mode::Json => {
-                if let Ok(v) = serde_json::to_value(&event) {
-                    self.json_line(&v);
-                }
-            }
-            Mode::Bars | Mode::Plain => match event {
-                Event::Phase { name, total } if self.mode == Mode::Bars => {
-                    let bar = match total {
-                        Some(t) => ProgressBar::with_draw_target(
-                            Some(t),
-                            ProgressDrawTarget::stderr(),
-                        )
-                        .with_style(
-                            ProgressStyle::with_template(
-                                "{msg:>8} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
-                            )
-                            .expect("template")
-                            .progress_chars("=> "),
-                        ),
-                        None => ProgressBar::new_spinner(),
-                    };
-                    bar.set_message(name);
-                    if let Some(old) = self.bar.lock().expect("bar poisoned").replace(bar) {
-                        old.finish_and_clear();
-                    }
-                }
-                Event::Advance { bytes, .. } => {
-                    if let Some(bar) = &*self.bar.lock().expect("bar poisoned") {
-                        bar.inc(bytes);
-                    }
-                }
+            Mode::Json => self.json_event(event),
+            Mode::Bars => self.bar_event(event),
+            Mode::Plain => match event {
                 Event::Warning { path, message } => self.say(match path {
                     Some(p) => format!("warning: {}: {message}", p.display()),
                     None => format!("warning: {message}"),

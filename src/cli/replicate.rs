@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::render::{self, Renderer};
-use super::{EXIT_ERROR, EXIT_OK, Global};
+use super::{EXIT_ERROR, EXIT_INCOMPLETE, EXIT_OK, Global};
 
 #[derive(Debug, Args)]
 pub struct ReplicateArgs {
@@ -16,7 +16,7 @@ pub struct ReplicateArgs {
 }
 
 pub fn run(global: &Global, args: ReplicateArgs) -> anyhow::Result<ExitCode> {
-    let source = mailvault::Repository::open(&super::repo_path(&global.repo)?)?;
+    let source = super::open_repo(global)?;
     let empty = match std::fs::read_dir(&args.to) {
         Ok(mut entries) => entries.next().is_none(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
@@ -52,10 +52,15 @@ pub fn run(global: &Global, args: ReplicateArgs) -> anyhow::Result<ExitCode> {
                 outln!("    {} ({}): {}", d.id, d.used_by, d.error);
             }
         }
+        for u in &summary.unreadable {
+            outln!("  NOT copied: unreadable snapshot file: {}", u.error);
+        }
     }
-    Ok(ExitCode::from(if summary.complete() {
-        EXIT_OK
-    } else {
+    Ok(ExitCode::from(if !summary.skipped.is_empty() {
         EXIT_ERROR
+    } else if !summary.unreadable.is_empty() {
+        EXIT_INCOMPLETE
+    } else {
+        EXIT_OK
     }))
 }

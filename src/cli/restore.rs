@@ -40,7 +40,7 @@ pub struct RestoreArgs {
 
 pub fn run(global: &Global, args: RestoreArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    let repo = mailvault::Repository::open(&super::repo_path(&global.repo)?)?;
+    let repo = super::open_repo(global)?;
     let id = match (&args.snapshot, &args.at) {
         (Some(spec), _) => repo.resolve_snapshot(spec)?,
         (None, Some(at)) => {

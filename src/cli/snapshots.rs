@@ -11,7 +11,7 @@ use super::{EXIT_OK, Global};
 pub struct SnapshotsArgs {}
 
 pub fn run(global: &Global, _args: SnapshotsArgs) -> anyhow::Result<ExitCode> {
-    let repo = mailvault::Repository::open(&super::repo_path(&global.repo)?)?;
+    let repo = super::open_repo(global)?;
     let (snaps, damaged) = repo.snapshots_lenient()?;
     for e in &damaged {
         eprintln!("mailvault: warning: {e}");

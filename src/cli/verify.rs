@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::render::{self, Renderer};
-use super::{EXIT_ERROR, EXIT_OK, Global};
+use super::{EXIT_ERROR, EXIT_INCOMPLETE, EXIT_OK, Global};
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
@@ -14,16 +14,29 @@ pub struct VerifyArgs {
 }
 
 pub fn run(global: &Global, args: VerifyArgs) -> anyhow::Result<ExitCode> {
-    let repo = mailvault::Repository::open(&super::repo_path(&global.repo)?)?;
-    let ids = if args.snapshot == "all" {
-        repo.snapshots()?.into_iter().map(|(id, _)| id).collect()
-    } else {
-        vec![repo.resolve_snapshot(&args.snapshot)?]
-    };
+    let repo = super::open_repo(global)?;
     let out = Renderer::new(global.json);
+    // A snapshot file that cannot be read is named; every other snapshot is still verified.
+    let (snapshots, unreadable) = if args.snapshot == "all" {
+        repo.snapshots_lenient()?
+    } else {
+        let id = repo.resolve_snapshot(&args.snapshot)?;
+        (vec![(id, repo.load_snapshot(&id)?)], Vec::new())
+    };
+    for e in &unreadable {
+        let message = format!("snapshot file cannot be read, not verified: {e}");
+        if global.json {
+            out.json_line(&serde_json::json!({
+                "type": "problem",
+                "path": e.path(),
+                "message": message,
+            }));
+        } else {
+            eprintln!("problem: {message}");
+        }
+    }
     let mut all_ok = true;
-    for id in ids {
-        let snap = repo.load_snapshot(&id)?;
+    for (id, snap) in snapshots {
         let result = mailvault::verify(&repo, &snap, &out);
         out.finish();
         let report = result?;
@@ -47,5 +60,11 @@ pub fn run(global: &Global, args: VerifyArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    Ok(ExitCode::from(if all_ok { EXIT_OK } else { EXIT_ERROR }))
+    Ok(ExitCode::from(if !all_ok {
+        EXIT_ERROR
+    } else if !unreadable.is_empty() {
+        EXIT_INCOMPLETE
+    } else {
+        EXIT_OK
+    }))
 }

@@ -112,11 +112,20 @@ impl Source {
     /// Reads `DataDir` from mox.conf (relative to its directory, as mox resolves it) and the
     /// accounts from the domains.conf next to it.
     pub fn from_mox_conf(conf: &Path) -> Result<Source, MoxError> {
-        let text = std::fs::read_to_string(conf).map_err(|e| MoxError::io(conf, e))?;
-        let data = top_level_value(&text, "DataDir").ok_or_else(|| MoxError::Config {
+        // Any file may be given as a source by mistake: say what is expected instead.
+        let not_mox_conf = || MoxError::Config {
             path: conf.to_path_buf(),
-            what: "no DataDir".into(),
-        })?;
+            what: "not a mox.conf (it has no DataDir line): give mox.conf, the directory \
+                   holding config/mox.conf, or the data directory (any other directory is \
+                   backed up as a plain tree)"
+                .into(),
+        };
+        let text = match std::fs::read_to_string(conf) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => return Err(not_mox_conf()),
+            Err(e) => return Err(MoxError::io(conf, e)),
+        };
+        let data = top_level_value(&text, "DataDir").ok_or_else(not_mox_conf)?;
         let config_dir = conf
             .parent()
             .map(Path::to_path_buf)

@@ -96,11 +96,41 @@ pub fn read_database(live: &Path) -> Result<Vec<u8>, MoxError> {
     })
 }
 
+/// Tries the same non-blocking shared lock on `live` and releases it at once, copying nothing:
+/// a backup asks every database before it writes anything, so a running server is refused
+/// before any work. A missing file or a symlink is not refused here (the copy reports it).
+pub fn probe_lock(live: &Path) -> Result<(), MoxError> {
+    match with_shared_lock(live, |_| Ok(())) {
+        Err(MoxError::ServerRunning { path }) => Err(MoxError::ServerRunning { path }),
+        _ => Ok(()),
+    }
+}
+
+/// Opens a database without following a symlink in its place: a link there could point at any
+/// file of the system, which must never end up in a backup.
+fn open_no_follow(live: &Path) -> Result<File, MoxError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(live)
+        .map_err(|e| {
+            if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) {
+                MoxError::Corrupt {
+                    path: live.to_path_buf(),
+                    what: "is a symlink, not a database file: not followed".into(),
+                }
+            } else {
+                MoxError::io(live, e)
+            }
+        })
+}
+
 fn with_shared_lock<T>(
     live: &Path,
     f: impl FnOnce(&mut File) -> Result<T, MoxError>,
 ) -> Result<T, MoxError> {
-    let mut src = File::open(live).map_err(|e| MoxError::io(live, e))?;
+    let mut src = open_no_follow(live)?;
     match flock(&src, FlockOperation::NonBlockingLockShared) {
         Ok(()) => {}
         Err(e) if e == rustix::io::Errno::WOULDBLOCK || e == rustix::io::Errno::AGAIN => {

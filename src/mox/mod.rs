@@ -22,7 +22,7 @@ pub use datadir::{
     FileClass, GLOBAL_DBS, QUEUE_DB, Source, check_account_name, classify, message_path,
     parse_message_path,
 };
-pub use dbcopy::{copy_database, read_database};
+pub use dbcopy::{copy_database, probe_lock, read_database};
 pub use error::MoxError;
 pub(crate) use gotime::Civil;
 pub use gotime::{parse_rfc3339, rfc3339_nanos, time_unix_nanos};

@@ -22,12 +22,22 @@ pub const CATALOG_VERSION: u64 = 2;
 
 /// blob id → (kind, form: 0 packed / 1 raw loose / 2 framed loose (format 1), pack id,
 /// offset, entry length or file size, raw length)
-const BLOBS: TableDefinition<[u8; 32], (u8, u8, [u8; 32], u64, u64, u64)> =
-    TableDefinition::new("blobs");
+const BLOBS: TableDefinition<[u8; 32], Row> = TableDefinition::new("blobs");
+/// A row of `blobs`.
+type Row = (u8, u8, [u8; 32], u64, u64, u64);
 /// index file id → 0 (absorbed)
 const INDEXES: TableDefinition<[u8; 32], u64> = TableDefinition::new("indexes");
 /// "version" → CATALOG_VERSION
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+
+/// A short fingerprint of a set of index files.
+fn index_set_key(ids: &BTreeSet<IndexId>) -> u64 {
+    let mut h = blake3::Hasher::new();
+    for id in ids {
+        h.update(&id.0);
+    }
+    u64::from_le_bytes(h.finalize().as_bytes()[..8].try_into().expect("8 bytes"))
+}
 
 /// What the repository knows about one stored blob.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,7 +78,7 @@ impl Location {
         }
     }
 
-    fn to_row(self) -> (u8, u8, [u8; 32], u64, u64, u64) {
+    fn to_row(self) -> Row {
         let (form, pack, offset) = match self.place {
             Place::Packed { pack, offset } => (0, pack.0, offset),
             Place::Raw => (1, [0; 32], 0),
@@ -77,7 +87,7 @@ impl Location {
         (self.kind.to_u8(), form, pack, offset, self.len, 0)
     }
 
-    fn from_row(row: (u8, u8, [u8; 32], u64, u64, u64)) -> Option<Location> {
+    fn from_row(row: Row) -> Option<Location> {
         let (kind, form, pack, offset, len, _) = row;
         let place = match form {
             0 => Place::Packed {
@@ -243,6 +253,30 @@ impl Catalog {
         }
         tx.commit().map_err(|e| err(&self.path, e))?;
         self.record(blobs, indexes)
+    }
+
+    /// Whether a backup has checked its parent's blobs against exactly this set of index files
+    /// (after a repair).
+    pub(crate) fn repair_checked(&self, live: &BTreeSet<IndexId>) -> bool {
+        let Ok(tx) = self.db.begin_read() else {
+            return false;
+        };
+        let Ok(table) = tx.open_table(META) else {
+            return false;
+        };
+        let want = index_set_key(live);
+        matches!(table.get("checked"), Ok(Some(v)) if v.value() == want)
+    }
+
+    /// Records that the blobs were checked against this set of index files.
+    pub(crate) fn set_repair_checked(&self, live: &BTreeSet<IndexId>) -> Result<()> {
+        let tx = self.db.begin_write().map_err(|e| err(&self.path, e))?;
+        {
+            let mut m = tx.open_table(META).map_err(|e| err(&self.path, e))?;
+            m.insert("checked", index_set_key(live))
+                .map_err(|e| err(&self.path, e))?;
+        }
+        tx.commit().map_err(|e| err(&self.path, e))
     }
 
     /// The number of blobs recorded.

@@ -93,6 +93,13 @@ pub struct Repository {
     flushing: Mutex<()>,
     /// Index files that could not be read (named by `check`/`verify`; `repair index` fixes).
     index_problems: Vec<Error>,
+    /// Packs the index lists that are not in the repository: their blobs count as absent.
+    missing_packs: HashSet<crate::id::PackId>,
+    /// Whether blobs that snapshots reference may have left the index (a pack is missing, an
+    /// index file could not be read, or a repair dropped damaged blobs).
+    may_miss: AtomicBool,
+    /// The live index files written by `repair index` (they supersede others).
+    repairs: BTreeSet<IndexId>,
     /// Set after the first failed link: later files are copied without trying again.
     link_failed: AtomicBool,
     reflinked: AtomicU64,
@@ -222,6 +229,9 @@ impl Repository {
             memory: None,
             flushing: Mutex::new(()),
             index_problems: Vec::new(),
+            missing_packs: HashSet::new(),
+            may_miss: AtomicBool::new(false),
+            repairs: BTreeSet::new(),
             link_failed: AtomicBool::new(false),
             reflinked: AtomicU64::new(0),
             hardlinked: AtomicU64::new(0),
@@ -229,7 +239,72 @@ impl Repository {
             _lock: lock,
         };
         repo.load_index(catalog)?;
+        repo.check_packs()?;
         Ok(repo)
+    }
+
+    /// Lists `packs/` and notes the packs the index names that are not there (one listing,
+    /// no reads): their blobs count as absent, so the next backup stores that content again.
+    fn check_packs(&mut self) -> Result<()> {
+        let present: HashSet<crate::id::PackId> = self
+            .backend
+            .list("packs")
+            .at(self.path.join("packs"))?
+            .iter()
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        let on_disk: BTreeSet<IndexId> = self
+            .backend
+            .list("index")
+            .at(self.path.join("index"))?
+            .iter()
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        let (files, _) = self.read_index_files(&on_disk);
+        self.repairs.clear();
+        for (id, f) in live_files(&files) {
+            if !f.supersedes.is_empty() {
+                self.repairs.insert(*id);
+            }
+            for p in &f.packs {
+                if !present.contains(&p.id) {
+                    self.missing_packs.insert(p.id);
+                }
+            }
+        }
+        let checked = self
+            .catalog
+            .as_ref()
+            .is_some_and(|c| c.repair_checked(&self.repairs));
+        let lost = !self.missing_packs.is_empty()
+            || !self.index_problems.is_empty()
+            || (!self.repairs.is_empty() && !checked);
+        self.may_miss.store(lost, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Whether blobs that earlier snapshots reference may be gone from the index: a pack it
+    /// names is missing, an index file is unreadable, or `repair index` dropped damaged blobs
+    /// and no backup has checked its parent since. A backup then checks every blob it reuses.
+    pub fn blobs_may_be_missing(&self) -> bool {
+        self.may_miss.load(Ordering::Relaxed)
+    }
+
+    /// A backup checked every blob it reused against the current index: later runs need not
+    /// (until the next repair). Recorded in the catalog, a cache: losing it only means one
+    /// more check.
+    pub fn mark_blobs_checked(&self) {
+        if !self.blobs_may_be_missing() || !self.missing_packs.is_empty() {
+            return;
+        }
+        if !self.index_problems.is_empty() {
+            return;
+        }
+        if let Some(cat) = &self.catalog
+            && cat.set_repair_checked(&self.repairs).is_ok()
+        {
+            self.may_miss.store(false, Ordering::Relaxed);
+        }
     }
 
     /// Reads the index files the catalog has not absorbed (all of them when it is fresh, a file
@@ -372,15 +447,27 @@ impl Repository {
             }
             None => {}
         }
-        if let Some(cat) = &self.catalog
-            && let Some(loc) = cat.get(id)
-        {
-            return Some(loc);
-        }
-        if let Some(mem) = &self.memory
-            && let Some(loc) = mem.read().expect("index poisoned").get(id)
-        {
-            return Some(*loc);
+        let found = match (&self.catalog, &self.memory) {
+            (Some(cat), _) => cat.get(id),
+            (None, Some(mem)) => mem.read().expect("index poisoned").get(id).copied(),
+            (None, None) => None,
+        };
+        if let Some(loc) = found {
+            return match loc.place {
+                // A pack missing at open may have been written again since (same content).
+                Place::Packed { pack, .. }
+                    if self.missing_packs.contains(&pack)
+                        && !matches!(self.backend.head(&packer::pack_name(&pack)), Ok(Some(_))) =>
+                {
+                    None
+                }
+                // A raw object is a file of its own, which may have been removed: one stat.
+                Place::Raw => match self.backend.head(&object_name(id, true)) {
+                    Ok(Some(size)) if size == loc.len => Some(loc),
+                    _ => None,
+                },
+                _ => Some(loc),
+            };
         }
         if self.config.is_legacy() {
             return self.locate_legacy(id);

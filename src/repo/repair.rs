@@ -71,7 +71,11 @@ impl Repository {
                     )),
                     Err(e) => bad.push(format!("{}: {e}", self.path.join(&rel).display())),
                 }
-                progress.event(Event::Advance { items: 1, bytes: 0 });
+                progress.event(Event::Advance {
+                    phase: "reading raw objects".into(),
+                    items: 1,
+                    bytes: 0,
+                });
             }
         }
         Ok((good, bad))
@@ -97,7 +101,11 @@ impl Repository {
             let Ok(id) = name.parse::<PackId>() else {
                 continue;
             };
-            progress.event(Event::Advance { items: 1, bytes: 0 });
+            progress.event(Event::Advance {
+                phase: "reading packs".into(),
+                items: 1,
+                bytes: 0,
+            });
             let bytes = match self.backend.get(&rel) {
                 Ok(b) => b,
                 Err(e) => {
@@ -180,6 +188,8 @@ impl Repository {
             super::add_locations(&mut map, &file);
             self.memory = Some(std::sync::RwLock::new(map));
         }
+        self.missing_packs.clear();
+        self.check_packs()?;
         Ok(out)
     }
 
@@ -246,7 +256,11 @@ impl Repository {
                     }
                     Err(e) => out.damaged.push(e.to_string()),
                 }
-                progress.event(Event::Advance { items: 1, bytes: 0 });
+                progress.event(Event::Advance {
+                    phase: "packing objects".into(),
+                    items: 1,
+                    bytes: 0,
+                });
             }
         }
         let (loose, bad) = self.scan_raw_objects(progress)?;

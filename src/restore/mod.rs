@@ -373,8 +373,8 @@ pub(crate) fn restore_items(
             continue;
         }
         progress.event(Event::Phase {
-            name,
-            total: Some(group.iter().map(|&i| items[i].entry.size).sum()),
+            name: name.clone(),
+            total: Some(group.len() as u64),
         });
         let outcomes: Vec<(usize, Written)> = group
             .par_iter()
@@ -383,6 +383,7 @@ pub(crate) fn restore_items(
                 let r = run.write_file(&item.entry, &linked_blobs);
                 if let Ok((bytes, _)) = &r {
                     progress.event(Event::Advance {
+                        phase: name.clone(),
                         items: 1,
                         bytes: *bytes,
                     });
