@@ -589,3 +589,29 @@ fn golden_v1_repository_still_reads() {
         &check::model(check::restore(&repo, id).path()),
     );
 }
+
+#[test]
+fn a_symlink_is_never_linked_into_the_repository() {
+    let (dir, root, repo) = new_repo();
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, b"password hashes").unwrap();
+    let link = dir.path().join("message");
+    std::os::unix::fs::symlink(&secret, &link).unwrap();
+    let id = BlobId::hash(b"password hashes");
+    let events = Collect::default();
+    // Linking refuses the symlink; the copy that follows reads through it only if asked to:
+    // put_file's caller opens message files without following symlinks (tests/hostile.rs).
+    let _ = repo.put_file(&link, id, true, &events);
+    let raw = object_path(&root, &id, true);
+    assert!(
+        std::fs::symlink_metadata(&raw).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+            || std::fs::symlink_metadata(&raw).unwrap().is_file(),
+        "a symlink was published as a raw object"
+    );
+    assert!(
+        events
+            .events()
+            .iter()
+            .any(|e| matches!(e, Event::Warning { .. }))
+    );
+}

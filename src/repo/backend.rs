@@ -161,10 +161,34 @@ impl LocalBackend {
     }
 
     fn reflink_into(&self, src: &Path, tmp: &Path) -> io::Result<()> {
-        let from = File::open(src)?;
+        let from = open_regular_nofollow(src)?;
         let to = create_private_file(tmp)?;
         // The clone is an inode of the repository's own: it stays 0600.
         rustix::fs::ioctl_ficlone(&to, &from).map_err(io::Error::from)
+    }
+}
+
+/// Opens a regular file without following a symlink in its place.
+fn open_regular_nofollow(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(path)?;
+    if !f.metadata()?.is_file() {
+        return Err(io::Error::other("not a regular file"));
+    }
+    Ok(f)
+}
+
+/// Fails unless `path` is a regular file (not a symlink: link(2) would link the symlink).
+fn check_regular(path: &Path) -> io::Result<()> {
+    if std::fs::symlink_metadata(path)?.is_file() {
+        Ok(())
+    } else {
+        Err(io::Error::other(
+            "not a regular file; a symlink is never linked",
+        ))
     }
 }
 
@@ -290,15 +314,28 @@ impl LocalStore for LocalBackend {
                 }
             }
         }
+        // link(2) links a symlink itself: the source must be a regular file, and what was
+        // linked is checked again (the source may be swapped in between).
+        check_regular(src)?;
         // A new name: link(2) publishes it atomically with the whole file, no temp needed.
         // An existing one (a leftover, possibly torn) is replaced through a temp link.
         match Self::link_new(src, &dest) {
-            Ok(()) => return Ok(LinkKind::Hardlink),
+            Ok(()) => {
+                if let Err(e) = check_regular(&dest) {
+                    let _ = std::fs::remove_file(&dest);
+                    return Err(e);
+                }
+                return Ok(LinkKind::Hardlink);
+            }
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
             Err(e) => return Err(e),
         }
         let tmp = self.temp_name("link");
         Self::link_new(src, &tmp)?;
+        if let Err(e) = check_regular(&tmp) {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
         let res = Self::rename_into(&tmp, &dest);
         // rename(2) does nothing when both names are links to the same inode: drop the temp.
         let _ = std::fs::remove_file(&tmp);
