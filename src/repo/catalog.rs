@@ -25,8 +25,10 @@ pub const CATALOG_VERSION: u64 = 2;
 const BLOBS: TableDefinition<[u8; 32], Row> = TableDefinition::new("blobs");
 /// A row of `blobs`.
 type Row = (u8, u8, [u8; 32], u64, u64, u64);
-/// index file id → 0 (absorbed)
+/// index file id → 1 when it is a live file that supersedes others (a repair), 0 otherwise
 const INDEXES: TableDefinition<[u8; 32], u64> = TableDefinition::new("indexes");
+/// pack id → its size: every pack the index lists
+const PACKS: TableDefinition<[u8; 32], u64> = TableDefinition::new("packs");
 /// "version" → CATALOG_VERSION
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 
@@ -219,8 +221,14 @@ impl Catalog {
         Location::from_row(v.value())
     }
 
-    /// Records blobs of durable index files, and those files, in one transaction.
-    pub(crate) fn record(&self, blobs: &[(BlobId, Location)], indexes: &[IndexId]) -> Result<()> {
+    /// Records blobs of durable index files, those files (and whether each is a repair), and
+    /// the packs they list, in one transaction.
+    pub(crate) fn record(
+        &self,
+        blobs: &[(BlobId, Location)],
+        indexes: &[(IndexId, bool)],
+        packs: &[(PackId, u64)],
+    ) -> Result<()> {
         let tx = self.db.begin_write().map_err(|e| err(&self.path, e))?;
         {
             let mut t = tx.open_table(BLOBS).map_err(|e| err(&self.path, e))?;
@@ -229,22 +237,63 @@ impl Catalog {
                     .map_err(|e| err(&self.path, e))?;
             }
             let mut s = tx.open_table(INDEXES).map_err(|e| err(&self.path, e))?;
-            for id in indexes {
-                s.insert(id.0, 0).map_err(|e| err(&self.path, e))?;
+            for (id, repair) in indexes {
+                s.insert(id.0, u64::from(*repair))
+                    .map_err(|e| err(&self.path, e))?;
+            }
+            let mut p = tx.open_table(PACKS).map_err(|e| err(&self.path, e))?;
+            for (id, size) in packs {
+                p.insert(id.0, *size).map_err(|e| err(&self.path, e))?;
             }
         }
         tx.commit().map_err(|e| err(&self.path, e))
+    }
+
+    /// Every pack the absorbed index files list.
+    pub(crate) fn pack_ids(&self) -> Result<std::collections::HashSet<PackId>> {
+        let tx = self.db.begin_read().map_err(|e| err(&self.path, e))?;
+        let table = match tx.open_table(PACKS) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Default::default()),
+            Err(e) => return Err(err(&self.path, e)),
+        };
+        let mut out = std::collections::HashSet::new();
+        for item in table.iter().map_err(|e| err(&self.path, e))? {
+            let (k, _) = item.map_err(|e| err(&self.path, e))?;
+            out.insert(PackId(k.value()));
+        }
+        Ok(out)
+    }
+
+    /// The live index files written by a repair.
+    pub(crate) fn repair_ids(&self) -> Result<BTreeSet<IndexId>> {
+        let tx = self.db.begin_read().map_err(|e| err(&self.path, e))?;
+        let table = match tx.open_table(INDEXES) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(BTreeSet::new()),
+            Err(e) => return Err(err(&self.path, e)),
+        };
+        let mut out = BTreeSet::new();
+        for item in table.iter().map_err(|e| err(&self.path, e))? {
+            let (k, v) = item.map_err(|e| err(&self.path, e))?;
+            if v.value() == 1 {
+                out.insert(IndexId(k.value()));
+            }
+        }
+        Ok(out)
     }
 
     /// Replaces the whole content (a rebuild).
     pub(crate) fn replace_all(
         &self,
         blobs: &[(BlobId, Location)],
-        indexes: &[IndexId],
+        indexes: &[(IndexId, bool)],
+        packs: &[(PackId, u64)],
     ) -> Result<()> {
         let tx = self.db.begin_write().map_err(|e| err(&self.path, e))?;
         tx.delete_table(BLOBS).map_err(|e| err(&self.path, e))?;
         tx.delete_table(INDEXES).map_err(|e| err(&self.path, e))?;
+        tx.delete_table(PACKS).map_err(|e| err(&self.path, e))?;
         tx.delete_table(META).map_err(|e| err(&self.path, e))?;
         {
             let mut m = tx.open_table(META).map_err(|e| err(&self.path, e))?;
@@ -252,7 +301,7 @@ impl Catalog {
                 .map_err(|e| err(&self.path, e))?;
         }
         tx.commit().map_err(|e| err(&self.path, e))?;
-        self.record(blobs, indexes)
+        self.record(blobs, indexes, packs)
     }
 
     /// Whether a backup has checked its parent's blobs against exactly this set of index files

@@ -100,6 +100,8 @@ pub struct Repository {
     may_miss: AtomicBool,
     /// The live index files written by `repair index` (they supersede others).
     repairs: BTreeSet<IndexId>,
+    /// Every pack the index lists.
+    index_packs: HashSet<crate::id::PackId>,
     /// Set after the first failed link: later files are copied without trying again.
     link_failed: AtomicBool,
     reflinked: AtomicU64,
@@ -232,6 +234,7 @@ impl Repository {
             missing_packs: HashSet::new(),
             may_miss: AtomicBool::new(false),
             repairs: BTreeSet::new(),
+            index_packs: HashSet::new(),
             link_failed: AtomicBool::new(false),
             reflinked: AtomicU64::new(0),
             hardlinked: AtomicU64::new(0),
@@ -253,25 +256,7 @@ impl Repository {
             .iter()
             .filter_map(|n| n.parse().ok())
             .collect();
-        let on_disk: BTreeSet<IndexId> = self
-            .backend
-            .list("index")
-            .at(self.path.join("index"))?
-            .iter()
-            .filter_map(|n| n.parse().ok())
-            .collect();
-        let (files, _) = self.read_index_files(&on_disk);
-        self.repairs.clear();
-        for (id, f) in live_files(&files) {
-            if !f.supersedes.is_empty() {
-                self.repairs.insert(*id);
-            }
-            for p in &f.packs {
-                if !present.contains(&p.id) {
-                    self.missing_packs.insert(p.id);
-                }
-            }
-        }
+        self.missing_packs = self.index_packs.difference(&present).copied().collect();
         let checked = self
             .catalog
             .as_ref()
@@ -322,10 +307,13 @@ impl Repository {
             let (files, problems) = self.read_index_files(&on_disk);
             self.index_problems = problems;
             let mut map = HashMap::new();
+            let (packs, repairs) = summarize(live_files(&files));
             for (_, file) in live_files(&files) {
                 add_locations(&mut map, file);
             }
             self.memory = Some(RwLock::new(map));
+            self.index_packs = packs.into_iter().map(|(id, _)| id).collect();
+            self.repairs = repairs;
             return Ok(());
         };
         let absorbed = cat.index_ids().unwrap_or_default();
@@ -344,8 +332,9 @@ impl Repository {
                 add_locations(&mut map, f);
             }
             let rows: Vec<(BlobId, Location)> = map.into_iter().collect();
-            let ids: Vec<IndexId> = files.iter().map(|(id, _)| *id).collect();
-            cat.record(&rows, &ids)
+            let (packs, _) = summarize(files.iter().map(|(id, f)| (id, f)));
+            let ids: Vec<(IndexId, bool)> = files.iter().map(|(id, _)| (*id, false)).collect();
+            cat.record(&rows, &ids, &packs)
         } else {
             let (files, problems) = if incremental {
                 self.read_index_files(&on_disk)
@@ -358,15 +347,21 @@ impl Repository {
                 add_locations(&mut map, f);
             }
             let rows: Vec<(BlobId, Location)> = map.into_iter().collect();
-            let ids: Vec<IndexId> = files.iter().map(|(id, _)| *id).collect();
-            cat.replace_all(&rows, &ids)
+            let (packs, repairs) = summarize(live_files(&files));
+            let ids: Vec<(IndexId, bool)> = files
+                .iter()
+                .map(|(id, _)| (*id, repairs.contains(id)))
+                .collect();
+            cat.replace_all(&rows, &ids, &packs)
         };
-        match result {
-            Ok(()) => self.catalog = Some(cat),
+        if result.is_err() {
             // A catalog that cannot be brought up to date is not used: the index goes to
             // memory instead.
-            Err(_) => return self.load_index(None),
+            return self.load_index(None);
         }
+        self.index_packs = cat.pack_ids().unwrap_or_default();
+        self.repairs = cat.repair_ids().unwrap_or_default();
+        self.catalog = Some(cat);
         Ok(())
     }
 
@@ -569,7 +564,9 @@ impl Repository {
         if let Some(cat) = &self.catalog {
             // The catalog is a cache: if this fails, the index file is new to it and the next
             // open loads it.
-            let _ = cat.record(&rows, &[id]);
+            let packs: Vec<(crate::id::PackId, u64)> =
+                batch.packs.iter().map(|p| (p.id, p.size)).collect();
+            let _ = cat.record(&rows, &[(id, false)], &packs);
         }
         if let Some(mem) = &self.memory {
             mem.write().expect("index poisoned").extend(rows);
@@ -936,6 +933,22 @@ impl Repository {
     pub(crate) fn now_ns() -> i64 {
         now_ns()
     }
+}
+
+/// The packs the given index files list (with their sizes), and those of the files that
+/// supersede others (written by `repair index`).
+fn summarize<'a>(
+    files: impl Iterator<Item = (&'a IndexId, &'a IndexFile)>,
+) -> (Vec<(crate::id::PackId, u64)>, BTreeSet<IndexId>) {
+    let mut packs = Vec::new();
+    let mut repairs = BTreeSet::new();
+    for (id, f) in files {
+        if !f.supersedes.is_empty() {
+            repairs.insert(*id);
+        }
+        packs.extend(f.packs.iter().map(|p| (p.id, p.size)));
+    }
+    (packs, repairs)
 }
 
 /// The index files that no other one supersedes.
