@@ -23,6 +23,9 @@ pub const FIXED_SIZE: usize = DEFAULT_CHUNK.fixed_size as usize;
 pub const CDC_MIN: usize = DEFAULT_CHUNK.cdc_min as usize;
 pub const CDC_AVG: usize = DEFAULT_CHUNK.cdc_avg as usize;
 pub const CDC_MAX: usize = DEFAULT_CHUNK.cdc_max as usize;
+/// Fixed chunks are grouped up to this many bytes: the new ones of a group are compressed
+/// together (a database compresses about as well as whole, while each page stays a blob).
+pub const GROUP_BYTES: usize = 64 << 10;
 
 /// How to split a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,13 +111,22 @@ pub fn store_file(repo: &Repository, path: &Path, chunking: Chunking) -> Result<
             }
         }
         Chunking::Fixed { size } => {
-            let mut buf = vec![0u8; size.max(1)];
+            // Pages are read a group at a time: the new ones among them are stored as one
+            // group entry (compressed together, each page still a blob of its own).
+            let size = size.max(1);
+            let per_group = (GROUP_BYTES / size).max(1);
+            let mut buf = vec![0u8; size * per_group];
             loop {
                 let n = read_full(&mut file, &mut buf).at(path)?;
                 if n == 0 {
                     break;
                 }
-                put(&buf[..n], &mut out)?;
+                let pages: Vec<&[u8]> = buf[..n].chunks(size).collect();
+                for outcome in repo.put_group(&pages)? {
+                    out.chunks.push(outcome.id);
+                    out.bytes_added += outcome.stored_bytes;
+                }
+                out.bytes_read += n as u64;
                 if n < buf.len() {
                     break;
                 }

@@ -297,7 +297,7 @@ fn verify_passes_then_names_a_damaged_blob() {
         .list_blobs()
         .unwrap()
         .into_iter()
-        .find(|(_, i)| i.kind == mailvault::BlobKind::Data && !i.raw)
+        .find(|(_, i)| i.kind == mailvault::BlobKind::Data && !i.raw && !i.grouped)
         .expect("a packed data blob");
     check::damage_blob(&handle, &victim);
     drop(handle);

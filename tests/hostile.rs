@@ -334,11 +334,9 @@ fn delete_blob(repo: &Repository, id: &mailvault::BlobId) {
 /// Flips a byte in the payload of a blob's pack entry (layout per docs/format.md: the 32-byte
 /// id, a 23-byte object header, the payload).
 fn flip_byte(repo: &Repository, id: &mailvault::BlobId) {
-    let path = repo.blob_path(id);
+    let (path, offset, len) = repo.blob_entry(id).unwrap();
     let mut bytes = fs::read(&path).unwrap();
-    let start = bytes.windows(32).position(|w| w == id.0).unwrap();
-    let stored = u64::from_le_bytes(bytes[start + 47..start + 55].try_into().unwrap()) as usize;
-    bytes[start + 55 + stored / 2] ^= 0x55;
+    bytes[(offset + 55 + (len - 55) / 2) as usize] ^= 0x55;
     fs::write(&path, bytes).unwrap();
 }
 

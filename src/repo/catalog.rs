@@ -20,8 +20,8 @@ use crate::repo::object::BlobKind;
 /// Bumped when the tables change; an older or newer catalog is simply rebuilt.
 pub const CATALOG_VERSION: u64 = 2;
 
-/// blob id → (kind, form: 0 packed / 1 raw loose / 2 framed loose (format 1), pack id,
-/// offset, entry length or file size, raw length)
+/// blob id → (kind, form: 0 packed / 1 raw loose / 2 framed loose (format 1) / 3 member of a
+/// group entry, pack id, offset, entry length or file size, member start << 32 | length)
 const BLOBS: TableDefinition<[u8; 32], Row> = TableDefinition::new("blobs");
 /// A row of `blobs`.
 type Row = (u8, u8, [u8; 32], u64, u64, u64);
@@ -49,6 +49,8 @@ pub struct BlobInfo {
     pub raw: bool,
     /// Bytes it takes in the repository (its pack entry, or the file).
     pub stored_len: u64,
+    /// A member of a group entry (pages of one file compressed together).
+    pub grouped: bool,
 }
 
 /// Where a blob lives.
@@ -56,6 +58,13 @@ pub struct BlobInfo {
 pub(crate) enum Place {
     /// An entry of a pack.
     Packed { pack: PackId, offset: u64 },
+    /// A member of a group entry of a pack: `start..start + len` of the group's body.
+    Member {
+        pack: PackId,
+        offset: u64,
+        start: u32,
+        len: u32,
+    },
     /// A raw object `objects/ab/<hex>.r`.
     Raw,
     /// A framed object `objects/ab/<hex>` of repository format 1.
@@ -77,6 +86,7 @@ impl Location {
             kind: self.kind,
             raw: self.place == Place::Raw,
             stored_len: self.len,
+            grouped: matches!(self.place, Place::Member { .. }),
         }
     }
 
@@ -85,12 +95,17 @@ impl Location {
             Place::Packed { pack, offset } => (0, pack.0, offset),
             Place::Raw => (1, [0; 32], 0),
             Place::Framed => (2, [0; 32], 0),
+            Place::Member { pack, offset, .. } => (3, pack.0, offset),
         };
-        (self.kind.to_u8(), form, pack, offset, self.len, 0)
+        let member = match self.place {
+            Place::Member { start, len, .. } => (u64::from(start) << 32) | u64::from(len),
+            _ => 0,
+        };
+        (self.kind.to_u8(), form, pack, offset, self.len, member)
     }
 
     fn from_row(row: Row) -> Option<Location> {
-        let (kind, form, pack, offset, len, _) = row;
+        let (kind, form, pack, offset, len, member) = row;
         let place = match form {
             0 => Place::Packed {
                 pack: PackId(pack),
@@ -98,6 +113,12 @@ impl Location {
             },
             1 => Place::Raw,
             2 => Place::Framed,
+            3 => Place::Member {
+                pack: PackId(pack),
+                offset,
+                start: (member >> 32) as u32,
+                len: member as u32,
+            },
             _ => return None,
         };
         Some(Location {

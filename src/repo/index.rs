@@ -55,6 +55,8 @@ pub struct PackedBlob {
     pub len: u64,
     /// Length of the blob content.
     pub raw_len: u64,
+    /// For a member of a group entry: its start and length inside the group's body.
+    pub member: Option<(u64, u64)>,
 }
 
 /// A raw object and its length.
@@ -131,6 +133,7 @@ mod tests {
                     offset: 6,
                     len: 60,
                     raw_len: 1,
+                    member: None,
                 }],
             }],
             loose: vec![LooseEntry {

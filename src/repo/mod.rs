@@ -450,7 +450,7 @@ impl Repository {
         if let Some(loc) = found {
             return match loc.place {
                 // A pack missing at open may have been written again since (same content).
-                Place::Packed { pack, .. }
+                Place::Packed { pack, .. } | Place::Member { pack, .. }
                     if self.missing_packs.contains(&pack)
                         && !matches!(self.backend.head(&packer::pack_name(&pack)), Ok(Some(_))) =>
                 {
@@ -508,9 +508,25 @@ impl Repository {
     /// The file that holds a blob (its pack or object), for messages naming it.
     pub fn blob_path(&self, id: &BlobId) -> PathBuf {
         match self.locate(id).map(|l| l.place) {
-            Some(Place::Packed { pack, .. }) => self.path.join(packer::pack_name(&pack)),
+            Some(Place::Packed { pack, .. } | Place::Member { pack, .. }) => {
+                self.path.join(packer::pack_name(&pack))
+            }
             Some(Place::Raw) => self.path.join(object_name(id, true)),
             _ => self.path.join(object_name(id, false)),
+        }
+    }
+
+    /// The file that holds a blob and the byte range of its entry there (a pack entry: id,
+    /// object header, payload; for a member of a group, the whole group entry; a raw object:
+    /// the whole file). For diagnostics, and for tests that damage a blob on purpose.
+    pub fn blob_entry(&self, id: &BlobId) -> Option<(PathBuf, u64, u64)> {
+        let loc = self.locate(id)?;
+        let path = self.blob_path(id);
+        match loc.place {
+            Place::Packed { offset, .. } | Place::Member { offset, .. } => {
+                Some((path, offset, loc.len))
+            }
+            Place::Raw | Place::Framed => Some((path, 0, loc.len)),
         }
     }
 
@@ -604,6 +620,54 @@ impl Repository {
         })
     }
 
+    /// Stores several small data blobs (consecutive pages of one file) as one group entry
+    /// compressed together, each still a blob of its own; those already stored are skipped, and
+    /// a single new one is stored alone. Returns one outcome per blob, in order.
+    pub fn put_group(&self, blobs: &[&[u8]]) -> Result<Vec<PutOutcome>> {
+        let ids: Vec<BlobId> = blobs.iter().map(|b| BlobId::hash(b)).collect();
+        let mut out: Vec<PutOutcome> = ids
+            .iter()
+            .map(|id| PutOutcome {
+                id: *id,
+                added: false,
+                stored_bytes: 0,
+            })
+            .collect();
+        let mut seen = HashSet::new();
+        let new: Vec<usize> = (0..blobs.len())
+            .filter(|&i| !self.has_blob(&ids[i]) && seen.insert(ids[i]))
+            .collect();
+        if new.len() < 2 || new.len() > pack::GROUP_MAX_MEMBERS {
+            for i in new {
+                out[i] = self.put_blob(BlobKind::Data, blobs[i])?;
+            }
+            return Ok(out);
+        }
+        self.ensure_writable()?;
+        let members: Vec<&[u8]> = new.iter().map(|&i| blobs[i]).collect();
+        let body = pack::encode_group(&members);
+        let group_id = BlobId::hash(&body);
+        let entry = pack::encode_entry(&group_id, BlobKind::Group, &body);
+        let spans = pack::group_members(&body, &self.path)?;
+        let entry_blobs: Vec<packer::EntryBlob> = new
+            .iter()
+            .zip(&spans)
+            .map(|(&i, &span)| (ids[i], BlobKind::Data, blobs[i].len() as u64, Some(span)))
+            .collect();
+        self.packer
+            .append_entry(self.backend.as_ref(), BlobKind::Group, &entry, &entry_blobs)?;
+        // The entry's bytes are shared by its members: counted once, on the first.
+        for (k, &i) in new.iter().enumerate() {
+            out[i] = PutOutcome {
+                id: ids[i],
+                added: true,
+                stored_bytes: if k == 0 { entry.len() as u64 } else { 0 },
+            };
+        }
+        self.after_write()?;
+        Ok(out)
+    }
+
     /// Stores the content of an immutable file whose BLAKE3 id the caller already computed:
     /// links it as a raw object when `link` is true and the repository is a local directory
     /// that shares the filesystem (a reflink where the filesystem can, a hardlink otherwise;
@@ -689,11 +753,22 @@ impl Repository {
         // A blob in a pack still being written may move to its published pack meanwhile.
         for _ in 0..3 {
             if let Some(Unindexed::Open {
-                tmp, offset, len, ..
+                tmp,
+                offset,
+                len,
+                member,
+                ..
             }) = self.packer.lookup(id)
             {
                 match read_range(tmp.as_path(), offset, len) {
-                    Ok(bytes) => return pack::decode_entry(&bytes, id, &tmp).map(|(_, d)| d),
+                    Ok(bytes) => {
+                        return match member {
+                            Some((start, mlen)) => {
+                                pack::decode_member(&bytes, id, start, mlen, &tmp)
+                            }
+                            None => pack::decode_entry(&bytes, id, &tmp).map(|(_, d)| d),
+                        };
+                    }
                     Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
                     Err(e) => return Err(Error::io(tmp.as_path(), e)),
                 }
@@ -709,23 +784,17 @@ impl Repository {
     fn read_at(&self, id: &BlobId, loc: &Location) -> Result<Vec<u8>> {
         match loc.place {
             Place::Packed { pack, offset } => {
-                let name = packer::pack_name(&pack);
-                let path = self.path.join(&name);
-                let len = usize::try_from(loc.len)
-                    .ok()
-                    .filter(|l| *l as u64 <= object::MAX_RAW_LEN * 2)
-                    .ok_or_else(|| Error::corrupt(&path, format!("blob {id}: bad length")))?;
-                let bytes = match self.backend.get_range(&name, offset, len) {
-                    Ok(b) => b,
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                        return Err(Error::corrupt(
-                            &path,
-                            format!("blob {id}: its pack is missing"),
-                        ));
-                    }
-                    Err(e) => return Err(Error::io(path, e)),
-                };
+                let (bytes, path) = self.read_entry(id, pack, offset, loc.len)?;
                 pack::decode_entry(&bytes, id, &path).map(|(_, d)| d)
+            }
+            Place::Member {
+                pack,
+                offset,
+                start,
+                len,
+            } => {
+                let (bytes, path) = self.read_entry(id, pack, offset, loc.len)?;
+                pack::decode_member(&bytes, id, u64::from(start), u64::from(len), &path)
             }
             Place::Framed => {
                 let name = object_name(id, false);
@@ -755,6 +824,30 @@ impl Repository {
                 }
                 Ok(data)
             }
+        }
+    }
+
+    /// The bytes of the pack entry at `offset` (`len` bytes) that holds blob `id`.
+    fn read_entry(
+        &self,
+        id: &BlobId,
+        pack: crate::id::PackId,
+        offset: u64,
+        len: u64,
+    ) -> Result<(Vec<u8>, PathBuf)> {
+        let name = packer::pack_name(&pack);
+        let path = self.path.join(&name);
+        let len = usize::try_from(len)
+            .ok()
+            .filter(|l| *l as u64 <= object::MAX_RAW_LEN * 2)
+            .ok_or_else(|| Error::corrupt(&path, format!("blob {id}: bad length")))?;
+        match self.backend.get_range(&name, offset, len) {
+            Ok(b) => Ok((b, path)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(Error::corrupt(
+                &path,
+                format!("blob {id}: its pack is missing"),
+            )),
+            Err(e) => Err(Error::io(path, e)),
         }
     }
 

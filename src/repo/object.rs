@@ -45,6 +45,9 @@ pub enum BlobKind {
     Tree,
     /// A per-account manifest (mail-aware backup).
     Manifest,
+    /// A group of small data blobs compressed together (database pages of one file): see
+    /// `repo::pack` for its body. Only inside packs; never a blob a snapshot names.
+    Group,
 }
 
 impl BlobKind {
@@ -54,6 +57,7 @@ impl BlobKind {
             BlobKind::Data => 0,
             BlobKind::Tree => 1,
             BlobKind::Manifest => 2,
+            BlobKind::Group => 3,
         }
     }
 
@@ -63,6 +67,7 @@ impl BlobKind {
             0 => Some(BlobKind::Data),
             1 => Some(BlobKind::Tree),
             2 => Some(BlobKind::Manifest),
+            3 => Some(BlobKind::Group),
             _ => None,
         }
     }

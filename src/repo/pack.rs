@@ -11,6 +11,18 @@
 //! ```
 //! Each entry describes itself (id, kind, compression, lengths), so the index can be rebuilt
 //! by scanning packs alone. A pack's name is the BLAKE3 of all its bytes.
+//!
+//! An entry of kind Group holds several small data blobs (consecutive pages of a database)
+//! compressed as one, so that pages compress as well as the file would while each page stays
+//! a blob of its own (stored once, found by its id). Its body:
+//! ```text
+//! 0      4      member count n, u32 LE (2 or more)
+//! 4      4*n    member lengths, u32 LE each
+//! ...           the members' bytes, back to back
+//! ```
+//! The group's id (in front of the entry) is the BLAKE3 of the body; each member is found
+//! through the index by (offset of the group entry, start and length inside the body) and
+//! verified against its own id.
 
 use std::path::Path;
 
@@ -27,6 +39,87 @@ pub const PACK_HEADER_LEN: usize = 6;
 /// Bytes in front of an entry's framed object: the blob id.
 pub const ENTRY_ID_LEN: usize = 32;
 
+/// Most members in one group.
+pub const GROUP_MAX_MEMBERS: usize = 1024;
+
+/// The body of a group of blobs.
+pub fn encode_group(members: &[&[u8]]) -> Vec<u8> {
+    let total: usize = members.iter().map(|m| m.len()).sum();
+    let mut out = Vec::with_capacity(4 + 4 * members.len() + total);
+    out.extend_from_slice(&(members.len() as u32).to_le_bytes());
+    for m in members {
+        out.extend_from_slice(&(m.len() as u32).to_le_bytes());
+    }
+    for m in members {
+        out.extend_from_slice(m);
+    }
+    out
+}
+
+/// The (start, length) of each member in a group body; `path` names the pack in errors.
+pub fn group_members(body: &[u8], path: &Path) -> Result<Vec<(u64, u64)>> {
+    let bad = |what: &str| Error::corrupt(path, format!("group: {what}"));
+    if body.len() < 4 {
+        return Err(bad("truncated"));
+    }
+    let n = u32::from_le_bytes(body[0..4].try_into().expect("4 bytes")) as usize;
+    if !(2..=GROUP_MAX_MEMBERS).contains(&n) || body.len() < 4 + 4 * n {
+        return Err(bad("bad member count"));
+    }
+    let mut start = (4 + 4 * n) as u64;
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let at = 4 + 4 * i;
+        let len = u64::from(u32::from_le_bytes(body[at..at + 4].try_into().expect("4")));
+        out.push((start, len));
+        start += len;
+    }
+    if start != body.len() as u64 {
+        return Err(bad("member lengths do not add up to the body"));
+    }
+    Ok(out)
+}
+
+/// Decodes the member `id` at `start..start + len` of the group entry in `bytes`, verifying
+/// the group (framing, BLAKE3 of the body against the entry's id) and the member (its id).
+pub fn decode_member(
+    bytes: &[u8],
+    id: &BlobId,
+    start: u64,
+    len: u64,
+    path: &Path,
+) -> Result<Vec<u8>> {
+    if bytes.len() < ENTRY_ID_LEN + HEADER_LEN {
+        return Err(Error::corrupt(
+            path,
+            format!("blob {id}: group entry is truncated"),
+        ));
+    }
+    let group = BlobId(bytes[..ENTRY_ID_LEN].try_into().expect("32 bytes"));
+    let (kind, body) = decode_entry(bytes, &group, path).map_err(|e| with_blob(e, id))?;
+    if kind != BlobKind::Group {
+        return Err(Error::corrupt(
+            path,
+            format!("blob {id}: not in a group entry"),
+        ));
+    }
+    let end = start.checked_add(len).filter(|e| *e <= body.len() as u64);
+    let Some(end) = end else {
+        return Err(Error::corrupt(
+            path,
+            format!("blob {id}: lies outside its group"),
+        ));
+    };
+    let data = body[start as usize..end as usize].to_vec();
+    if BlobId::hash(&data) != *id {
+        return Err(Error::corrupt(
+            path,
+            format!("blob {id}: content does not match its id"),
+        ));
+    }
+    Ok(data)
+}
+
 /// What a pack holds: data packs are large and read for content; metadata packs are small and
 /// read (and, later, cached) without touching data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -39,7 +132,7 @@ impl PackType {
     /// The pack a blob of `kind` goes to.
     pub fn for_kind(kind: BlobKind) -> PackType {
         match kind {
-            BlobKind::Data => PackType::Data,
+            BlobKind::Data | BlobKind::Group => PackType::Data,
             _ => PackType::Metadata,
         }
     }
@@ -116,6 +209,8 @@ pub struct ScannedBlob {
     /// Length of the entry, id included.
     pub len: u64,
     pub raw_len: u64,
+    /// For a member of a group: its start and length inside the group's body.
+    pub member: Option<(u64, u64)>,
 }
 
 /// Parses a whole pack and verifies every blob in it (framing and hash). Used to rebuild the
@@ -178,12 +273,29 @@ pub fn scan_lenient(bytes: &[u8], path: &Path) -> Result<(Vec<ScannedBlob>, Vec<
             break;
         }
         match decode_entry(&rest[..len as usize], &id, path) {
+            Ok((BlobKind::Group, body)) => match group_members(&body, path) {
+                Ok(members) => {
+                    for (start, mlen) in members {
+                        let data = &body[start as usize..(start + mlen) as usize];
+                        good.push(ScannedBlob {
+                            id: BlobId::hash(data),
+                            kind: BlobKind::Data,
+                            offset: at as u64,
+                            len,
+                            raw_len: mlen,
+                            member: Some((start, mlen)),
+                        });
+                    }
+                }
+                Err(e) => bad.push(with_blob(e, &id)),
+            },
             Ok((kind, _)) => good.push(ScannedBlob {
                 id,
                 kind,
                 offset: at as u64,
                 len,
                 raw_len: head.raw_len,
+                member: None,
             }),
             Err(e) => bad.push(e),
         }
@@ -223,6 +335,24 @@ mod tests {
             assert_eq!(f.kind, *kind);
             let entry = &pack[f.offset as usize..(f.offset + f.len) as usize];
             assert_eq!(&decode_entry(entry, &f.id, Path::new("p")).unwrap().1, data);
+        }
+        // A group: each member found and verified on its own.
+        let pages: Vec<Vec<u8>> = (0..3).map(|i| vec![i as u8; 4096]).collect();
+        let refs: Vec<&[u8]> = pages.iter().map(|p| p.as_slice()).collect();
+        let body = encode_group(&refs);
+        let mut grouped = header(PackType::Data).to_vec();
+        grouped.extend(encode_entry(&BlobId::hash(&body), BlobKind::Group, &body));
+        let found = scan(&grouped, Path::new("p")).unwrap();
+        assert_eq!(found.len(), 3);
+        for (f, page) in found.iter().zip(&pages) {
+            assert_eq!(f.id, BlobId::hash(page));
+            let (start, len) = f.member.unwrap();
+            let entry = &grouped[f.offset as usize..(f.offset + f.len) as usize];
+            assert_eq!(
+                &decode_member(entry, &f.id, start, len, Path::new("p")).unwrap(),
+                page
+            );
+            assert!(decode_member(entry, &f.id, start + 1, len, Path::new("p")).is_err());
         }
         // Truncated, flipped, or another blob at the position: all named errors.
         assert!(scan(&pack[..pack.len() - 1], Path::new("p")).is_err());

@@ -39,6 +39,7 @@ pub(crate) enum Unindexed {
         offset: u64,
         len: u64,
         kind: BlobKind,
+        member: Option<(u64, u64)>,
     },
     /// Published (a pack, or a raw object), not yet listed by an index file.
     Done(Location),
@@ -67,17 +68,7 @@ impl Batch {
         let mut out = Vec::new();
         for p in &self.packs {
             for b in &p.blobs {
-                out.push((
-                    b.id,
-                    Location {
-                        kind: b.blob_kind().unwrap_or(BlobKind::Data),
-                        place: Place::Packed {
-                            pack: p.id,
-                            offset: b.offset,
-                        },
-                        len: b.len,
-                    },
-                ));
+                out.push((b.id, packed_location(p.id, b)));
             }
         }
         for l in &self.loose {
@@ -93,6 +84,31 @@ impl Batch {
         out
     }
 }
+
+/// Where a blob of a published pack is.
+pub(crate) fn packed_location(pack: PackId, b: &PackedBlob) -> Location {
+    let place = match b.member {
+        Some((start, len)) => Place::Member {
+            pack,
+            offset: b.offset,
+            start: start as u32,
+            len: len as u32,
+        },
+        None => Place::Packed {
+            pack,
+            offset: b.offset,
+        },
+    };
+    Location {
+        kind: b.blob_kind().unwrap_or(BlobKind::Data),
+        place,
+        len: b.len,
+    }
+}
+
+/// One blob of an entry being appended: id, kind, content length, and its place inside a
+/// group body.
+pub(crate) type EntryBlob = (BlobId, BlobKind, u64, Option<(u64, u64)>);
 
 pub(crate) struct Packer {
     params: PackParams,
@@ -169,7 +185,7 @@ impl Packer {
     }
 
     /// Appends an encoded entry ([`pack::encode_entry`]) of blob `id` to an open pack;
-    /// publishes the pack through `backend` when it is full. Returns the entry length.
+    /// publishes the pack through `backend` when it is full.
     pub(crate) fn append(
         &self,
         backend: &dyn Backend,
@@ -178,7 +194,19 @@ impl Packer {
         raw_len: u64,
         entry: &[u8],
     ) -> Result<()> {
-        let ty = PackType::for_kind(kind);
+        self.append_entry(backend, kind, entry, &[(id, kind, raw_len, None)])
+    }
+
+    /// Appends an encoded entry of kind `entry_kind` holding `blobs` (one blob, or the
+    /// members of a group) to an open pack; publishes the pack when it is full.
+    pub(crate) fn append_entry(
+        &self,
+        backend: &dyn Backend,
+        entry_kind: BlobKind,
+        entry: &[u8],
+        blobs: &[EntryBlob],
+    ) -> Result<()> {
+        let ty = PackType::for_kind(entry_kind);
         let pool = &self.pools[pool_of(ty)];
         let taken = pool.lock().expect("pack pool poisoned").pop();
         let mut open = match taken {
@@ -194,22 +222,28 @@ impl Packer {
         }
         open.hasher.update(entry);
         open.size += entry.len() as u64;
-        open.blobs.push(PackedBlob {
-            id,
-            kind: kind.to_u8(),
-            offset,
-            len: entry.len() as u64,
-            raw_len,
-        });
-        self.state().blobs.insert(
-            id,
-            Unindexed::Open {
-                tmp: open.tmp.clone(),
+        let mut st = self.state();
+        for &(id, kind, raw_len, member) in blobs {
+            open.blobs.push(PackedBlob {
+                id,
+                kind: kind.to_u8(),
                 offset,
                 len: entry.len() as u64,
-                kind,
-            },
-        );
+                raw_len,
+                member,
+            });
+            st.blobs.insert(
+                id,
+                Unindexed::Open {
+                    tmp: open.tmp.clone(),
+                    offset,
+                    len: entry.len() as u64,
+                    kind,
+                    member,
+                },
+            );
+        }
+        drop(st);
         let target = match ty {
             PackType::Data => self.params.data_size,
             PackType::Metadata => self.params.meta_size,
@@ -272,17 +306,8 @@ impl Packer {
         let _ = std::fs::remove_file(tmp.as_path());
         let mut st = self.state();
         for b in &blobs {
-            st.blobs.insert(
-                b.id,
-                Unindexed::Done(Location {
-                    kind: b.blob_kind().unwrap_or(BlobKind::Data),
-                    place: Place::Packed {
-                        pack: id,
-                        offset: b.offset,
-                    },
-                    len: b.len,
-                }),
-            );
+            st.blobs
+                .insert(b.id, Unindexed::Done(packed_location(id, b)));
         }
         st.packs.push(PackEntry { id, size, blobs });
         Ok(())

@@ -138,6 +138,7 @@ impl Repository {
                                 offset: b.offset,
                                 len: b.len,
                                 raw_len: b.raw_len,
+                                member: b.member,
                             })
                             .collect(),
                     });

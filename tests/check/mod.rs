@@ -159,22 +159,17 @@ pub fn object_files(repo: &Path) -> usize {
     Repository::open(repo).unwrap().list_blobs().unwrap().len()
 }
 
-/// Flips one byte inside the stored payload of blob `id` (its pack entry, or its raw object
-/// file), as bit rot would; returns the damaged file. Layout per docs/format.md: a pack entry is
-/// the 32-byte id, a 23-byte object header, then the payload.
+/// Flips one byte inside the stored payload of blob `id` (its pack entry, the whole group
+/// entry for a page of a group, or its raw object file), as bit rot would; returns the damaged
+/// file. A pack entry is the 32-byte id, a 23-byte object header, then the payload
+/// (docs/format.md).
 pub fn damage_blob(repo: &Repository, id: &mailvault::BlobId) -> PathBuf {
-    let path = repo.blob_path(id);
+    let (path, offset, len) = repo.blob_entry(id).expect("a stored blob");
     let mut bytes = std::fs::read(&path).unwrap();
     let at = if path.extension().is_some_and(|e| e == "r") {
         bytes.len() / 2
     } else {
-        let start = bytes
-            .windows(32)
-            .position(|w| w == id.0)
-            .expect("the blob's entry in its pack");
-        let stored =
-            u64::from_le_bytes(bytes[start + 32 + 15..start + 32 + 23].try_into().unwrap());
-        start + 32 + 23 + (stored as usize).saturating_sub(1) / 2
+        (offset + 55 + (len - 55) / 2) as usize
     };
     bytes[at] ^= 0x55;
     // A new file, so that a raw object's other links (the source file) keep their bytes.
