@@ -91,6 +91,9 @@ pub struct Repository {
     packer: Packer,
     /// One index file at a time.
     flushing: Mutex<()>,
+    /// Blobs a thread is storing right now: another thread with the same content (a message
+    /// delivered to several accounts) leaves it to that one instead of storing it twice.
+    claims: Mutex<HashSet<BlobId>>,
     /// Index files that could not be read (named by `check`/`verify`; `repair index` fixes).
     index_problems: Vec<Error>,
     /// Packs the index lists that are not in the repository: their blobs count as absent.
@@ -230,6 +233,7 @@ impl Repository {
             catalog: None,
             memory: None,
             flushing: Mutex::new(()),
+            claims: Mutex::new(HashSet::new()),
             index_problems: Vec::new(),
             missing_packs: HashSet::new(),
             may_miss: AtomicBool::new(false),
@@ -591,16 +595,32 @@ impl Repository {
         Ok(())
     }
 
-    /// Stores bytes as a framed blob in a pack (zstd if it shrinks). Idempotent.
+    /// Claims `id` for this thread; false when it is stored or another thread is storing it.
+    fn claim(&self, id: &BlobId) -> bool {
+        !self.has_blob(id) && self.claims.lock().expect("claims poisoned").insert(*id)
+    }
+
+    fn release(&self, id: &BlobId) {
+        self.claims.lock().expect("claims poisoned").remove(id);
+    }
+
+    /// Stores bytes as a framed blob in a pack (zstd if it shrinks). Idempotent; with several
+    /// threads storing the same content, one stores it.
     pub fn put_blob(&self, kind: BlobKind, data: &[u8]) -> Result<PutOutcome> {
         let id = BlobId::hash(data);
-        if self.has_blob(&id) {
+        if !self.claim(&id) {
             return Ok(PutOutcome {
                 id,
                 added: false,
                 stored_bytes: 0,
             });
         }
+        let result = self.put_claimed(id, kind, data);
+        self.release(&id);
+        result
+    }
+
+    fn put_claimed(&self, id: BlobId, kind: BlobKind, data: &[u8]) -> Result<PutOutcome> {
         self.ensure_writable()?;
         if data.len() as u64 > object::MAX_RAW_LEN {
             return Err(Error::Invalid(format!(
@@ -635,13 +655,28 @@ impl Repository {
             .collect();
         let mut seen = HashSet::new();
         let new: Vec<usize> = (0..blobs.len())
-            .filter(|&i| !self.has_blob(&ids[i]) && seen.insert(ids[i]))
+            .filter(|&i| seen.insert(ids[i]) && self.claim(&ids[i]))
             .collect();
+        let result = self.put_group_claimed(blobs, &ids, &new, &mut out);
+        for &i in &new {
+            self.release(&ids[i]);
+        }
+        result?;
+        Ok(out)
+    }
+
+    fn put_group_claimed(
+        &self,
+        blobs: &[&[u8]],
+        ids: &[BlobId],
+        new: &[usize],
+        out: &mut [PutOutcome],
+    ) -> Result<()> {
         if new.len() < 2 || new.len() > pack::GROUP_MAX_MEMBERS {
-            for i in new {
-                out[i] = self.put_blob(BlobKind::Data, blobs[i])?;
+            for &i in new {
+                out[i] = self.put_claimed(ids[i], BlobKind::Data, blobs[i])?;
             }
-            return Ok(out);
+            return Ok(());
         }
         self.ensure_writable()?;
         let members: Vec<&[u8]> = new.iter().map(|&i| blobs[i]).collect();
@@ -664,8 +699,7 @@ impl Repository {
                 stored_bytes: if k == 0 { entry.len() as u64 } else { 0 },
             };
         }
-        self.after_write()?;
-        Ok(out)
+        self.after_write()
     }
 
     /// Stores the content of an immutable file whose BLAKE3 id the caller already computed:
@@ -680,13 +714,25 @@ impl Repository {
         link: bool,
         progress: &dyn Progress,
     ) -> Result<PutOutcome> {
-        if self.has_blob(&id) {
+        if !self.claim(&id) {
             return Ok(PutOutcome {
                 id,
                 added: false,
                 stored_bytes: 0,
             });
         }
+        let result = self.put_file_claimed(path, id, link, progress);
+        self.release(&id);
+        result
+    }
+
+    fn put_file_claimed(
+        &self,
+        path: &Path,
+        id: BlobId,
+        link: bool,
+        progress: &dyn Progress,
+    ) -> Result<PutOutcome> {
         self.ensure_writable()?;
         if link
             && !self.link_failed.load(Ordering::Relaxed)
@@ -728,7 +774,7 @@ impl Repository {
                 format!("content hashes to {got}, expected {id} (file changed?)"),
             ));
         }
-        self.put_blob(BlobKind::Data, &data)
+        self.put_claimed(id, BlobKind::Data, &data)
     }
 
     /// False once linking into the repository has failed (another filesystem) or the
