@@ -182,7 +182,9 @@ pub(crate) fn open_account_db(
         .iter()
         .find(|e| e.path == path)
         .ok_or_else(|| Error::Invalid(format!("{path} is not in this snapshot")))?;
-    let mut bytes = Vec::with_capacity(entry.size as usize);
+    // The size comes from the snapshot: it sizes nothing beyond a sane start (the bytes
+    // that really come grow the buffer).
+    let mut bytes = Vec::with_capacity(entry.size.min(64 << 20) as usize);
     for chunk in &entry.chunks {
         bytes.extend_from_slice(&repo.get_blob(chunk)?);
     }

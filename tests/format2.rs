@@ -399,3 +399,233 @@ fn golden_v2_repository_still_restores() {
     // Every blob verifies.
     assert!(mailvault::verify(&repo, snap, &NoProgress).unwrap().ok());
 }
+
+#[test]
+fn repository_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let inst = Installation::new("small-state1");
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("repo");
+    let repo = Repository::init(&root).unwrap();
+    let opts = MoxBackupOptions {
+        link: false,
+        ..MoxBackupOptions::default()
+    };
+    backup_mox(&repo, &inst.root, &opts, &NoProgress).unwrap();
+    let mut seen = 0;
+    for e in walkdir::WalkDir::new(&root) {
+        let e = e.unwrap();
+        let mode = e.metadata().unwrap().permissions().mode() & 0o777;
+        let want = if e.file_type().is_dir() { 0o700 } else { 0o600 };
+        assert_eq!(mode, want, "{}", e.path().display());
+        seen += 1;
+    }
+    assert!(seen > 260);
+}
+
+#[test]
+fn a_torn_raw_object_is_never_present() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("repo");
+    let repo = Repository::init(&root).unwrap();
+    let msg = dir.path().join("message");
+    std::fs::write(&msg, b"Subject: torn\r\n\r\nbody\r\n").unwrap();
+    let id = mailvault::BlobId::hash(&std::fs::read(&msg).unwrap());
+    // What a power loss can leave of a reflinked object published before the sync.
+    let hex = id.to_hex();
+    let raw = root
+        .join("objects")
+        .join(&hex[..2])
+        .join(format!("{hex}.r"));
+    std::fs::write(&raw, b"").unwrap();
+    assert!(!repo.has_blob(&id));
+    assert!(repo.put_file(&msg, id, true, &NoProgress).unwrap().added);
+    repo.flush().unwrap();
+    drop(repo);
+    let repo = Repository::open(&root).unwrap();
+    assert_eq!(repo.get_blob(&id).unwrap(), std::fs::read(&msg).unwrap());
+}
+
+/// A linked message shares its inode with the repository (and, hardlinked, with the server):
+/// a restore that would have to change its mode copies instead, and the object keeps its
+/// metadata; a message changed in place is reported as such, and nothing is moved aside.
+#[test]
+fn linked_objects_are_never_changed_by_restore_and_in_place_changes_are_named() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let inst = Installation::new("small-state1");
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("repo");
+    let repo = Repository::init(&root).unwrap();
+    let s = backup_mox(&repo, &inst.root, &MoxBackupOptions::default(), &NoProgress).unwrap();
+    // The summary says how message files were linked.
+    assert!(s.stats["objects_hardlinked"] + s.stats["objects_reflinked"] > 250);
+    let snap = repo.load_snapshot(&s.snapshot).unwrap();
+    let alice = snap.accounts.iter().find(|a| a.name == "alice").unwrap();
+    let manifest = mailvault::load_manifest(&repo, alice).unwrap();
+    let inbox = manifest.mailbox_by_name("Inbox").unwrap();
+    let entry = mailvault::load_list(&repo, &inbox.list).unwrap().messages[0].clone();
+    let raw = repo.raw_object_path(&entry.blob).expect("a linked message");
+    // The object's mode now differs from the one to restore.
+    std::fs::set_permissions(&raw, std::fs::Permissions::from_mode(0o604)).unwrap();
+    let before = std::fs::metadata(&raw).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let opts = RestoreOptions {
+        link: true,
+        ..RestoreOptions::default()
+    };
+    restore_mox(
+        &repo,
+        &snap,
+        out.path(),
+        &MoxRestoreSelection::default(),
+        &opts,
+        &NoProgress,
+    )
+    .unwrap();
+    let restored = out
+        .path()
+        .join("data/accounts/alice/msg")
+        .join(mailvault::mox::message_path(entry.id));
+    let got = std::fs::metadata(&restored).unwrap();
+    assert_ne!(got.ino(), before.ino(), "copied, not linked");
+    assert_eq!(got.mode() & 0o7777, entry.mode);
+    let after = std::fs::metadata(&raw).unwrap();
+    assert_eq!(
+        (after.mode(), after.mtime(), after.ctime()),
+        (before.mode(), before.mtime(), before.ctime())
+    );
+
+    // An in-place write to the shared file: verify names it, the object stays where it is.
+    if before.nlink() > 1 {
+        let mut bytes = std::fs::read(&raw).unwrap();
+        bytes[0] ^= 1;
+        let f = std::fs::OpenOptions::new().write(true).open(&raw).unwrap();
+        std::os::unix::fs::FileExt::write_at(&f, &bytes[..1], 0).unwrap();
+        let report = mailvault::verify(&repo, &snap, &NoProgress).unwrap();
+        assert!(
+            report
+                .damaged
+                .iter()
+                .any(|d| d.id == entry.blob.to_hex() && d.error.contains("changed in place")),
+            "{:?}",
+            report.damaged
+        );
+        assert!(raw.exists());
+    }
+}
+
+/// On a filesystem that can reflink (XFS, btrfs: `.ci/run` mounts an XFS image and names it in
+/// `MAILVAULT_TEST_REFLINK_DIR`), message files are cloned, not hardlinked: an inode of the
+/// repository's own, so an in-place write to the live file leaves the backup intact.
+#[test]
+fn reflinked_messages_survive_in_place_writes() {
+    use std::os::unix::fs::MetadataExt;
+    let Some(base) = std::env::var_os("MAILVAULT_TEST_REFLINK_DIR") else {
+        eprintln!("skipped: MAILVAULT_TEST_REFLINK_DIR names no reflink-capable directory");
+        return;
+    };
+    let dir = tempfile::tempdir_in(base).unwrap();
+    let inst = dir.path().join("mox");
+    std::fs::create_dir(&inst).unwrap();
+    common::extract_fixture_into("small-state1", &inst);
+    let root = dir.path().join("repo");
+    let repo = Repository::init(&root).unwrap();
+    let s = backup_mox(&repo, &inst, &MoxBackupOptions::default(), &NoProgress).unwrap();
+    assert!(s.complete);
+    // 282 distinct message files (deliveries to several accounts are one file).
+    assert!(s.stats["objects_reflinked"] > 250, "{:?}", s.stats);
+    assert_eq!(s.stats["objects_hardlinked"], 0);
+    let snap = repo.load_snapshot(&s.snapshot).unwrap();
+    let alice = snap.accounts.iter().find(|a| a.name == "alice").unwrap();
+    let manifest = mailvault::load_manifest(&repo, alice).unwrap();
+    let inbox = manifest.mailbox_by_name("Inbox").unwrap();
+    let entry = mailvault::load_list(&repo, &inbox.list).unwrap().messages[0].clone();
+    let live = inst
+        .join("data/accounts/alice/msg")
+        .join(mailvault::mox::message_path(entry.id));
+    let raw = repo.raw_object_path(&entry.blob).unwrap();
+    assert_ne!(
+        std::fs::metadata(&raw).unwrap().ino(),
+        std::fs::metadata(&live).unwrap().ino()
+    );
+    let original = std::fs::read(&live).unwrap();
+    let f = std::fs::OpenOptions::new().write(true).open(&live).unwrap();
+    std::os::unix::fs::FileExt::write_at(&f, b"X", 0).unwrap();
+    assert!(mailvault::verify(&repo, &snap, &NoProgress).unwrap().ok());
+    let out = restore_all(&repo, &s.snapshot);
+    let restored = out
+        .path()
+        .join("data/accounts/alice/msg")
+        .join(mailvault::mox::message_path(entry.id));
+    assert_eq!(std::fs::read(restored).unwrap(), original);
+}
+
+/// A message file written in place through its hardlink: the next backup that scans its
+/// mailbox (its modseq moved) sees the linked object's size or time moved and stores the file
+/// again.
+#[test]
+fn a_message_changed_in_place_is_stored_again() {
+    use std::os::unix::fs::MetadataExt;
+    let inst = Installation::new("small-state1");
+    let dir = tempfile::tempdir().unwrap();
+    let repo = Repository::init(&dir.path().join("repo")).unwrap();
+    let first = backup_mox(&repo, &inst.root, &MoxBackupOptions::default(), &NoProgress).unwrap();
+    let snap = repo.load_snapshot(&first.snapshot).unwrap();
+    let alice = snap.accounts.iter().find(|a| a.name == "alice").unwrap();
+    let manifest = mailvault::load_manifest(&repo, alice).unwrap();
+    let inbox = manifest.mailbox_by_name("Inbox").unwrap();
+    let entry = mailvault::load_list(&repo, &inbox.list).unwrap().messages[0].clone();
+    let live = inst
+        .data()
+        .join("accounts/alice/msg")
+        .join(mailvault::mox::message_path(entry.id));
+    if std::fs::metadata(&live).unwrap().nlink() < 2 {
+        eprintln!("skipped: the message was not hardlinked (reflinks keep their own copy)");
+        return;
+    }
+    // A night in which alice's Inbox changes (state 2's database and new files), and in which
+    // one of its old message files is written in place (same inode, new time).
+    let night = common::extract_fixture("small-state2");
+    let alice_dir = inst.data().join("accounts/alice");
+    let night_alice = night.path().join("data/accounts/alice");
+    std::fs::remove_file(alice_dir.join("index.db")).unwrap();
+    std::fs::copy(night_alice.join("index.db"), alice_dir.join("index.db")).unwrap();
+    for e in walkdir::WalkDir::new(night_alice.join("msg")) {
+        let e = e.unwrap();
+        let dest = alice_dir.join(e.path().strip_prefix(&night_alice).unwrap());
+        if e.file_type().is_file() && !dest.exists() {
+            std::fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+    assert!(
+        night_alice
+            .join("msg")
+            .join(mailvault::mox::message_path(entry.id))
+            .exists()
+    );
+    let f = std::fs::OpenOptions::new().write(true).open(&live).unwrap();
+    std::os::unix::fs::FileExt::write_at(&f, b"X", 0).unwrap();
+    drop(f);
+    let events = mailvault::Collect::default();
+    let opts = MoxBackupOptions::default();
+    let second = backup_mox(&repo, &inst.root, &opts, &events).unwrap();
+    let snap2 = repo.load_snapshot(&second.snapshot).unwrap();
+    let alice2 = snap2.accounts.iter().find(|a| a.name == "alice").unwrap();
+    let manifest2 = mailvault::load_manifest(&repo, alice2).unwrap();
+    let inbox2 = manifest2.mailbox_by_name("Inbox").unwrap();
+    let entry2 = mailvault::load_list(&repo, &inbox2.list)
+        .unwrap()
+        .messages
+        .into_iter()
+        .find(|m| m.id == entry.id)
+        .unwrap();
+    assert_eq!(
+        entry2.blob,
+        mailvault::BlobId::hash(&std::fs::read(&live).unwrap())
+    );
+    assert_ne!(entry2.blob, entry.blob);
+    let warned = events.events().iter().any(|e| {
+        matches!(e, mailvault::Event::Warning { message, .. } if message.contains("changed in place"))
+    });
+    assert!(warned);
+}

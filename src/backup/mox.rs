@@ -1064,9 +1064,27 @@ impl<'a> Run<'a> {
                 };
                 for e in list {
                     // A blob no longer in the repository is not known: the file is read again.
-                    if !checked.missing.contains(&e.blob) {
-                        known.insert(e.id, e.clone());
+                    if checked.missing.contains(&e.blob) {
+                        continue;
                     }
+                    // A hardlinked object is the live file: written in place since (its size or
+                    // time moved), what the repository holds is no longer the message. The file
+                    // is read and stored again.
+                    if self
+                        .repo
+                        .raw_object_changed(&e.blob, e.file_size, e.mtime_ns)
+                    {
+                        self.warning(
+                            Some(&dir.join("msg").join(mox::message_path(e.id))),
+                            format!(
+                                "message {} of account {name} was changed in place since the \
+                                 backup (its linked copy changed with it); stored again",
+                                e.id
+                            ),
+                        );
+                        continue;
+                    }
+                    known.insert(e.id, e.clone());
                 }
                 lists.insert(m.id, list.clone());
             }

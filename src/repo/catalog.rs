@@ -196,6 +196,11 @@ impl Catalog {
                 }
             }
         };
+        // redb creates the file under the umask: the catalog names every blob, keep it private.
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+        }
         let catalog = Catalog {
             db,
             path: path.to_path_buf(),

@@ -534,6 +534,21 @@ impl Repository {
         }
     }
 
+    /// Whether the raw object of `id` no longer looks like the file it was linked from: a
+    /// hardlink (the live file's own inode) whose size or mtime moved, or a reflink whose size
+    /// did. One stat; false for blobs that are not raw objects.
+    pub fn raw_object_changed(&self, id: &BlobId, size: u64, mtime_ns: i64) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        let Some(path) = self.raw_object_path(id) else {
+            return false;
+        };
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            return false;
+        };
+        let mtime = i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec());
+        meta.len() != size || (meta.nlink() > 1 && mtime != i128::from(mtime_ns))
+    }
+
     /// A local file holding exactly the blob's bytes, when it is a raw object (for restores
     /// that link instead of copying). The file is shared: callers must not change it.
     pub fn raw_object_path(&self, id: &BlobId) -> Option<PathBuf> {
