@@ -38,21 +38,6 @@ fn files_under(root: &Path, dir: &str) -> usize {
         .count()
 }
 
-fn restore_all(repo: &Repository, id: &mailvault::SnapshotId) -> tempfile::TempDir {
-    let out = tempfile::tempdir().unwrap();
-    let snap = repo.load_snapshot(id).unwrap();
-    restore_mox(
-        repo,
-        &snap,
-        out.path(),
-        &MoxRestoreSelection::default(),
-        &RestoreOptions::default(),
-        &NoProgress,
-    )
-    .unwrap();
-    out
-}
-
 /// The databases the snapshot holds are consistent copies, not the live files: compare what
 /// mox does not rewrite (message files, config).
 fn assert_messages_and_config_equal(source: &Path, restored: &Path) {
@@ -90,7 +75,7 @@ fn copy_mode_packs_messages_into_few_files() {
     assert!(blobs.iter().all(|(_, i)| !i.raw));
     // Metadata and data go to separate packs.
     assert!(blobs.iter().any(|(_, i)| i.kind == BlobKind::Manifest));
-    let restored = restore_all(&repo, &s.snapshot);
+    let restored = common::restore_whole(&repo, &s.snapshot);
     assert_messages_and_config_equal(&inst.root, restored.path());
 }
 
@@ -158,7 +143,7 @@ fn index_is_rebuilt_from_packs() {
     assert_eq!(repo.list_blobs().unwrap(), before);
     drop(repo);
     let repo = Repository::open(&root).unwrap();
-    let restored = restore_all(&repo, &s.snapshot);
+    let restored = common::restore_whole(&repo, &s.snapshot);
     assert_messages_and_config_equal(&inst.root, restored.path());
 }
 
@@ -381,7 +366,7 @@ fn golden_v2_repository_still_restores() {
             .iter()
             .any(|(_, i)| i.kind == BlobKind::Data && !i.raw)
     );
-    let restored = restore_all(&repo, id);
+    let restored = common::restore_whole(&repo, id);
     let want: BTreeMap<String, String> = std::fs::read_to_string(golden_v2_hashes())
         .unwrap()
         .lines()
@@ -552,7 +537,7 @@ fn reflinked_messages_survive_in_place_writes() {
     let f = std::fs::OpenOptions::new().write(true).open(&live).unwrap();
     std::os::unix::fs::FileExt::write_at(&f, b"X", 0).unwrap();
     assert!(mailvault::verify(&repo, &snap, &NoProgress).unwrap().ok());
-    let out = restore_all(&repo, &s.snapshot);
+    let out = common::restore_whole(&repo, &s.snapshot);
     let restored = out
         .path()
         .join("data/accounts/alice/msg")

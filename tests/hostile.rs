@@ -10,8 +10,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use mailvault::{
-    BackupSummary, Collect, Event, MoxBackupOptions, MoxRestoreSelection, NoProgress, Repository,
-    RestoreOptions, SnapshotId, backup_mox, restore_mox,
+    BackupSummary, Collect, Event, MoxBackupOptions, NoProgress, Repository, SnapshotId, backup_mox,
 };
 
 fn new_repo() -> (tempfile::TempDir, PathBuf, Repository) {
@@ -42,21 +41,6 @@ fn object_files(repo: &Path) -> Vec<PathBuf> {
         .filter(|e| !e.file_type().is_dir())
         .map(|e| e.path().to_path_buf())
         .collect()
-}
-
-fn restore_whole(repo: &Repository, id: &SnapshotId) -> tempfile::TempDir {
-    let out = tempfile::tempdir().unwrap();
-    let snap = repo.load_snapshot(id).unwrap();
-    restore_mox(
-        repo,
-        &snap,
-        out.path(),
-        &MoxRestoreSelection::default(),
-        &RestoreOptions::default(),
-        &NoProgress,
-    )
-    .unwrap();
-    out
 }
 
 /// Regular files and symlinks below `root`: relative path → content or `-> target`.
@@ -300,7 +284,7 @@ fn symlinks_of_the_installation_are_saved_and_restored() {
                 && e.kind != mailvault::EntryKind::Dir)
     );
 
-    let out = restore_whole(&repo, &summary.snapshot);
+    let out = common::restore_whole(&repo, &summary.snapshot);
     let expected = common::extract_fixture("small-state1");
     std::os::unix::fs::symlink(
         "/etc/ssl/certs/some-cert.pem",
@@ -364,7 +348,7 @@ fn account<'a>(snap: &'a mailvault::Snapshot, name: &str) -> &'a mailvault::Acco
 }
 
 fn assert_restores_as(repo: &Repository, id: &SnapshotId, state: &str) {
-    let out = restore_whole(repo, id);
+    let out = common::restore_whole(repo, id);
     let fixture = common::extract_fixture(state);
     for part in ["data", "config"] {
         assert_same(&fixture.path().join(part), &out.path().join(part));

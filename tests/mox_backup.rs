@@ -20,21 +20,6 @@ fn backup(repo: &Repository, inst: &Installation) -> BackupSummary {
 }
 
 /// Restores a whole snapshot into a new temporary directory.
-fn restore_whole(repo: &Repository, id: &mailvault::SnapshotId) -> tempfile::TempDir {
-    let out = tempfile::tempdir().unwrap();
-    let snap = repo.load_snapshot(id).unwrap();
-    restore_mox(
-        repo,
-        &snap,
-        out.path(),
-        &MoxRestoreSelection::default(),
-        &RestoreOptions::default(),
-        &NoProgress,
-    )
-    .unwrap();
-    out
-}
-
 fn stat(summary: &BackupSummary, key: &str) -> u64 {
     *summary
         .stats
@@ -183,14 +168,14 @@ fn first_run_incremental_run_and_restore_of_both_states() {
 
     // Restore both states; the source has moved on, the repository holds everything.
     for (summary, state) in [(&first, "small-state1"), (&second, "small-state2")] {
-        let out = restore_whole(&repo, &summary.snapshot);
+        let out = common::restore_whole(&repo, &summary.snapshot);
         let fixture = common::extract_fixture(state);
         assert_same_files(&fixture.path().join("data"), &out.path().join("data"));
         assert_same_files(&fixture.path().join("config"), &out.path().join("config"));
         assert_identical_messages_linked(&out.path().join("data"));
         assert_matches_truth(out.path(), state);
     }
-    let out = restore_whole(&repo, &first.snapshot);
+    let out = common::restore_whole(&repo, &first.snapshot);
     assert_eq!(
         fs::read_link(out.path().join("config/cert.pem")).unwrap(),
         Path::new(cert_target)
@@ -266,7 +251,7 @@ fn missing_and_unreadable_message_files_make_an_incomplete_snapshot_and_the_next
     assert_eq!(stat(&healed, "messages_total"), 336);
     assert_eq!(stat(&healed, "messages_read"), 2);
 
-    let out = restore_whole(&repo, &healed.snapshot);
+    let out = common::restore_whole(&repo, &healed.snapshot);
     assert_matches_truth(out.path(), "small-state1");
 }
 
@@ -305,7 +290,7 @@ fn corrupt_account_database_is_named_and_the_next_run_is_correct() {
     let next = backup(&repo, &inst);
     assert!(next.complete, "{:?}", next.problems);
     assert_eq!(stat(&next, "messages_total"), 336);
-    let out = restore_whole(&repo, &next.snapshot);
+    let out = common::restore_whole(&repo, &next.snapshot);
     assert_matches_truth(out.path(), "small-state1");
 }
 
@@ -392,6 +377,6 @@ fn running_server_is_detected_and_backed_up_through_the_control_socket() {
     assert_eq!(stat(&direct, "accounts_skipped"), 3);
     assert_eq!(stat(&direct, "messages_read"), 0);
 
-    let out = restore_whole(&repo, &summary.snapshot);
+    let out = common::restore_whole(&repo, &summary.snapshot);
     assert_matches_truth(out.path(), "small-state1");
 }

@@ -300,13 +300,7 @@ impl Repository {
     /// it absorbed is gone, or a new one supersedes others), or builds the index in memory when
     /// the catalog is held by another process.
     fn load_index(&mut self, catalog: Option<(Catalog, bool)>) -> Result<()> {
-        let on_disk: BTreeSet<IndexId> = self
-            .backend
-            .list("index")
-            .at(self.path.join("index"))?
-            .iter()
-            .filter_map(|n| n.parse().ok())
-            .collect();
+        let on_disk = self.index_ids_on_disk()?;
         let Some((cat, fresh)) = catalog else {
             let (files, problems) = self.read_index_files(&on_disk);
             self.index_problems = problems;
@@ -367,6 +361,17 @@ impl Repository {
         self.repairs = cat.repair_ids().unwrap_or_default();
         self.catalog = Some(cat);
         Ok(())
+    }
+
+    /// The index files in `index/`.
+    pub(crate) fn index_ids_on_disk(&self) -> Result<BTreeSet<IndexId>> {
+        Ok(self
+            .backend
+            .list("index")
+            .at(self.path.join("index"))?
+            .iter()
+            .filter_map(|n| n.parse().ok())
+            .collect())
     }
 
     /// Reads and decodes index files; those that cannot be read are returned as errors.
@@ -1027,13 +1032,7 @@ impl Repository {
     /// Every blob the index lists (pack entries and raw objects), read from the index files
     /// (not the catalog), with those written by this process and not yet indexed.
     pub fn list_blobs(&self) -> Result<Vec<(BlobId, BlobInfo)>> {
-        let on_disk: BTreeSet<IndexId> = self
-            .backend
-            .list("index")
-            .at(self.path.join("index"))?
-            .iter()
-            .filter_map(|n| n.parse().ok())
-            .collect();
+        let on_disk = self.index_ids_on_disk()?;
         let (files, _) = self.read_index_files(&on_disk);
         let mut map = HashMap::new();
         for (_, f) in live_files(&files) {

@@ -1,8 +1,6 @@
 //! Repairs and conversions that need the repository to themselves (the exclusive lock):
 //! rebuilding the index from the packs, and converting a format 1 repository to format 2.
 
-use std::collections::BTreeSet;
-
 use serde::Serialize;
 
 use crate::error::{Error, IoContext, Result};
@@ -153,13 +151,7 @@ impl Repository {
         let (loose, bad) = self.scan_raw_objects(progress)?;
         out.raw_objects_indexed = loose.len() as u64;
         out.damaged.extend(bad);
-        let old: BTreeSet<IndexId> = self
-            .backend
-            .list("index")
-            .at(self.path.join("index"))?
-            .iter()
-            .filter_map(|n| n.parse().ok())
-            .collect();
+        let old = self.index_ids_on_disk()?;
         out.index_files_replaced = old.len() as u64;
         let file = IndexFile {
             supersedes: old.iter().copied().collect(),

@@ -139,3 +139,22 @@ pub fn file_contents(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>>
         .filter(|(rel, _)| !rel.starts_with("tmp/") && rel != "ctl")
         .collect()
 }
+
+/// Restores a whole mox snapshot (`config/`, `data/`) into a new temporary directory.
+pub fn restore_whole(
+    repo: &mailvault::Repository,
+    id: &mailvault::SnapshotId,
+) -> tempfile::TempDir {
+    let out = tempfile::tempdir().unwrap();
+    let snap = repo.load_snapshot(id).unwrap();
+    mailvault::restore_mox(
+        repo,
+        &snap,
+        out.path(),
+        &mailvault::MoxRestoreSelection::default(),
+        &mailvault::RestoreOptions::default(),
+        &mailvault::NoProgress,
+    )
+    .unwrap();
+    out
+}
