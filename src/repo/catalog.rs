@@ -162,11 +162,14 @@ fn is_busy(e: &redb::DatabaseError) -> bool {
     }
 }
 
-fn try_open(path: &Path) -> std::result::Result<redb::Database, Option<redb::DatabaseError>> {
+fn try_open(
+    path: &Path,
+    check: bool,
+) -> std::result::Result<redb::Database, Option<redb::DatabaseError>> {
     let mut builder = redb::Builder::new();
     builder
         .set_cache_size(64 << 20)
-        .set_check_integrity_on_open(true);
+        .set_check_integrity_on_open(check);
     // redb may panic on a file damaged outside of it; the catalog is a cache, so a panic means
     // "rebuild", never "abort".
     match std::panic::catch_unwind(AssertUnwindSafe(|| builder.create(path))) {
@@ -180,9 +183,9 @@ impl Catalog {
     /// Opens the catalog, recreating it when it is damaged. `Busy` when it cannot be used at
     /// all (held by another process, read-only filesystem...): the repository then works from
     /// the files alone.
-    pub(crate) fn open(path: &Path) -> Opened {
+    pub(crate) fn open(path: &Path, check: bool) -> Opened {
         let existed = path.exists();
-        let db = match try_open(path) {
+        let db = match try_open(path, check) {
             Ok(db) => db,
             Err(Some(e)) if is_busy(&e) => return Opened::Busy,
             Err(_) => {
@@ -190,7 +193,7 @@ impl Catalog {
                 if std::fs::remove_file(path).is_err() {
                     return Opened::Busy;
                 }
-                match try_open(path) {
+                match try_open(path, check) {
                     Ok(db) => db,
                     Err(_) => return Opened::Busy,
                 }

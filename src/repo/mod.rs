@@ -220,7 +220,10 @@ impl Repository {
         let tmp = path.join("tmp");
         let lock = RepoLock::acquire(path, mode, "mailvault", &|| clean_tmp(&tmp))?;
         let catalog_path = path.join(CATALOG_FILE);
-        let catalog = match Catalog::open(&catalog_path) {
+        // redb's full integrity check reads the whole catalog (the largest part of opening a
+        // big repository); it runs under the exclusive lock (repair, migrate). Other opens rely
+        // on redb's own crash safety: every blob read is verified against its id anyway.
+        let catalog = match Catalog::open(&catalog_path, mode == LockMode::Exclusive) {
             Opened::Ready { catalog, fresh } => Some((catalog, fresh)),
             Opened::Busy => None,
         };
