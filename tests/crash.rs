@@ -37,18 +37,6 @@ fn lose(path: &Path, torn: bool) {
     }
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    for e in walkdir::WalkDir::new(from) {
-        let e = e.unwrap();
-        let dest = to.join(e.path().strip_prefix(from).unwrap());
-        if e.file_type().is_dir() {
-            std::fs::create_dir_all(&dest).unwrap();
-        } else {
-            std::fs::copy(e.path(), &dest).unwrap();
-        }
-    }
-}
-
 /// Restores every snapshot and compares it with the model of its source at the time.
 fn verify(root: &Path, expected: &[(mailvault::SnapshotId, check::Model)]) {
     let repo = Repository::open(root).unwrap();
@@ -92,7 +80,7 @@ fn run_crash_points(power_loss: bool) {
     let mut completed_at = None;
     for n in 0..500u64 {
         let root = work.path().join(format!("r{n}"));
-        copy_dir(&base, &root);
+        check::copy_dir(&base, &root);
         let faulty = Arc::new(FailAfter::new(Arc::new(LocalBackend::new(&root)), n));
         let result = Repository::open_with_backend(&root, faulty.clone() as Arc<dyn Backend>)
             .and_then(|repo| backup_tree(&repo, &src, &TreeBackupOptions::default(), &NoProgress));
@@ -197,7 +185,7 @@ fn killed_mail_backup_with_links_and_packs() {
     while completed_at.is_none() {
         for power_loss in [false, true] {
             let root = work.path().join(format!("r{n}-{power_loss}"));
-            copy_dir(&base, &root);
+            check::copy_dir(&base, &root);
             let faulty = Arc::new(FailAfter::new(Arc::new(LocalBackend::new(&root)), n));
             let result = Repository::open_with_backend(&root, faulty.clone() as Arc<dyn Backend>)
                 .and_then(|repo| {

@@ -31,6 +31,14 @@ fn file_hashes(root: &Path) -> BTreeMap<String, String> {
     out
 }
 
+/// The message list of alice's Inbox in a snapshot of the fixture.
+fn inbox_messages(repo: &Repository, snap: &mailvault::Snapshot) -> Vec<mailvault::MessageEntry> {
+    let alice = snap.accounts.iter().find(|a| a.name == "alice").unwrap();
+    let manifest = mailvault::load_manifest(repo, alice).unwrap();
+    let inbox = manifest.mailbox_by_name("Inbox").unwrap();
+    mailvault::load_list(repo, &inbox.list).unwrap().messages
+}
+
 fn files_under(root: &Path, dir: &str) -> usize {
     walkdir::WalkDir::new(root.join(dir))
         .into_iter()
@@ -236,18 +244,6 @@ fn two_concurrent_backups_both_commit_and_the_catalog_stays_usable() {
     }
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    for e in walkdir::WalkDir::new(from) {
-        let e = e.unwrap();
-        let dest = to.join(e.path().strip_prefix(from).unwrap());
-        if e.file_type().is_dir() {
-            std::fs::create_dir_all(&dest).unwrap();
-        } else {
-            std::fs::copy(e.path(), &dest).unwrap();
-        }
-    }
-}
-
 fn golden(version: u32) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/golden/repo-v{version}"))
 }
@@ -256,7 +252,7 @@ fn golden(version: u32) -> PathBuf {
 fn format_1_is_read_refused_for_writes_and_migrated() {
     let work = tempfile::tempdir().unwrap();
     let root = work.path().join("repo");
-    copy_tree(&golden(1), &root);
+    check::copy_dir(&golden(1), &root);
     let repo = Repository::open(&root).unwrap();
     let (id, _) = repo.snapshots().unwrap().remove(0);
     let before = check::model(check::restore(&repo, &id).path());
@@ -350,7 +346,7 @@ fn write_golden_v2() {
 fn golden_v2_repository_still_restores() {
     let work = tempfile::tempdir().unwrap();
     let root = work.path().join("repo");
-    copy_tree(&golden(2), &root);
+    check::copy_dir(&golden(2), &root);
     let repo = Repository::open(&root).unwrap();
     assert_eq!(repo.config().version, 2);
     let snaps = repo.snapshots().unwrap();
@@ -445,10 +441,7 @@ fn linked_objects_are_never_changed_by_restore_and_in_place_changes_are_named() 
     // The summary says how message files were linked.
     assert!(s.stats["objects_hardlinked"] + s.stats["objects_reflinked"] > 250);
     let snap = repo.load_snapshot(&s.snapshot).unwrap();
-    let alice = snap.accounts.iter().find(|a| a.name == "alice").unwrap();
-    let manifest = mailvault::load_manifest(&repo, alice).unwrap();
-    let inbox = manifest.mailbox_by_name("Inbox").unwrap();
-    let entry = mailvault::load_list(&repo, &inbox.list).unwrap().messages[0].clone();
+    let entry = inbox_messages(&repo, &snap)[0].clone();
     let raw = repo.raw_object_path(&entry.blob).expect("a linked message");
     // The object's mode now differs from the one to restore.
     std::fs::set_permissions(&raw, std::fs::Permissions::from_mode(0o604)).unwrap();
@@ -521,10 +514,7 @@ fn reflinked_messages_survive_in_place_writes() {
     assert!(s.stats["objects_reflinked"] > 250, "{:?}", s.stats);
     assert_eq!(s.stats["objects_hardlinked"], 0);
     let snap = repo.load_snapshot(&s.snapshot).unwrap();
-    let alice = snap.accounts.iter().find(|a| a.name == "alice").unwrap();
-    let manifest = mailvault::load_manifest(&repo, alice).unwrap();
-    let inbox = manifest.mailbox_by_name("Inbox").unwrap();
-    let entry = mailvault::load_list(&repo, &inbox.list).unwrap().messages[0].clone();
+    let entry = inbox_messages(&repo, &snap)[0].clone();
     let live = inst
         .join("data/accounts/alice/msg")
         .join(mailvault::mox::message_path(entry.id));
@@ -556,10 +546,7 @@ fn a_message_changed_in_place_is_stored_again() {
     let repo = Repository::init(&dir.path().join("repo")).unwrap();
     let first = backup_mox(&repo, &inst.root, &MoxBackupOptions::default(), &NoProgress).unwrap();
     let snap = repo.load_snapshot(&first.snapshot).unwrap();
-    let alice = snap.accounts.iter().find(|a| a.name == "alice").unwrap();
-    let manifest = mailvault::load_manifest(&repo, alice).unwrap();
-    let inbox = manifest.mailbox_by_name("Inbox").unwrap();
-    let entry = mailvault::load_list(&repo, &inbox.list).unwrap().messages[0].clone();
+    let entry = inbox_messages(&repo, &snap)[0].clone();
     let live = inst
         .data()
         .join("accounts/alice/msg")
@@ -595,12 +582,7 @@ fn a_message_changed_in_place_is_stored_again() {
     let opts = MoxBackupOptions::default();
     let second = backup_mox(&repo, &inst.root, &opts, &events).unwrap();
     let snap2 = repo.load_snapshot(&second.snapshot).unwrap();
-    let alice2 = snap2.accounts.iter().find(|a| a.name == "alice").unwrap();
-    let manifest2 = mailvault::load_manifest(&repo, alice2).unwrap();
-    let inbox2 = manifest2.mailbox_by_name("Inbox").unwrap();
-    let entry2 = mailvault::load_list(&repo, &inbox2.list)
-        .unwrap()
-        .messages
+    let entry2 = inbox_messages(&repo, &snap2)
         .into_iter()
         .find(|m| m.id == entry.id)
         .unwrap();

@@ -46,12 +46,7 @@ pub fn run_repair(global: &Global, args: RepairArgs) -> anyhow::Result<ExitCode>
             outln!("  left out: {d}");
         }
     }
-    let code = if report.damaged.is_empty() {
-        EXIT_OK
-    } else {
-        EXIT_INCOMPLETE
-    };
-    Ok(ExitCode::from(code))
+    Ok(exit_code(&report.damaged))
 }
 
 pub fn run_migrate(global: &Global, _args: MigrateArgs) -> anyhow::Result<ExitCode> {
@@ -79,10 +74,14 @@ pub fn run_migrate(global: &Global, _args: MigrateArgs) -> anyhow::Result<ExitCo
             outln!("  left out: {d}");
         }
     }
-    let code = if report.damaged.is_empty() {
+    Ok(exit_code(&report.damaged))
+}
+
+/// 0 when nothing was left out, 3 (incomplete) otherwise.
+fn exit_code(left_out: &[String]) -> ExitCode {
+    ExitCode::from(if left_out.is_empty() {
         EXIT_OK
     } else {
         EXIT_INCOMPLETE
-    };
-    Ok(ExitCode::from(code))
+    })
 }

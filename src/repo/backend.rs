@@ -118,7 +118,9 @@ impl LocalBackend {
         self.tmp.join(format!("{what}-{}-{n}", std::process::id()))
     }
 
-    fn write_temp(&self, data: &[u8]) -> io::Result<PathBuf> {
+    /// Writes `data` to a new private temp file, fsynced when `durable` (a caller that
+    /// publishes it through [`LocalStore::publish`] gets the fsync there).
+    fn write_temp(&self, data: &[u8], durable: bool) -> io::Result<PathBuf> {
         let path = self.temp_name("put");
         let mut f = match create_private_file(&path) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -127,7 +129,9 @@ impl LocalBackend {
             }
             other => other?,
         };
-        let res = f.write_all(data).and_then(|_| f.sync_all());
+        let res = f
+            .write_all(data)
+            .and_then(|_| if durable { f.sync_all() } else { Ok(()) });
         if res.is_err() {
             let _ = std::fs::remove_file(&path);
         }
@@ -258,7 +262,7 @@ impl Backend for LocalBackend {
     }
 
     fn put_new(&self, name: &str, data: &[u8]) -> io::Result<()> {
-        let tmp = self.write_temp(data)?;
+        let tmp = self.write_temp(data, false)?;
         let res = self.publish(&tmp, name);
         let _ = std::fs::remove_file(&tmp);
         res
@@ -352,7 +356,7 @@ impl LocalStore for LocalBackend {
 
     fn replace_durable(&self, name: &str, data: &[u8]) -> io::Result<()> {
         let dest = self.path(name);
-        let tmp = self.write_temp(data)?;
+        let tmp = self.write_temp(data, true)?;
         let res = Self::rename_into(&tmp, &dest);
         if res.is_err() {
             let _ = std::fs::remove_file(&tmp);

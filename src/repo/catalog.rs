@@ -226,20 +226,35 @@ impl Catalog {
             .map(|v| v.value()))
     }
 
-    /// The index files the catalog has absorbed.
-    pub(crate) fn index_ids(&self) -> Result<BTreeSet<IndexId>> {
+    /// The keys of a table of ids whose value passes `keep` (empty when the table is missing).
+    fn keys_where(
+        &self,
+        table: TableDefinition<[u8; 32], u64>,
+        keep: impl Fn(u64) -> bool,
+    ) -> Result<Vec<[u8; 32]>> {
         let tx = self.db.begin_read().map_err(|e| err(&self.path, e))?;
-        let table = match tx.open_table(INDEXES) {
+        let table = match tx.open_table(table) {
             Ok(t) => t,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(BTreeSet::new()),
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
             Err(e) => return Err(err(&self.path, e)),
         };
-        let mut out = BTreeSet::new();
+        let mut out = Vec::new();
         for item in table.iter().map_err(|e| err(&self.path, e))? {
-            let (k, _) = item.map_err(|e| err(&self.path, e))?;
-            out.insert(IndexId(k.value()));
+            let (k, v) = item.map_err(|e| err(&self.path, e))?;
+            if keep(v.value()) {
+                out.push(k.value());
+            }
         }
         Ok(out)
+    }
+
+    /// The index files the catalog has absorbed.
+    pub(crate) fn index_ids(&self) -> Result<BTreeSet<IndexId>> {
+        Ok(self
+            .keys_where(INDEXES, |_| true)?
+            .into_iter()
+            .map(IndexId)
+            .collect())
     }
 
     /// Where a blob lives; errors read as "unknown".
@@ -280,36 +295,20 @@ impl Catalog {
 
     /// Every pack the absorbed index files list.
     pub(crate) fn pack_ids(&self) -> Result<std::collections::HashSet<PackId>> {
-        let tx = self.db.begin_read().map_err(|e| err(&self.path, e))?;
-        let table = match tx.open_table(PACKS) {
-            Ok(t) => t,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Default::default()),
-            Err(e) => return Err(err(&self.path, e)),
-        };
-        let mut out = std::collections::HashSet::new();
-        for item in table.iter().map_err(|e| err(&self.path, e))? {
-            let (k, _) = item.map_err(|e| err(&self.path, e))?;
-            out.insert(PackId(k.value()));
-        }
-        Ok(out)
+        Ok(self
+            .keys_where(PACKS, |_| true)?
+            .into_iter()
+            .map(PackId)
+            .collect())
     }
 
     /// The live index files written by a repair.
     pub(crate) fn repair_ids(&self) -> Result<BTreeSet<IndexId>> {
-        let tx = self.db.begin_read().map_err(|e| err(&self.path, e))?;
-        let table = match tx.open_table(INDEXES) {
-            Ok(t) => t,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(BTreeSet::new()),
-            Err(e) => return Err(err(&self.path, e)),
-        };
-        let mut out = BTreeSet::new();
-        for item in table.iter().map_err(|e| err(&self.path, e))? {
-            let (k, v) = item.map_err(|e| err(&self.path, e))?;
-            if v.value() == 1 {
-                out.insert(IndexId(k.value()));
-            }
-        }
-        Ok(out)
+        Ok(self
+            .keys_where(INDEXES, |v| v == 1)?
+            .into_iter()
+            .map(IndexId)
+            .collect())
     }
 
     /// Replaces the whole content (a rebuild).

@@ -69,16 +69,17 @@ impl LockRecord {
     }
 
     fn describe(&self) -> String {
-        let what = if self.exclusive { "exclusively" } else { "" };
+        let how = if self.exclusive {
+            "locked exclusively"
+        } else {
+            "locked"
+        };
         let since = humantime::format_rfc3339_seconds(
             std::time::UNIX_EPOCH + std::time::Duration::from_nanos(self.time_ns.max(0) as u64),
         );
         format!(
-            "locked {what}{}by pid {} on {} since {since} ({})",
-            if self.exclusive { " " } else { "" },
-            self.pid,
-            self.host,
-            self.purpose
+            "{how} by pid {} on {} since {since} ({})",
+            self.pid, self.host, self.purpose
         )
     }
 

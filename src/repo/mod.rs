@@ -519,6 +519,9 @@ impl Repository {
 
     /// The file that holds a blob (its pack or object), for messages naming it.
     pub fn blob_path(&self, id: &BlobId) -> PathBuf {
+        if let Some(Unindexed::Open { tmp, .. }) = self.packer.lookup(id) {
+            return tmp.to_path_buf();
+        }
         match self.locate(id).map(|l| l.place) {
             Some(Place::Packed { pack, .. } | Place::Member { pack, .. }) => {
                 self.path.join(packer::pack_name(&pack))
@@ -532,6 +535,12 @@ impl Repository {
     /// object header, payload; for a member of a group, the whole group entry; a raw object:
     /// the whole file). For diagnostics, and for tests that damage a blob on purpose.
     pub fn blob_entry(&self, id: &BlobId) -> Option<(PathBuf, u64, u64)> {
+        if let Some(Unindexed::Open {
+            tmp, offset, len, ..
+        }) = self.packer.lookup(id)
+        {
+            return Some((tmp.to_path_buf(), offset, len));
+        }
         let loc = self.locate(id)?;
         let path = self.blob_path(id);
         match loc.place {

@@ -177,3 +177,16 @@ pub fn damage_blob(repo: &Repository, id: &mailvault::BlobId) -> PathBuf {
     std::fs::write(&path, bytes).unwrap();
     path
 }
+
+/// Copies a directory tree (files as copies, so hardlinks become files of their own).
+pub fn copy_dir(from: &Path, to: &Path) {
+    for e in walkdir::WalkDir::new(from) {
+        let e = e.unwrap();
+        let dest = to.join(e.path().strip_prefix(from).unwrap());
+        if e.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+        } else {
+            std::fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+}
