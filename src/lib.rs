@@ -4,6 +4,7 @@
 //! See `ARCHITECTURE.md` for the code map and `docs/format.md` for the on-disk formats.
 
 mod backup;
+mod check;
 mod chunk;
 mod diff;
 mod error;
@@ -12,16 +13,20 @@ mod id;
 mod manifest;
 pub mod mox;
 mod progress;
+mod prune;
+mod reach;
 mod replicate;
 mod repo;
 mod restore;
 mod snapshot;
+mod stats;
 mod tree;
 mod verify;
 
 pub use backup::mox::{DB_CHUNK_SIZE, MoxBackupOptions, backup_mox, is_mox_source};
 pub use backup::tree::{TreeBackupOptions, backup_tree};
 pub use backup::{BackupSummary, find_parent, host_name};
+pub use check::{CheckOptions, CheckReport, Problem, ReadData, check};
 pub use chunk::{Chunking, StoredFile, chunking_for, split, store_file};
 pub use diff::{AccountDiff, MailboxDiff, SnapshotDiff, diff};
 pub use error::{Error, IoContext, Result};
@@ -33,14 +38,17 @@ pub use manifest::{
     AccountManifest, MailboxEntry, ManifestError, MessageEntry, MessageList, Owner,
 };
 pub use progress::{Collect, Event, NoProgress, Progress};
+pub use prune::{PruneOptions, PruneReport, prune};
+pub use reach::{BlobUse, Unreadable};
 pub use replicate::{ReplicateSummary, SkippedSnapshot, UnreadableSnapshot, replicate};
 pub use repo::{
     Backend, BlobInfo, BlobKind, ChunkParams, FailAfter, IndexRepair, LinkCounts, LinkKind,
-    LocalBackend, LocalStore, LockMode, LockRecord, MigrateSummary, PackParams, PutOutcome,
-    RepoConfig, Repository, SnapshotList,
+    LocalBackend, LocalStore, LockMode, LockRecord, MigrateSummary, ObjectMeta, PackParams,
+    PutOutcome, RepoConfig, Repository, RewriteOutcome, SnapshotList,
 };
 pub use restore::mox::{MoxRestoreSelection, load_list, load_manifest, restore_mox};
 pub use restore::{MessageRef, RestoreFailure, RestoreOptions, RestoreStats, restore_tree};
 pub use snapshot::{AccountRef, Notice, Snapshot, SourceKind};
+pub use stats::{AccountStats, RepoStats, SnapshotStats, stats};
 pub use tree::{Entry, EntryKind, Tree, entry_from_fs, entry_from_metadata};
 pub use verify::{DamagedBlob, SnapshotBlobs, VerifyReport, snapshot_at, snapshot_blobs, verify};

@@ -15,16 +15,19 @@ macro_rules! outln {
 }
 
 mod backup;
+mod check;
 mod diff;
 mod export;
 mod init;
 mod inspect;
 mod ls;
+mod prune;
 pub mod render;
 mod repair;
 mod replicate;
 mod restore;
 mod snapshots;
+mod stats;
 mod verify;
 
 use std::path::PathBuf;
@@ -39,6 +42,8 @@ pub const EXIT_ERROR: u8 = 1;
 /// Exit code: a snapshot was written but it is incomplete (problems listed in it), or a
 /// restore left out paths it could not restore (each listed).
 pub const EXIT_INCOMPLETE: u8 = 3;
+/// Exit code: `check` found damage (each problem listed).
+pub const EXIT_DAMAGED: u8 = 4;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -53,6 +58,10 @@ pub struct Cli {
     /// Print JSON lines (events, then a summary) instead of human output.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Wait this long for a repository another command holds (e.g. `10m`; default: fail at
+    /// once, naming the holder).
+    #[arg(long, global = true, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub lock_wait: Option<std::time::Duration>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -75,8 +84,15 @@ pub enum Command {
     Export(export::ExportArgs),
     /// Show which messages were added, removed, moved or changed between two snapshots.
     Diff(diff::DiffArgs),
-    /// Check that every blob a snapshot needs exists and hashes right.
+    /// Read every blob one snapshot needs and check its hash (`check --read-data` checks the
+    /// whole repository).
     Verify(verify::VerifyArgs),
+    /// Check the repository: snapshots, index, packs; with --read-data, every blob's content.
+    Check(check::CheckArgs),
+    /// Repository size, deduplication, bytes per snapshot and per account.
+    Stats(stats::StatsArgs),
+    /// Remove what no snapshot references; repack mostly unused packs (exclusive lock).
+    Prune(prune::PruneArgs),
     /// Copy the snapshots another repository (another disk) lacks, snapshots last.
     Replicate(replicate::ReplicateArgs),
     /// Repair the repository (takes the exclusive lock).
@@ -90,12 +106,14 @@ pub enum Command {
 pub struct Global {
     pub repo: Option<PathBuf>,
     pub json: bool,
+    pub lock_wait: std::time::Duration,
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let global = Global {
         repo: cli.repo,
         json: cli.json,
+        lock_wait: cli.lock_wait.unwrap_or_default(),
     };
     match cli.command {
         Command::Init(args) => init::run(&global, args),
@@ -107,6 +125,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export(args) => export::run(&global, args),
         Command::Diff(args) => diff::run(&global, args),
         Command::Verify(args) => verify::run(&global, args),
+        Command::Check(args) => check::run(&global, args),
+        Command::Prune(args) => prune::run(&global, args),
+        Command::Stats(args) => stats::run(&global, args),
         Command::Replicate(args) => replicate::run(&global, args),
         Command::Repair(args) => repair::run_repair(&global, args),
         Command::Migrate(args) => repair::run_migrate(&global, args),
@@ -116,6 +137,18 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// Opens the repository of `--repo` or `$MAILVAULT_REPO`. A directory that is not a repository
 /// (a mox installation given by mistake, a typo) is one sentence saying so and what to do.
 pub fn open_repo(global: &Global) -> anyhow::Result<mailvault::Repository> {
+    open_repo_mode(global, mailvault::LockMode::Shared)
+}
+
+/// [`open_repo`] under the exclusive lock (prune, forget, repair).
+pub fn open_repo_exclusive(global: &Global) -> anyhow::Result<mailvault::Repository> {
+    open_repo_mode(global, mailvault::LockMode::Exclusive)
+}
+
+fn open_repo_mode(
+    global: &Global,
+    mode: mailvault::LockMode,
+) -> anyhow::Result<mailvault::Repository> {
     let path = repo_path(&global.repo)?;
     let shown = path.display();
     if !path.join("config").is_file() {
@@ -136,7 +169,11 @@ pub fn open_repo(global: &Global) -> anyhow::Result<mailvault::Repository> {
              create one with `mailvault init <DIR>` in a new or empty directory"
         );
     }
-    Ok(mailvault::Repository::open(&path)?)
+    Ok(mailvault::Repository::open_waiting(
+        &path,
+        mode,
+        global.lock_wait,
+    )?)
 }
 
 /// The text of an error and its causes, each said once: an I/O error that already names its

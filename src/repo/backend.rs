@@ -25,6 +25,9 @@ use std::sync::{Arc, Mutex};
 pub trait Backend: Send + Sync + fmt::Debug {
     /// The names (not paths) directly inside directory `dir`, sorted; empty when it is missing.
     fn list(&self, dir: &str) -> io::Result<Vec<String>>;
+    /// The files directly inside `dir` with their sizes and last-modified times (what an
+    /// object store's LIST returns), sorted by name; empty when it is missing.
+    fn list_meta(&self, dir: &str) -> io::Result<Vec<ObjectMeta>>;
     /// The size of `name`, or `None` when it does not exist.
     fn head(&self, name: &str) -> io::Result<Option<u64>>;
     /// The whole content of `name`.
@@ -39,6 +42,17 @@ pub trait Backend: Send + Sync + fmt::Debug {
     fn local(&self) -> Option<&dyn LocalStore> {
         None
     }
+}
+
+/// A stored file as a listing shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectMeta {
+    /// The name inside its directory.
+    pub name: String,
+    pub size: u64,
+    /// Last modified, ns since the epoch (for a local file the later of mtime and ctime: a
+    /// hardlink made today of an old file counts from today).
+    pub modified_ns: i64,
 }
 
 /// How a source file was published into the repository by [`LocalStore::link`].
@@ -226,6 +240,29 @@ impl Backend for LocalBackend {
             }
         }
         out.sort();
+        Ok(out)
+    }
+
+    fn list_meta(&self, dir: &str) -> io::Result<Vec<ObjectMeta>> {
+        use std::os::unix::fs::MetadataExt;
+        let mut out = Vec::new();
+        for name in self.list(dir)? {
+            let meta = match std::fs::symlink_metadata(self.path(dir).join(&name)) {
+                Ok(m) => m,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            if !meta.is_file() {
+                continue;
+            }
+            let mtime = meta.mtime().saturating_mul(1_000_000_000) + meta.mtime_nsec();
+            let ctime = meta.ctime().saturating_mul(1_000_000_000) + meta.ctime_nsec();
+            out.push(ObjectMeta {
+                name,
+                size: meta.len(),
+                modified_ns: mtime.max(ctime),
+            });
+        }
         Ok(out)
     }
 
@@ -440,6 +477,9 @@ impl FailAfter {
 impl Backend for FailAfter {
     fn list(&self, dir: &str) -> io::Result<Vec<String>> {
         self.inner.list(dir)
+    }
+    fn list_meta(&self, dir: &str) -> io::Result<Vec<ObjectMeta>> {
+        self.inner.list_meta(dir)
     }
     fn head(&self, name: &str) -> io::Result<Option<u64>> {
         self.inner.head(name)

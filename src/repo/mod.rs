@@ -20,6 +20,7 @@ mod catalog;
 pub(crate) mod config;
 pub(crate) mod index;
 mod lock;
+mod maintain;
 pub(crate) mod object;
 pub(crate) mod pack;
 mod packer;
@@ -30,14 +31,17 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
-pub use backend::{Backend, FailAfter, LinkKind, LocalBackend, LocalStore};
+pub use backend::{Backend, FailAfter, LinkKind, LocalBackend, LocalStore, ObjectMeta};
 pub use catalog::BlobInfo;
 use catalog::{Catalog, Location, Opened, Place};
 pub use config::{ChunkParams, PackParams, RepoConfig};
 use index::IndexFile;
 use lock::RepoLock;
 pub use lock::{LockMode, LockRecord};
+pub use maintain::RewriteOutcome;
+pub(crate) use maintain::{IndexView, Rewrite};
 pub use object::BlobKind;
 use packer::{Packer, Unindexed};
 pub use repair::{IndexRepair, MigrateSummary};
@@ -181,21 +185,51 @@ impl Repository {
     /// Opens an existing repository under a shared lock; loads new index files into the
     /// catalog (rebuilds it when missing, unreadable or stale).
     pub fn open(path: &Path) -> Result<Repository> {
-        Repository::open_with(path, Arc::new(LocalBackend::new(path)), LockMode::Shared)
+        Repository::open_with(
+            path,
+            Arc::new(LocalBackend::new(path)),
+            LockMode::Shared,
+            Duration::ZERO,
+        )
+    }
+
+    /// Opens a repository under the lock of `mode`, waiting up to `wait` for another process
+    /// to release it (then `Error::Locked`, naming the holder).
+    pub fn open_waiting(path: &Path, mode: LockMode, wait: Duration) -> Result<Repository> {
+        Repository::open_with(path, Arc::new(LocalBackend::new(path)), mode, wait)
     }
 
     /// Opens a repository under the exclusive lock (repair, migrate, prune).
     pub fn open_exclusive(path: &Path) -> Result<Repository> {
-        Repository::open_with(path, Arc::new(LocalBackend::new(path)), LockMode::Exclusive)
+        Repository::open_with(
+            path,
+            Arc::new(LocalBackend::new(path)),
+            LockMode::Exclusive,
+            Duration::ZERO,
+        )
     }
 
     /// Opens a repository whose files are reached through `backend` (e.g. a fault-injecting
     /// wrapper); the catalog and the lock stay local files under `path`.
     pub fn open_with_backend(path: &Path, backend: Arc<dyn Backend>) -> Result<Repository> {
-        Repository::open_with(path, backend, LockMode::Shared)
+        Repository::open_with(path, backend, LockMode::Shared, Duration::ZERO)
     }
 
-    fn open_with(path: &Path, backend: Arc<dyn Backend>, mode: LockMode) -> Result<Repository> {
+    /// [`Repository::open_with_backend`] under the exclusive lock (fault-injection tests of
+    /// prune and repair).
+    pub fn open_exclusive_with_backend(
+        path: &Path,
+        backend: Arc<dyn Backend>,
+    ) -> Result<Repository> {
+        Repository::open_with(path, backend, LockMode::Exclusive, Duration::ZERO)
+    }
+
+    fn open_with(
+        path: &Path,
+        backend: Arc<dyn Backend>,
+        mode: LockMode,
+        wait: Duration,
+    ) -> Result<Repository> {
         let config_path = path.join("config");
         let bytes = match backend.get("config") {
             Ok(b) => b,
@@ -218,7 +252,15 @@ impl Repository {
         };
         let config = RepoConfig::decode(&bytes, &config_path)?;
         let tmp = path.join("tmp");
-        let lock = RepoLock::acquire(path, mode, "mailvault", &|| clean_tmp(&tmp))?;
+        let deadline = std::time::Instant::now() + wait;
+        let lock = loop {
+            match RepoLock::acquire(path, mode, "mailvault", &|| clean_tmp(&tmp)) {
+                Err(Error::Locked(_)) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                other => break other?,
+            }
+        };
         let catalog_path = path.join(CATALOG_FILE);
         // redb's full integrity check reads the whole catalog (the largest part of opening a
         // big repository); it runs under the exclusive lock (repair, migrate). Other opens rely

@@ -34,7 +34,7 @@ pub struct MigrateSummary {
 }
 
 impl Repository {
-    fn require_exclusive(&self, what: &str) -> Result<()> {
+    pub(crate) fn require_exclusive(&self, what: &str) -> Result<()> {
         if self.lock_mode != LockMode::Exclusive {
             return Err(Error::Invalid(format!(
                 "{what} needs the repository opened exclusively"

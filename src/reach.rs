@@ -1,0 +1,234 @@
+//! What snapshots reference: the walk behind `prune`, `check` and `stats`.
+//!
+//! Reads each snapshot's tree, account manifests and message lists (each distinct one once:
+//! unchanged mailboxes share their list across nights) and collects every blob they name.
+//! Structure blobs are read (and so verified); data blobs are only named.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use crate::id::{BlobId, SnapshotId};
+use crate::manifest::{AccountManifest, MessageList};
+use crate::progress::{Event, Progress};
+use crate::repo::Repository;
+use crate::snapshot::Snapshot;
+use crate::tree::Tree;
+
+/// A structure blob of a snapshot that cannot be read or decoded.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Unreadable {
+    pub snapshot: String,
+    pub blob: String,
+    /// What it is ("tree", "manifest of account A", "message list of A/M").
+    pub what: String,
+    pub error: String,
+}
+
+/// Every blob a set of snapshots references.
+#[derive(Debug, Default)]
+pub(crate) struct Reach {
+    /// Structure blobs (trees, manifests, lists) that were read.
+    pub structure: HashSet<BlobId>,
+    /// Data blobs (file chunks, messages): named, not read.
+    pub data: HashSet<BlobId>,
+    /// Structure blobs that could not be read, per snapshot that needs them.
+    pub unreadable: Vec<Unreadable>,
+}
+
+/// How one use of a blob is named: snapshot, then the path, account/mailbox/message.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BlobUse {
+    pub snapshot: String,
+    pub blob: String,
+    pub what: String,
+}
+
+/// A parsed structure blob, cached by id while walking.
+enum Parsed {
+    Tree(Vec<BlobId>),
+    Manifest(Vec<(String, BlobId)>),
+    List(Vec<BlobId>),
+    Bad(String),
+}
+
+/// Walks `snapshots` and collects what they reference.
+pub(crate) fn reach(
+    repo: &Repository,
+    snapshots: &[(SnapshotId, Snapshot)],
+    progress: &dyn Progress,
+) -> Reach {
+    let mut out = Reach::default();
+    let mut cache: HashMap<BlobId, Parsed> = HashMap::new();
+    progress.event(Event::Phase {
+        name: "reading snapshots".into(),
+        total: Some(snapshots.len() as u64),
+    });
+    for (sid, snap) in snapshots {
+        let bad = |blob: BlobId, what: String, error: &str, out: &mut Reach| {
+            out.unreadable.push(Unreadable {
+                snapshot: sid.to_hex(),
+                blob: blob.to_hex(),
+                what,
+                error: error.to_string(),
+            })
+        };
+        match parse(repo, &mut cache, snap.tree, Kind::Tree, &mut out) {
+            Parsed::Tree(chunks) => out.data.extend(chunks.iter().copied()),
+            Parsed::Bad(e) => bad(snap.tree, "tree".into(), e, &mut out),
+            _ => {}
+        }
+        for account in &snap.accounts {
+            let lists = match parse(repo, &mut cache, account.manifest, Kind::Manifest, &mut out) {
+                Parsed::Manifest(lists) => lists.clone(),
+                Parsed::Bad(e) => {
+                    let e = e.clone();
+                    bad(
+                        account.manifest,
+                        format!("manifest of account {}", account.name),
+                        &e,
+                        &mut out,
+                    );
+                    continue;
+                }
+                _ => continue,
+            };
+            for (mailbox, list) in lists {
+                match parse(repo, &mut cache, list, Kind::List, &mut out) {
+                    Parsed::List(blobs) => out.data.extend(blobs.iter().copied()),
+                    Parsed::Bad(e) => {
+                        let e = e.clone();
+                        bad(
+                            list,
+                            format!("message list of {}/{}", account.name, mailbox),
+                            &e,
+                            &mut out,
+                        )
+                    }
+                    _ => {}
+                }
+            }
+        }
+        progress.event(Event::Advance {
+            phase: "reading snapshots".into(),
+            items: 1,
+            bytes: 0,
+        });
+    }
+    out
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Tree,
+    Manifest,
+    List,
+}
+
+fn parse<'a>(
+    repo: &Repository,
+    cache: &'a mut HashMap<BlobId, Parsed>,
+    id: BlobId,
+    kind: Kind,
+    out: &mut Reach,
+) -> &'a Parsed {
+    cache.entry(id).or_insert_with(|| {
+        let bytes = match repo.get_blob(&id) {
+            Ok(b) => b,
+            Err(e) => return Parsed::Bad(e.to_string()),
+        };
+        out.structure.insert(id);
+        let parsed = match kind {
+            Kind::Tree => Tree::decode(&bytes, Path::new("tree"))
+                .map(|t| Parsed::Tree(t.entries.into_iter().flat_map(|e| e.chunks).collect()))
+                .map_err(|e| e.to_string()),
+            Kind::Manifest => AccountManifest::decode(&bytes)
+                .map(|m| {
+                    Parsed::Manifest(
+                        m.mailboxes
+                            .into_iter()
+                            .map(|mb| (mb.name, mb.list))
+                            .collect(),
+                    )
+                })
+                .map_err(|e| e.to_string()),
+            Kind::List => MessageList::decode(&bytes)
+                .map(|l| Parsed::List(l.messages.into_iter().map(|m| m.blob).collect()))
+                .map_err(|e| e.to_string()),
+        };
+        parsed.unwrap_or_else(|e| {
+            out.structure.remove(&id);
+            Parsed::Bad(format!("cannot be decoded: {e}"))
+        })
+    })
+}
+
+/// Names every use of the blobs in `wanted` by the snapshots: the file path of a tree entry,
+/// or the account, mailbox, message id and uid of a message.
+pub(crate) fn name_uses(
+    repo: &Repository,
+    snapshots: &[(SnapshotId, Snapshot)],
+    wanted: &HashSet<BlobId>,
+) -> Vec<BlobUse> {
+    let mut out = Vec::new();
+    if wanted.is_empty() {
+        return out;
+    }
+    for (sid, snap) in snapshots {
+        let mut used = |blob: &BlobId, what: String| {
+            if wanted.contains(blob) {
+                out.push(BlobUse {
+                    snapshot: sid.to_hex(),
+                    blob: blob.to_hex(),
+                    what,
+                });
+            }
+        };
+        used(&snap.tree, "tree".into());
+        if let Ok(tree) = repo
+            .get_blob(&snap.tree)
+            .and_then(|b| Tree::decode(&b, Path::new("tree")))
+        {
+            for e in &tree.entries {
+                for c in &e.chunks {
+                    used(c, format!("file {}", e.path));
+                }
+            }
+        }
+        for account in &snap.accounts {
+            used(
+                &account.manifest,
+                format!("manifest of account {}", account.name),
+            );
+            let Ok(manifest) = repo
+                .get_blob(&account.manifest)
+                .map_err(|e| e.to_string())
+                .and_then(|b| AccountManifest::decode(&b).map_err(|e| e.to_string()))
+            else {
+                continue;
+            };
+            for mb in &manifest.mailboxes {
+                used(
+                    &mb.list,
+                    format!("message list of {}/{}", account.name, mb.name),
+                );
+                let Ok(list) = repo
+                    .get_blob(&mb.list)
+                    .map_err(|e| e.to_string())
+                    .and_then(|b| MessageList::decode(&b).map_err(|e| e.to_string()))
+                else {
+                    continue;
+                };
+                for m in &list.messages {
+                    used(
+                        &m.blob,
+                        format!(
+                            "message {} (uid {}) in {}/{}",
+                            m.id, m.uid, account.name, mb.name
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    out
+}
