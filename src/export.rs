@@ -1,11 +1,20 @@
 //! Exporting mailboxes of a snapshot as mbox or maildir, for `mox import mbox|maildir`.
 //!
-//! Each message is written as mox serves it over IMAP: `MsgPrefix` followed by the file, bytes
-//! unchanged. Flags and keywords travel in the places importers read them: maildir info flags and
-//! a `dovecot-keywords` file, or mbox `Status`, `X-Status` and `X-Keywords` headers placed before
-//! the message. mbox uses the mboxrd convention: a line matching `^>*From ` gets one more `>`.
+//! Flags and keywords travel where mox's importers read them, so that an import gives back
+//! every flag and keyword of the message record:
+//!
+//! - maildir: each message file holds `MsgPrefix` followed by the file, bytes unchanged. The
+//!   system flags are info letters (`D F P R S T`); every keyword, including the system
+//!   keywords mox keeps as flags (`$Forwarded`, `$Junk`, `$NotJunk`, `$Phishing`, `$MDNSent`),
+//!   is a letter `a`-`z` listed in the maildir's `dovecot-keywords` file. The 26 letters go to
+//!   the keywords most messages of the mailbox carry; keywords beyond them are reported.
+//! - mbox: mboxrd (a line matching `^>*From ` gets one more `>`). Each message is preceded by
+//!   one `Status`, `X-Status` (when needed) and `X-Keywords` (when needed) line, and its own
+//!   header loses every `Status`, `X-Status`, `X-Keywords` and `Content-Length` field: mox merges
+//!   all of them, so a stale line in the stored message would bring back a flag.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -44,6 +53,17 @@ pub struct ExportSummary {
     pub bytes: u64,
     /// Mailbox name → path written.
     pub outputs: BTreeMap<String, PathBuf>,
+    /// Keywords that could not be written, per message; each was also reported as a problem.
+    pub unexported_keywords: Vec<UnexportedKeywords>,
+}
+
+/// Keywords of one message that the export could not carry: a maildir has letters for 26
+/// keywords, and no format can hold a keyword with a separator (comma, space, control) in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnexportedKeywords {
+    pub mailbox: String,
+    pub message_id: i64,
+    pub keywords: Vec<String>,
 }
 
 /// The flags of a message, as exported.
@@ -55,8 +75,27 @@ pub struct ExportFlags {
     pub forwarded: bool,
     pub deleted: bool,
     pub draft: bool,
-    /// Keywords, including the system keywords mox keeps as flags (`$Junk`, `$NotJunk`, ...).
+    /// Keywords, including the system keywords mox keeps as flags (`$Junk`, `$NotJunk`, ...);
+    /// `$Forwarded` may be left out when `forwarded` is set (see [`ExportFlags::all_keywords`]).
     pub keywords: Vec<String>,
+}
+
+impl ExportFlags {
+    /// Every keyword the message carries: `$Forwarded` first when `forwarded` is set, then
+    /// `keywords`. These are what an import must give back besides the five system flags.
+    pub fn all_keywords(&self) -> Vec<&str> {
+        let mut out = Vec::with_capacity(self.keywords.len() + 1);
+        if self.forwarded
+            && !self
+                .keywords
+                .iter()
+                .any(|k| k.eq_ignore_ascii_case("$Forwarded"))
+        {
+            out.push("$Forwarded");
+        }
+        out.extend(self.keywords.iter().map(String::as_str));
+        out
+    }
 }
 
 /// Exports mailboxes of `snapshot` under `output` (a directory, created; must be empty or absent).
@@ -136,24 +175,64 @@ pub fn export(
             true => 0o600,
             false => list.messages.iter().fold(0o666, |m, e| m & e.mode),
         };
-        let mut writer = MailboxWriter::create(output, &mb.name, opts.format, mode)?;
-        for entry in &list.messages {
-            let record = db.message(entry.id)?.ok_or_else(|| {
+        let record_of = |id: i64| {
+            db.message(id)?.ok_or_else(|| {
                 Error::corrupt(
                     format!("account {} database in snapshot", opts.account),
-                    format!("message {} of the manifest has no record", entry.id),
+                    format!("message {id} of the manifest has no record"),
                 )
-            })?;
+            })
+        };
+        // A maildir's keyword letters are chosen from all of its messages first.
+        let letters = match opts.format {
+            ExportFormat::Maildir => {
+                let mut all = Vec::with_capacity(list.messages.len());
+                for entry in &list.messages {
+                    all.push(flags_of(&record_of(entry.id)?));
+                }
+                maildir_keyword_letters(&all)
+            }
+            ExportFormat::Mbox => Vec::new(),
+        };
+        let mut writer = MailboxWriter::create(output, &mb.name, opts.format, mode, letters)?;
+        for entry in &list.messages {
+            let record = record_of(entry.id)?;
             let mut data = record.msgprefix.clone();
             data.extend_from_slice(&repo.get_blob(&entry.blob)?);
             let flags = flags_of(&record);
-            writer.write(
+            let lost = writer.write(
                 entry.mode & 0o666,
                 entry.id,
                 record.received.unwrap_or(0).div_euclid(1_000_000_000),
                 &flags,
                 &data,
             )?;
+            if !lost.is_empty() {
+                let why = match opts.format {
+                    ExportFormat::Maildir => {
+                        "a maildir has letters for 26 keywords (they went to the keywords most \
+                         of its messages carry), and none for a keyword with a comma, space or \
+                         control character"
+                    }
+                    ExportFormat::Mbox => {
+                        "X-Keywords cannot hold a keyword with a comma, space or control character"
+                    }
+                };
+                progress.event(Event::Problem {
+                    path: None,
+                    message: format!(
+                        "mailbox {}: message {}: keywords not exported: {} ({why})",
+                        mb.name,
+                        entry.id,
+                        lost.join(" ")
+                    ),
+                });
+                summary.unexported_keywords.push(UnexportedKeywords {
+                    mailbox: mb.name.clone(),
+                    message_id: entry.id,
+                    keywords: lost,
+                });
+            }
             summary.messages += 1;
             summary.bytes += data.len() as u64;
             progress.event(Event::Advance {
@@ -235,7 +314,87 @@ pub fn maildir_info(flags: &ExportFlags, keyword_letters: &str) -> String {
     s
 }
 
-/// The header lines that carry flags in mbox (Thunderbird/mutt conventions, read by mox import).
+/// Whether a keyword can be written: no format has room for an empty keyword or one holding a
+/// character importers split keywords on (`X-Keywords` is comma or space separated,
+/// `dovecot-keywords` line based).
+fn keyword_fits(kw: &str) -> bool {
+    !kw.is_empty()
+        && !kw
+            .chars()
+            .any(|c| c == ',' || c.is_whitespace() || c.is_control())
+}
+
+/// The keywords of a maildir, in letter order (`a` is the first): those that fit, the ones
+/// most messages carry first (ties in order of first appearance), at most 26.
+pub fn maildir_keyword_letters(messages: &[ExportFlags]) -> Vec<String> {
+    let mut order: Vec<&str> = Vec::new();
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for flags in messages {
+        for kw in flags.all_keywords() {
+            if !keyword_fits(kw) {
+                continue;
+            }
+            let n = counts.entry(kw).or_insert(0);
+            if *n == 0 {
+                order.push(kw);
+            }
+            *n += 1;
+        }
+    }
+    // A stable sort keeps first appearance among equals.
+    order.sort_by_key(|kw| std::cmp::Reverse(counts[kw]));
+    order.truncate(26);
+    order.into_iter().map(str::to_string).collect()
+}
+
+/// The header fields mox's mbox import merges flags and keywords from, and `Content-Length`
+/// (which some mbox readers trust to find the end of a message), lower case.
+const MBOX_STALE_FIELDS: [&str; 4] = ["status", "x-status", "x-keywords", "content-length"];
+
+/// Whether a header line starts a field named in [`MBOX_STALE_FIELDS`].
+fn is_stale_field(line: &[u8]) -> bool {
+    let Some(colon) = line.iter().position(|&b| b == b':') else {
+        return false;
+    };
+    let name = line[..colon].trim_ascii_end();
+    MBOX_STALE_FIELDS
+        .iter()
+        .any(|f| name.eq_ignore_ascii_case(f.as_bytes()))
+}
+
+/// `data` without the `Status`, `X-Status`, `X-Keywords` and `Content-Length` fields of its
+/// header (the lines before the first empty line, or all of them when there is none), with their
+/// continuation lines. Every other byte, the whole body included, stays as it is.
+pub fn strip_mbox_flag_fields(data: &[u8]) -> Cow<'_, [u8]> {
+    let mut out: Option<Vec<u8>> = None;
+    let mut pos = 0;
+    let mut dropping = false;
+    for line in data.split_inclusive(|&b| b == b'\n') {
+        if line == b"\n" || line == b"\r\n" {
+            break;
+        }
+        if !matches!(line[0], b' ' | b'\t') {
+            dropping = is_stale_field(line);
+        }
+        if dropping {
+            out.get_or_insert_with(|| data[..pos].to_vec());
+        } else if let Some(out) = &mut out {
+            out.extend_from_slice(line);
+        }
+        pos += line.len();
+    }
+    match out {
+        None => Cow::Borrowed(data),
+        Some(mut out) => {
+            out.extend_from_slice(&data[pos..]);
+            Cow::Owned(out)
+        }
+    }
+}
+
+/// The header lines that carry flags in mbox (Thunderbird/mutt conventions, read by mox import):
+/// `Status`, `X-Status` when a flag besides `\Seen` is set, `X-Keywords` when there are keywords
+/// (those that fit: see [`UnexportedKeywords`]).
 pub fn mbox_flag_headers(flags: &ExportFlags) -> String {
     let mut out = String::new();
     out.push_str(if flags.seen {
@@ -257,10 +416,11 @@ pub fn mbox_flag_headers(flags: &ExportFlags) -> String {
     if !xs.is_empty() {
         out.push_str(&format!("X-Status: {xs}\r\n"));
     }
-    let mut keywords = flags.keywords.clone();
-    if flags.forwarded {
-        keywords.insert(0, "$Forwarded".into());
-    }
+    let keywords: Vec<&str> = flags
+        .all_keywords()
+        .into_iter()
+        .filter(|kw| keyword_fits(kw))
+        .collect();
     if !keywords.is_empty() {
         out.push_str(&format!("X-Keywords: {}\r\n", keywords.join(",")));
     }
@@ -300,8 +460,8 @@ enum MailboxWriter {
     },
     Maildir {
         dir: PathBuf,
+        /// The keyword of each letter, `a` first.
         keywords: Vec<String>,
-        messages: Vec<(i64, ExportFlags)>,
         mode: u32,
     },
 }
@@ -344,7 +504,14 @@ fn mailbox_rel_path(name: &str) -> Result<PathBuf> {
 }
 
 impl MailboxWriter {
-    fn create(output: &Path, name: &str, format: ExportFormat, mode: u32) -> Result<Self> {
+    /// `keywords` are a maildir's keyword letters ([`maildir_keyword_letters`]).
+    fn create(
+        output: &Path,
+        name: &str,
+        format: ExportFormat,
+        mode: u32,
+        keywords: Vec<String>,
+    ) -> Result<Self> {
         let rel = mailbox_rel_path(name)?;
         match format {
             ExportFormat::Mbox => {
@@ -371,14 +538,14 @@ impl MailboxWriter {
                 }
                 Ok(MailboxWriter::Maildir {
                     dir,
-                    keywords: Vec::new(),
-                    messages: Vec::new(),
+                    keywords,
                     mode,
                 })
             }
         }
     }
 
+    /// Writes one message; returns the keywords it carries that could not be written.
     fn write(
         &mut self,
         file_mode: u32,
@@ -386,7 +553,7 @@ impl MailboxWriter {
         received_unix: i64,
         flags: &ExportFlags,
         data: &[u8],
-    ) -> Result<()> {
+    ) -> Result<Vec<String>> {
         match self {
             MailboxWriter::Mbox { path, out, scratch } => {
                 scratch.clear();
@@ -394,37 +561,32 @@ impl MailboxWriter {
                     format!("From mailvault {}\n", asctime(received_unix)).as_bytes(),
                 );
                 scratch.extend_from_slice(mbox_flag_headers(flags).as_bytes());
-                mboxrd_quote(data, scratch);
-                if !data.ends_with(b"\n") {
+                let message = strip_mbox_flag_fields(data);
+                mboxrd_quote(&message, scratch);
+                if !message.ends_with(b"\n") {
                     scratch.push(b'\n');
                 }
                 scratch.push(b'\n');
-                out.write_all(scratch).at(&*path)
+                out.write_all(scratch).at(&*path)?;
+                Ok(flags
+                    .all_keywords()
+                    .into_iter()
+                    .filter(|kw| !keyword_fits(kw))
+                    .map(str::to_string)
+                    .collect())
             }
-            MailboxWriter::Maildir {
-                dir,
-                keywords,
-                messages,
-                ..
-            } => {
-                let mut letters = String::new();
-                for kw in &flags.keywords {
-                    let index = match keywords.iter().position(|k| k == kw) {
-                        Some(i) => Some(i),
-                        None if keywords.len() < 26 => {
-                            keywords.push(kw.clone());
-                            Some(keywords.len() - 1)
-                        }
-                        // Maildir has 26 keyword letters; the rest cannot be carried.
-                        None => None,
-                    };
-                    if let Some(i) = index {
-                        letters.push((b'a' + i as u8) as char);
+            MailboxWriter::Maildir { dir, keywords, .. } => {
+                let mut letters = Vec::new();
+                let mut lost = Vec::new();
+                for kw in flags.all_keywords() {
+                    match keywords.iter().position(|k| k == kw) {
+                        Some(i) => letters.push((b'a' + i as u8) as char),
+                        None => lost.push(kw.to_string()),
                     }
                 }
-                let mut sorted: Vec<char> = letters.chars().collect();
-                sorted.sort_unstable();
-                let letters: String = sorted.into_iter().collect();
+                letters.sort_unstable();
+                letters.dedup();
+                let letters: String = letters.into_iter().collect();
                 let name = format!(
                     "{received_unix}.M{id}.mailvault{}",
                     maildir_info(flags, &letters)
@@ -432,8 +594,7 @@ impl MailboxWriter {
                 let path = dir.join("cur").join(name);
                 let mut file = create_file(&path, file_mode)?;
                 file.write_all(data).at(&path)?;
-                messages.push((id, flags.clone()));
-                Ok(())
+                Ok(lost)
             }
         }
     }
@@ -448,7 +609,6 @@ impl MailboxWriter {
                 dir,
                 keywords,
                 mode,
-                ..
             } => {
                 if !keywords.is_empty() {
                     let mut text = String::new();
@@ -509,6 +669,88 @@ mod tests {
             b"Subject: x\r\n\r\n>From here\r\n>>From there\r\nNot From\r\nFrom".to_vec()
         );
         assert_eq!(mboxrd_unquote(&out), body.to_vec());
+    }
+
+    #[test]
+    fn stale_flag_fields_leave_the_header_only() {
+        let msg = b"Status: RO\r\nFrom: a@b\r\nx-status : A\r\n\tF\r\nSubject: s\r\n \
+            Status: folded\r\nX-Keywords: foo,\r\n bar\r\nContent-Length: 9\r\nTo: c@d\r\n\r\n\
+            Status: RO\r\nX-Status: A\r\n";
+        let got = strip_mbox_flag_fields(msg);
+        assert_eq!(
+            &got[..],
+            &b"From: a@b\r\nSubject: s\r\n Status: folded\r\nTo: c@d\r\n\r\n\
+            Status: RO\r\nX-Status: A\r\n"[..]
+        );
+        // Nothing to remove: the message is not copied.
+        let clean = b"From: a@b\nSubject: Status: RO\n\nStatus: RO\n";
+        assert!(matches!(strip_mbox_flag_fields(clean), Cow::Borrowed(_)));
+        // Without an empty line, every line is header.
+        assert_eq!(
+            &strip_mbox_flag_fields(b"Subject: s\nStatus: R")[..],
+            &b"Subject: s\n"[..]
+        );
+        assert_eq!(&strip_mbox_flag_fields(b"")[..], &b""[..]);
+    }
+
+    #[test]
+    fn forwarded_is_a_keyword_in_both_formats() {
+        let flags = ExportFlags {
+            forwarded: true,
+            keywords: vec!["$NotJunk".into(), "a,b".into()],
+            ..Default::default()
+        };
+        assert_eq!(flags.all_keywords(), ["$Forwarded", "$NotJunk", "a,b"]);
+        assert_eq!(
+            mbox_flag_headers(&flags),
+            "Status: O\r\nX-Keywords: $Forwarded,$NotJunk\r\n"
+        );
+        // Already a keyword: not twice.
+        let flags = ExportFlags {
+            forwarded: true,
+            keywords: vec!["$forwarded".into()],
+            ..Default::default()
+        };
+        assert_eq!(flags.all_keywords(), ["$forwarded"]);
+    }
+
+    #[test]
+    fn maildir_letters_go_to_the_most_used_keywords() {
+        let with = |kws: &[&str]| ExportFlags {
+            keywords: kws.iter().map(|k| k.to_string()).collect(),
+            ..Default::default()
+        };
+        let many: Vec<String> = (0..30).map(|i| format!("k{i:02}")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        let mut messages = vec![with(&many), with(&["x y", "k29", "k28"])];
+        messages[1].forwarded = true;
+        let letters = maildir_keyword_letters(&messages);
+        assert_eq!(letters.len(), 26);
+        // Used twice first ($Forwarded counts once, after them), then first appearance.
+        assert_eq!(&letters[..3], ["k28", "k29", "k00"]);
+        assert_eq!(letters[25], "k23");
+        assert!(!letters.iter().any(|k| k == "x y" || k == "$Forwarded"));
+
+        let dir = tempfile::tempdir().unwrap();
+        let mut w =
+            MailboxWriter::create(dir.path(), "M", ExportFormat::Maildir, 0o600, letters).unwrap();
+        let lost = w.write(0o600, 1, 0, &messages[0], b"m").unwrap();
+        let want: Vec<String> = (24..28).map(|i| format!("k{i:02}")).collect();
+        assert_eq!(lost, want);
+        let lost = w.write(0o600, 2, 0, &messages[1], b"m").unwrap();
+        assert_eq!(lost, ["$Forwarded", "x y"]);
+        w.finish().unwrap();
+        let keywords = fs::read_to_string(dir.path().join("M/dovecot-keywords")).unwrap();
+        assert!(keywords.starts_with("0 k28\n1 k29\n2 k00\n"), "{keywords}");
+        assert_eq!(keywords.lines().count(), 26);
+        let names: Vec<String> = fs::read_dir(dir.path().join("M/cur"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert!(
+            names.contains(&"0.M2.mailvault:2,Pab".to_string()),
+            "{names:?}"
+        );
     }
 
     proptest! {

@@ -31,7 +31,8 @@ pub use chunk::{Chunking, StoredFile, chunking_for, split, store_file};
 pub use diff::{AccountDiff, MailboxDiff, SnapshotDiff, diff};
 pub use error::{Error, IoContext, Result};
 pub use export::{
-    ExportFlags, ExportFormat, ExportOptions, ExportSummary, export, mboxrd_quote, mboxrd_unquote,
+    ExportFlags, ExportFormat, ExportOptions, ExportSummary, UnexportedKeywords, export,
+    mboxrd_quote, mboxrd_unquote,
 };
 pub use id::{BlobId, ID_LEN, IndexId, PackId, ParseIdError, SnapshotId};
 pub use manifest::{

@@ -8,7 +8,7 @@ use mailvault::{ExportFormat, ExportOptions};
 use serde_json::json;
 
 use super::render::Renderer;
-use super::{EXIT_OK, Global};
+use super::{EXIT_INCOMPLETE, EXIT_OK, Global};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Format {
@@ -69,6 +69,18 @@ pub fn run(global: &Global, args: ExportArgs) -> anyhow::Result<ExitCode> {
             summary.mailboxes,
             id.short()
         );
+        if !summary.unexported_keywords.is_empty() {
+            outln!(
+                "incomplete: keywords of {} messages could not be exported (each named above)",
+                summary.unexported_keywords.len()
+            );
+        }
     }
-    Ok(ExitCode::from(EXIT_OK))
+    // Every message was written, but some lost keywords: the export is not the snapshot's mail.
+    Ok(ExitCode::from(
+        match summary.unexported_keywords.is_empty() {
+            true => EXIT_OK,
+            false => EXIT_INCOMPLETE,
+        },
+    ))
 }
