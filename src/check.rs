@@ -486,6 +486,86 @@ fn short(hex: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::progress::NoProgress;
+    use crate::repo::BlobKind;
+    use crate::repo::index::IndexFile;
+
+    /// A repository of three blobs in one pack, and its one index file.
+    fn three_blobs() -> (tempfile::TempDir, Vec<BlobId>, IndexFile) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("repo");
+        let repo = Repository::init(&path).unwrap();
+        let ids: Vec<BlobId> = (0..3u8)
+            .map(|i| repo.put_blob(BlobKind::Data, &[i; 5000]).unwrap().id)
+            .collect();
+        repo.flush().unwrap();
+        drop(repo);
+        let name = std::fs::read_dir(path.join("index"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        let file = IndexFile::decode(&std::fs::read(&name).unwrap(), &name).unwrap();
+        (dir, ids, file)
+    }
+
+    fn write_index(dir: &tempfile::TempDir, file: &IndexFile) {
+        let bytes = file.encode();
+        let id = crate::id::IndexId::hash(&bytes);
+        std::fs::write(dir.path().join("repo/index").join(id.to_hex()), bytes).unwrap();
+    }
+
+    fn run(dir: &tempfile::TempDir, read_data: ReadData) -> CheckReport {
+        let repo = Repository::open(&dir.path().join("repo")).unwrap();
+        check(&repo, &CheckOptions { read_data }, &NoProgress).unwrap()
+    }
+
+    #[test]
+    fn a_wrong_index_entry_is_named() {
+        let (dir, ids, mut file) = three_blobs();
+        assert!(run(&dir, ReadData::All).ok());
+        // A superseding index that puts the second blob where the third is.
+        let old = crate::id::IndexId::hash(&file.encode());
+        let third = file.packs[0].blobs.iter().find(|b| b.id == ids[2]).unwrap().offset;
+        for b in &mut file.packs[0].blobs {
+            if b.id == ids[1] {
+                b.offset = third;
+            }
+        }
+        file.supersedes = vec![old];
+        write_index(&dir, &file);
+        assert!(run(&dir, ReadData::None).ok(), "structure alone cannot see it");
+        let report = run(&dir, ReadData::All);
+        assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+        let p = &report.problems[0];
+        assert_eq!(p.kind, "damaged blob");
+        assert_eq!(p.blob.as_deref(), Some(ids[1].to_hex().as_str()));
+        assert!(p.message.contains("cannot be read back"), "{}", p.message);
+    }
+
+    #[test]
+    fn contradicting_index_files_and_entries_outside_a_pack_are_named() {
+        let (dir, ids, file) = three_blobs();
+        let mut bigger = file.clone();
+        bigger.packs[0].size += 10;
+        write_index(&dir, &bigger);
+        let report = run(&dir, ReadData::None);
+        let text: Vec<&str> = report.problems.iter().map(|p| p.message.as_str()).collect();
+        assert!(text.iter().any(|m| m.contains("disagree about it")), "{text:?}");
+
+        let (dir, _, file) = three_blobs();
+        let mut outside = file.clone();
+        outside.packs[0].blobs[0].offset = file.packs[0].size + 1000;
+        write_index(&dir, &outside);
+        let report = run(&dir, ReadData::None);
+        let text: Vec<&str> = report.problems.iter().map(|p| p.message.as_str()).collect();
+        assert!(
+            text.iter().any(|m| m.contains("lies outside pack") && m.contains("index/")),
+            "the index file is named: {text:?}"
+        );
+        let _ = ids;
+    }
 
     #[test]
     fn subsets_parse_and_partition() {
