@@ -41,6 +41,9 @@ pub use repo::{
 };
 pub use restore::mox::{MoxRestoreSelection, load_list, load_manifest, restore_mox};
 pub use restore::{MessageRef, RestoreFailure, RestoreOptions, RestoreStats, restore_tree};
-pub use snapshot::{AccountRef, Notice, Snapshot, SourceKind};
+pub use snapshot::{
+    AccountRef, MAX_TAG_LEN, Notice, SNAPSHOT_VERSION, Snapshot, SourceKind, check_tag,
+    normalize_tags,
+};
 pub use tree::{Entry, EntryKind, Tree, entry_from_fs, entry_from_metadata};
 pub use verify::{DamagedBlob, SnapshotBlobs, VerifyReport, snapshot_at, snapshot_blobs, verify};
