@@ -15,7 +15,9 @@ mod progress;
 mod replicate;
 mod repo;
 mod restore;
+pub mod retention;
 mod snapshot;
+mod tags;
 mod tree;
 mod verify;
 
@@ -45,5 +47,6 @@ pub use snapshot::{
     AccountRef, MAX_TAG_LEN, Notice, SNAPSHOT_VERSION, Snapshot, SourceKind, check_tag,
     normalize_tags,
 };
+pub use tags::{Retagged, TagChange, retag};
 pub use tree::{Entry, EntryKind, Tree, entry_from_fs, entry_from_metadata};
 pub use verify::{DamagedBlob, SnapshotBlobs, VerifyReport, snapshot_at, snapshot_blobs, verify};

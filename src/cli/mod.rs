@@ -17,6 +17,7 @@ macro_rules! outln {
 mod backup;
 mod diff;
 mod export;
+mod forget;
 mod init;
 mod inspect;
 mod ls;
@@ -25,6 +26,7 @@ mod repair;
 mod replicate;
 mod restore;
 mod snapshots;
+mod tag;
 mod verify;
 
 use std::path::PathBuf;
@@ -83,6 +85,10 @@ pub enum Command {
     Repair(repair::RepairArgs),
     /// Convert a repository of an older format to the current one (takes the exclusive lock).
     Migrate(repair::MigrateArgs),
+    /// Remove snapshots by a retention policy or by id (takes the exclusive lock).
+    Forget(forget::ForgetArgs),
+    /// Add, remove or set tags of snapshots (takes the exclusive lock).
+    Tag(tag::TagArgs),
 }
 
 /// The options every subcommand sees.
@@ -110,12 +116,26 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Replicate(args) => replicate::run(&global, args),
         Command::Repair(args) => repair::run_repair(&global, args),
         Command::Migrate(args) => repair::run_migrate(&global, args),
+        Command::Forget(args) => forget::run(&global, args),
+        Command::Tag(args) => tag::run(&global, args),
     }
 }
 
 /// Opens the repository of `--repo` or `$MAILVAULT_REPO`. A directory that is not a repository
 /// (a mox installation given by mistake, a typo) is one sentence saying so and what to do.
 pub fn open_repo(global: &Global) -> anyhow::Result<mailvault::Repository> {
+    Ok(mailvault::Repository::open(&checked_repo_path(global)?)?)
+}
+
+/// [`open_repo`] under the exclusive lock, for commands that remove or rewrite snapshots.
+pub fn open_repo_exclusive(global: &Global) -> anyhow::Result<mailvault::Repository> {
+    Ok(mailvault::Repository::open_exclusive(&checked_repo_path(
+        global,
+    )?)?)
+}
+
+/// The repository path, checked to hold a repository (or one sentence saying what it is).
+fn checked_repo_path(global: &Global) -> anyhow::Result<PathBuf> {
     let path = repo_path(&global.repo)?;
     let shown = path.display();
     if !path.join("config").is_file() {
@@ -136,7 +156,7 @@ pub fn open_repo(global: &Global) -> anyhow::Result<mailvault::Repository> {
              create one with `mailvault init <DIR>` in a new or empty directory"
         );
     }
-    Ok(mailvault::Repository::open(&path)?)
+    Ok(path)
 }
 
 /// The text of an error and its causes, each said once: an I/O error that already names its
