@@ -64,7 +64,12 @@ fn main() {
     let mv = env!("CARGO_BIN_EXE_mailvault");
     let mv_repo = work.join("mailvault");
     let mv_env = [("MAILVAULT_REPO", mv_repo.to_str().unwrap())];
-    run("mailvault init", &[mv, "init", mv_repo.to_str().unwrap()], &[], &work);
+    run(
+        "mailvault init",
+        &[mv, "init", mv_repo.to_str().unwrap()],
+        &[],
+        &work,
+    );
     let restic = have("restic");
     let restic_repo = work.join("restic");
     let restic_env = [
@@ -119,7 +124,10 @@ fn main() {
             restic_ids.push(summary["snapshot_id"].as_str().unwrap().to_string());
         }
     }
-    eprintln!("{nights} nights backed up in {:.0} s", t.elapsed().as_secs_f64());
+    eprintln!(
+        "{nights} nights backed up in {:.0} s",
+        t.elapsed().as_secs_f64()
+    );
 
     // Forget every other night, the first included.
     let forget_mv: Vec<&str> = mv_ids.iter().step_by(2).map(String::as_str).collect();

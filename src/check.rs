@@ -527,7 +527,12 @@ mod tests {
         assert!(run(&dir, ReadData::All).ok());
         // A superseding index that puts the second blob where the third is.
         let old = crate::id::IndexId::hash(&file.encode());
-        let third = file.packs[0].blobs.iter().find(|b| b.id == ids[2]).unwrap().offset;
+        let third = file.packs[0]
+            .blobs
+            .iter()
+            .find(|b| b.id == ids[2])
+            .unwrap()
+            .offset;
         for b in &mut file.packs[0].blobs {
             if b.id == ids[1] {
                 b.offset = third;
@@ -535,7 +540,10 @@ mod tests {
         }
         file.supersedes = vec![old];
         write_index(&dir, &file);
-        assert!(run(&dir, ReadData::None).ok(), "structure alone cannot see it");
+        assert!(
+            run(&dir, ReadData::None).ok(),
+            "structure alone cannot see it"
+        );
         let report = run(&dir, ReadData::All);
         assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
         let p = &report.problems[0];
@@ -552,7 +560,10 @@ mod tests {
         write_index(&dir, &bigger);
         let report = run(&dir, ReadData::None);
         let text: Vec<&str> = report.problems.iter().map(|p| p.message.as_str()).collect();
-        assert!(text.iter().any(|m| m.contains("disagree about it")), "{text:?}");
+        assert!(
+            text.iter().any(|m| m.contains("disagree about it")),
+            "{text:?}"
+        );
 
         let (dir, _, file) = three_blobs();
         let mut outside = file.clone();
@@ -561,7 +572,8 @@ mod tests {
         let report = run(&dir, ReadData::None);
         let text: Vec<&str> = report.problems.iter().map(|p| p.message.as_str()).collect();
         assert!(
-            text.iter().any(|m| m.contains("lies outside pack") && m.contains("index/")),
+            text.iter()
+                .any(|m| m.contains("lies outside pack") && m.contains("index/")),
             "the index file is named: {text:?}"
         );
         let _ = ids;

@@ -15,11 +15,14 @@ pub mod mox;
 mod progress;
 mod prune;
 mod reach;
+mod repair;
 mod replicate;
 mod repo;
 mod restore;
+pub mod retention;
 mod snapshot;
 mod stats;
+mod tags;
 mod tree;
 mod verify;
 
@@ -41,6 +44,7 @@ pub use manifest::{
 pub use progress::{Collect, Event, NoProgress, Progress};
 pub use prune::{PruneOptions, PruneReport, prune};
 pub use reach::{BlobUse, Unreadable};
+pub use repair::{SnapshotRepair, repair_snapshots};
 pub use replicate::{ReplicateSummary, SkippedSnapshot, UnreadableSnapshot, replicate};
 pub use repo::{
     Backend, BlobInfo, BlobKind, ChunkParams, FailAfter, IndexRepair, LinkCounts, LinkKind,
@@ -49,7 +53,11 @@ pub use repo::{
 };
 pub use restore::mox::{MoxRestoreSelection, load_list, load_manifest, restore_mox};
 pub use restore::{MessageRef, RestoreFailure, RestoreOptions, RestoreStats, restore_tree};
-pub use snapshot::{AccountRef, Notice, Snapshot, SourceKind};
+pub use snapshot::{
+    AccountRef, MAX_TAG_LEN, Notice, SNAPSHOT_VERSION, Snapshot, SourceKind, check_tag,
+    normalize_tags,
+};
 pub use stats::{AccountStats, RepoStats, SnapshotStats, stats};
+pub use tags::{Retagged, TagChange, retag};
 pub use tree::{Entry, EntryKind, Tree, entry_from_fs, entry_from_metadata};
 pub use verify::{DamagedBlob, SnapshotBlobs, VerifyReport, snapshot_at, snapshot_blobs, verify};

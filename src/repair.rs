@@ -116,7 +116,9 @@ fn salvage(repo: &Repository, snap: &Snapshot, dry_run: bool) -> Result<(Snapsho
             }
         }
         Err(e) => {
-            lost.push(format!("the tree (every file outside the message files): {e}"));
+            lost.push(format!(
+                "the tree (every file outside the message files): {e}"
+            ));
             let empty = Tree {
                 entries: Vec::new(),
             };

@@ -495,3 +495,115 @@ fn check_names_each_kind_of_damage() {
     // Both snapshots are still listed and the rest was checked.
     assert!(text.contains("2 snapshots"), "{text}");
 }
+
+/// The flow after losing a pack: `repair index` drops it, `repair snapshots` rewrites every
+/// snapshot that needed it (without the lost files and messages, incomplete, naming them, the
+/// first id kept as `original`), after which check passes and prune runs; the next backup stores
+/// what the server still has and restores byte-identical.
+#[test]
+fn lost_data_is_cut_out_of_snapshots_and_the_next_backup_brings_it_back() {
+    let n = nights(2, false);
+    let repo = Repository::open(&n.repo_path).unwrap();
+    let snap = repo.load_snapshot(&n.nights[1].0).unwrap();
+    let walked = mailvault::snapshot_blobs(&repo, &snap);
+    let (msg, _) = walked
+        .data
+        .iter()
+        .find(|(_, what)| what.starts_with("message "))
+        .unwrap()
+        .clone();
+    let (pack, _, _) = repo.blob_entry(&msg).unwrap();
+    drop(repo);
+    std::fs::remove_file(&pack).unwrap();
+    let mut repo = Repository::open_exclusive(&n.repo_path).unwrap();
+    repo.repair_index(&NoProgress).unwrap();
+    assert!(!repo.has_blob(&msg));
+
+    // A dry run names the loss and writes nothing.
+    let dry = mailvault::repair_snapshots(&repo, &[], true, &NoProgress).unwrap();
+    assert!(dry.iter().all(|r| r.replaced_by.is_none()));
+    assert_eq!(repo.snapshots().unwrap().len(), 2);
+    let fixed = mailvault::repair_snapshots(&repo, &[], false, &NoProgress).unwrap();
+    assert_eq!(fixed.len(), dry.len());
+    let night2 = fixed
+        .iter()
+        .find(|r| r.snapshot == n.nights[1].0.to_hex())
+        .expect("the second night lost a message");
+    assert!(
+        night2.lost.iter().any(|l| l.contains("(uid ")),
+        "{:?}",
+        night2.lost
+    );
+    let new_id: SnapshotId = night2.replaced_by.as_ref().unwrap().parse().unwrap();
+    let new = repo.load_snapshot(&new_id).unwrap();
+    assert!(!new.complete);
+    assert_eq!(new.original, Some(n.nights[1].0));
+    assert!(new.problems.iter().any(|p| p.message.contains("(uid ")));
+    assert!(
+        repo.load_snapshot(&n.nights[1].0).is_err(),
+        "the old file is gone"
+    );
+    let report = read_all(&repo);
+    assert!(report.ok(), "{:?}", report.problems);
+    let pruned = prune(&mut repo, &PruneOptions::default(), &NoProgress).unwrap();
+    assert!(pruned.damaged.is_empty());
+    drop(repo);
+
+    // The next backup rescans the incomplete mailboxes and stores the lost message again.
+    let repo = Repository::open(&n.repo_path).unwrap();
+    let inst = n._dir.path().join("mox");
+    let s = backup_mox(
+        &repo,
+        &inst,
+        &MoxBackupOptions {
+            link: false,
+            ..MoxBackupOptions::default()
+        },
+        &NoProgress,
+    )
+    .unwrap();
+    assert!(s.complete);
+    assert!(repo.has_blob(&msg));
+    assert_restores(&repo, &s.snapshot, &n.nights[1].1);
+    assert!(read_all(&repo).ok());
+}
+
+/// `forget --prune` through the binary: the policy, then prune, in one command.
+#[test]
+fn forget_with_prune_shrinks_the_repository() {
+    let n = nights(4, false);
+    let before = stored_bytes(&n.repo_path);
+    let out = mailvault(&[
+        "--repo",
+        n.repo_path.to_str().unwrap(),
+        "--json",
+        "forget",
+        "--keep-last",
+        "1",
+        "--prune",
+        "--orphan-margin",
+        "0s",
+    ])
+    .output()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let prune_summary = lines
+        .iter()
+        .find(|v| v["type"] == "summary" && v["command"] == "prune")
+        .expect("a prune summary");
+    let after = stored_bytes(&n.repo_path);
+    assert!(after < before);
+    assert_eq!(prune_summary["bytes_after"].as_u64(), Some(after));
+    let repo = Repository::open(&n.repo_path).unwrap();
+    assert_eq!(repo.snapshots().unwrap().len(), 1);
+    assert!(read_all(&repo).ok());
+    assert_restores(&repo, &n.nights[3].0, &n.nights[3].1);
+}

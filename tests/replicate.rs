@@ -162,3 +162,30 @@ fn damaged_source_blob_keeps_its_snapshot_out_and_names_the_blob() {
     );
     assert_eq!(target.snapshots().unwrap().len(), 1);
 }
+
+/// A snapshot file of an older snapshot version is copied byte for byte: it keeps its id in
+/// the replica (and is not rewritten in the current version).
+#[test]
+fn older_snapshot_files_keep_their_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/repo-v2");
+    let root = dir.path().join("source");
+    check::copy_dir(&golden, &root);
+    let source = Repository::open(&root).unwrap();
+    let target = Repository::init(&dir.path().join("offsite")).unwrap();
+    let summary = replicate(&source, &target, &NoProgress).unwrap();
+    assert!(summary.complete(), "{summary:?}");
+    assert_eq!(summary.snapshots_copied, 1);
+    let (id, _) = source.snapshots().unwrap().remove(0);
+    let copied = target.snapshot_file(&id).unwrap();
+    assert_eq!(
+        copied,
+        fs::read(root.join("snapshots").join(id.to_hex())).unwrap()
+    );
+    assert_eq!(&copied[4..8], &1u32.to_le_bytes(), "still a version 1 file");
+    assert!(
+        verify(&target, &target.load_snapshot(&id).unwrap(), &NoProgress)
+            .unwrap()
+            .ok()
+    );
+}

@@ -116,6 +116,8 @@ fn craft(
         problems: Vec::new(),
         warnings: Vec::new(),
         stats: BTreeMap::new(),
+        tags: Vec::new(),
+        original: None,
     };
     let id = repo.commit_snapshot(&snapshot).unwrap();
     repo.load_snapshot(&id).unwrap()

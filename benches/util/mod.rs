@@ -40,12 +40,7 @@ pub fn run(label: &str, cmd: &[&str], envs: &[(&str, &str)], cwd: &Path) -> Step
 }
 
 /// [`run`], also returning the command's standard output.
-pub fn run_output(
-    label: &str,
-    cmd: &[&str],
-    envs: &[(&str, &str)],
-    cwd: &Path,
-) -> (Step, String) {
+pub fn run_output(label: &str, cmd: &[&str], envs: &[(&str, &str)], cwd: &Path) -> (Step, String) {
     let gnu_time = Path::new("/usr/bin/time").exists();
     let rss_file = std::env::temp_dir().join(format!("mv-bench-rss-{}", std::process::id()));
     let mut command = if gnu_time {
@@ -120,4 +115,3 @@ pub fn dir_sizes(path: &Path) -> (u64, u64) {
     }
     (blocks, apparent)
 }
-

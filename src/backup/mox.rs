@@ -22,7 +22,7 @@ use crate::chunk::{Chunking, chunking_for, store_file};
 use crate::manifest::{AccountManifest, MailboxEntry, MessageEntry, MessageList, Owner};
 use crate::mox::{self, AccountDb, MoxError, Source};
 use crate::repo::{BlobKind, Repository};
-use crate::snapshot::{AccountRef, Notice, Snapshot, SourceKind};
+use crate::snapshot::{AccountRef, Notice, Snapshot, SourceKind, normalize_tags};
 use crate::tree::{Entry, Tree, entry_from_metadata};
 use crate::{BlobId, Error, Event, IoContext, Progress, Result, SnapshotId};
 
@@ -45,6 +45,8 @@ pub struct MoxBackupOptions {
     pub parent: Option<SnapshotId>,
     /// Reuse nothing of the parent snapshot: copy every database, read every message file.
     pub force_read: bool,
+    /// Tags of the snapshot (each checked by [`crate::check_tag`]; repeats are dropped).
+    pub tags: Vec<String>,
 }
 
 impl Default for MoxBackupOptions {
@@ -54,6 +56,7 @@ impl Default for MoxBackupOptions {
             via_ctl: false,
             parent: None,
             force_read: false,
+            tags: Vec::new(),
         }
     }
 }
@@ -81,6 +84,7 @@ pub fn backup_mox(
     progress: &dyn Progress,
 ) -> Result<BackupSummary> {
     repo.ensure_writable()?;
+    normalize_tags(&opts.tags)?;
     let located = Source::locate(source)?;
     // Snapshots of one installation are found by its data directory, however it was named.
     let label = fs::canonicalize(&located.data_dir)
@@ -1434,6 +1438,8 @@ impl<'a> Run<'a> {
             problems: problems.clone(),
             warnings: warnings.clone(),
             stats: stats.clone(),
+            tags: normalize_tags(&self.opts.tags)?,
+            original: None,
         };
         let id = self.repo.commit_snapshot(&snapshot)?;
         // Every blob this snapshot reuses was checked against the index (when it had to be).

@@ -20,7 +20,7 @@ use crate::error::{Error, IoContext, Result};
 use crate::id::SnapshotId;
 use crate::progress::{Event, Progress};
 use crate::repo::Repository;
-use crate::snapshot::{Notice, Snapshot, SourceKind};
+use crate::snapshot::{Notice, Snapshot, SourceKind, normalize_tags};
 use crate::tree::{Entry, EntryKind, Tree};
 
 /// Options of a plain tree backup.
@@ -30,6 +30,8 @@ pub struct TreeBackupOptions {
     pub parent: Option<SnapshotId>,
     /// Read every file even when the parent says it is unchanged.
     pub force_read: bool,
+    /// Tags of the snapshot (each checked by [`crate::check_tag`]; repeats are dropped).
+    pub tags: Vec<String>,
 }
 
 struct Collector<'a> {
@@ -70,6 +72,7 @@ pub fn backup_tree(
     progress: &dyn Progress,
 ) -> Result<BackupSummary> {
     repo.ensure_writable()?;
+    let tags = normalize_tags(&opts.tags)?;
     let started = Instant::now();
     let time_ns = Repository::now_ns();
     let root = std::fs::canonicalize(source).at(source)?;
@@ -369,6 +372,8 @@ pub fn backup_tree(
         problems: problems.clone(),
         warnings: warnings.clone(),
         stats: stats.clone(),
+        tags,
+        original: None,
     };
     let id = repo.commit_snapshot(&snapshot)?;
     Ok(BackupSummary {

@@ -30,6 +30,9 @@ pub struct BackupArgs {
     /// Copy message files into the repository instead of hardlinking them.
     #[arg(long)]
     pub no_link: bool,
+    /// Tag the snapshot (repeatable): `forget --keep-tag` keeps tagged snapshots.
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
 }
 
 /// Backs up `args.dir`. This is the one entry point of `backup`: source-specific backups (a mox
@@ -54,6 +57,7 @@ pub fn run(global: &Global, args: BackupArgs) -> anyhow::Result<ExitCode> {
             via_ctl: args.via_ctl,
             parent,
             force_read: args.force_read,
+            tags: args.tags.clone(),
         };
         mailvault::backup_mox(&repo, &args.dir, &opts, &out)
     } else {
@@ -66,6 +70,7 @@ pub fn run(global: &Global, args: BackupArgs) -> anyhow::Result<ExitCode> {
         let opts = mailvault::TreeBackupOptions {
             parent,
             force_read: args.force_read,
+            tags: args.tags.clone(),
         };
         mailvault::backup_tree(&repo, &args.dir, &opts, &out)
     };

@@ -18,6 +18,7 @@ mod backup;
 mod check;
 mod diff;
 mod export;
+mod forget;
 mod init;
 mod inspect;
 mod ls;
@@ -28,6 +29,7 @@ mod replicate;
 mod restore;
 mod snapshots;
 mod stats;
+mod tag;
 mod verify;
 
 use std::path::PathBuf;
@@ -99,6 +101,10 @@ pub enum Command {
     Repair(repair::RepairArgs),
     /// Convert a repository of an older format to the current one (takes the exclusive lock).
     Migrate(repair::MigrateArgs),
+    /// Remove snapshots by a retention policy or by id (takes the exclusive lock).
+    Forget(forget::ForgetArgs),
+    /// Add, remove or set tags of snapshots (takes the exclusive lock).
+    Tag(tag::TagArgs),
 }
 
 /// The options every subcommand sees.
@@ -131,6 +137,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Replicate(args) => replicate::run(&global, args),
         Command::Repair(args) => repair::run_repair(&global, args),
         Command::Migrate(args) => repair::run_migrate(&global, args),
+        Command::Forget(args) => forget::run(&global, args),
+        Command::Tag(args) => tag::run(&global, args),
     }
 }
 
@@ -140,7 +148,8 @@ pub fn open_repo(global: &Global) -> anyhow::Result<mailvault::Repository> {
     open_repo_mode(global, mailvault::LockMode::Shared)
 }
 
-/// [`open_repo`] under the exclusive lock (prune, forget, repair).
+/// [`open_repo`] under the exclusive lock, for commands that remove or rewrite snapshots or
+/// packs (forget, tag, prune, repair snapshots).
 pub fn open_repo_exclusive(global: &Global) -> anyhow::Result<mailvault::Repository> {
     open_repo_mode(global, mailvault::LockMode::Exclusive)
 }
@@ -149,6 +158,15 @@ fn open_repo_mode(
     global: &Global,
     mode: mailvault::LockMode,
 ) -> anyhow::Result<mailvault::Repository> {
+    Ok(mailvault::Repository::open_waiting(
+        &checked_repo_path(global)?,
+        mode,
+        global.lock_wait,
+    )?)
+}
+
+/// The repository path, checked to hold a repository (or one sentence saying what it is).
+fn checked_repo_path(global: &Global) -> anyhow::Result<PathBuf> {
     let path = repo_path(&global.repo)?;
     let shown = path.display();
     if !path.join("config").is_file() {
@@ -169,11 +187,7 @@ fn open_repo_mode(
              create one with `mailvault init <DIR>` in a new or empty directory"
         );
     }
-    Ok(mailvault::Repository::open_waiting(
-        &path,
-        mode,
-        global.lock_wait,
-    )?)
+    Ok(path)
 }
 
 /// The text of an error and its causes, each said once: an I/O error that already names its

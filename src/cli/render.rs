@@ -337,5 +337,7 @@ pub fn snapshot_json(id: &SnapshotId, s: &Snapshot) -> Value {
         "problems": s.problems,
         "warnings": s.warnings,
         "stats": s.stats,
+        "tags": s.tags,
+        "original": s.original.map(|o| o.to_hex()),
     })
 }

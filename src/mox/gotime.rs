@@ -157,7 +157,7 @@ pub fn rfc3339_nanos(unix_nanos: i64) -> String {
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (the inverse of [`Civil::from_unix`]'s
 /// date part).
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
     let yoe = y.rem_euclid(400);

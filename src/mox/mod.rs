@@ -24,7 +24,7 @@ pub use datadir::{
 };
 pub use dbcopy::{copy_database, probe_lock, read_database};
 pub use error::MoxError;
-pub(crate) use gotime::Civil;
+pub(crate) use gotime::{Civil, days_from_civil};
 pub use gotime::{parse_rfc3339, rfc3339_nanos, time_unix_nanos};
 pub use inspect::{
     AccountReport, DatabaseReport, InspectReport, MailboxReport, MessageReport, QueueReport,

@@ -199,7 +199,7 @@ impl Repository {
         Repository::open_with(path, Arc::new(LocalBackend::new(path)), mode, wait)
     }
 
-    /// Opens a repository under the exclusive lock (repair, migrate, prune).
+    /// Opens a repository under the exclusive lock (repair, migrate, forget, tag, prune).
     pub fn open_exclusive(path: &Path) -> Result<Repository> {
         Repository::open_with(
             path,
@@ -985,14 +985,52 @@ impl Repository {
     pub fn commit_snapshot(&self, snapshot: &Snapshot) -> Result<SnapshotId> {
         self.ensure_writable()?;
         self.flush()?;
-        let bytes = snapshot.encode();
-        let id = SnapshotId::hash(&bytes);
+        self.put_snapshot_file(&snapshot.encode())
+    }
+
+    /// Commits a snapshot file as it is (`replicate` copies files byte for byte, so a file of
+    /// an older snapshot version keeps its id). The bytes must decode as a snapshot.
+    pub fn commit_snapshot_file(&self, bytes: &[u8]) -> Result<SnapshotId> {
+        self.ensure_writable()?;
+        let id = SnapshotId::hash(bytes);
+        Snapshot::decode(bytes, &self.path.join(snapshot_name(&id)))?;
+        self.flush()?;
+        self.put_snapshot_file(bytes)
+    }
+
+    /// Writes a snapshot file create-only and durably (an existing one is the same file).
+    fn put_snapshot_file(&self, bytes: &[u8]) -> Result<SnapshotId> {
+        let id = SnapshotId::hash(bytes);
         let name = snapshot_name(&id);
-        match self.backend.put_new(&name, &bytes) {
+        match self.backend.put_new(&name, bytes) {
             Ok(()) => Ok(id),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(id),
             Err(e) => Err(Error::io(self.path.join(&name), e)),
         }
+    }
+
+    /// Writes `new` in place of snapshot `old` (a rewrite such as `tag`): the new snapshot file
+    /// first (create-only, durable), then `old` is removed. A crash in between leaves both.
+    /// Returns the id of the new file; when it equals `old`, nothing is removed.
+    pub fn replace_snapshot(&self, old: &SnapshotId, new: &Snapshot) -> Result<SnapshotId> {
+        self.ensure_writable()?;
+        let id = self.put_snapshot_file(&new.encode())?;
+        if id != *old {
+            self.remove_snapshot(old)?;
+        }
+        Ok(id)
+    }
+
+    /// Removes a snapshot file (`forget`), durably; the blobs it references stay. A snapshot
+    /// that is already gone is not an error.
+    pub fn remove_snapshot(&self, id: &SnapshotId) -> Result<()> {
+        self.ensure_writable()?;
+        let name = snapshot_name(id);
+        self.backend.delete(&name).at(self.path.join(&name))?;
+        if let Some(local) = self.backend.local() {
+            local.sync().at(self.path.join("snapshots"))?;
+        }
+        Ok(())
     }
 
     fn snapshot_ids(&self) -> Result<BTreeSet<SnapshotId>> {
@@ -1029,6 +1067,12 @@ impl Repository {
 
     /// Reads one snapshot file, verifying it against its id.
     pub fn load_snapshot(&self, id: &SnapshotId) -> Result<Snapshot> {
+        let bytes = self.snapshot_file(id)?;
+        Snapshot::decode(&bytes, &self.path.join(snapshot_name(id)))
+    }
+
+    /// The bytes of one snapshot file, verified against its id (not decoded).
+    pub fn snapshot_file(&self, id: &SnapshotId) -> Result<Vec<u8>> {
         let name = snapshot_name(id);
         let path = self.path.join(&name);
         let bytes = match self.backend.get(&name) {
@@ -1041,7 +1085,7 @@ impl Repository {
         if SnapshotId::hash(&bytes) != *id {
             return Err(Error::corrupt(path, "snapshot file does not match its id"));
         }
-        Snapshot::decode(&bytes, &path)
+        Ok(bytes)
     }
 
     /// `latest`, a full id, or a unique hex prefix of at least 4 digits.
