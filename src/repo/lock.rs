@@ -2,7 +2,7 @@
 //! of a lock record.
 //!
 //! Mutual exclusion comes from `flock(2)` on `REPO/lock`: shared for backup, restore, export,
-//! verify and replicate, exclusive for repair, migrate and the coming prune. The kernel drops a
+//! check and replicate, exclusive for repair, migrate, forget, tag and prune. The kernel drops a
 //! lock when its holder dies, so a lock can never be left behind by a crash. Each holder also
 //! writes a record into `REPO/locks/` (pid, host, start time, purpose) so that a refusal can
 //! say who holds the repository; a record whose process is gone is stale and removed.
