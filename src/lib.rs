@@ -49,7 +49,8 @@ pub use replicate::{ReplicateSummary, SkippedSnapshot, UnreadableSnapshot, repli
 pub use repo::{
     Backend, BlobInfo, BlobKind, ChunkParams, FailAfter, IndexRepair, LinkCounts, LinkKind,
     LocalBackend, LocalStore, LockMode, LockRecord, MigrateSummary, ObjectMeta, PackParams,
-    PutOutcome, RepoConfig, Repository, RewriteOutcome, SnapshotList,
+    PutOutcome, RepoConfig, Repository, Retry, RewriteOutcome, S3Backend, S3Url, SnapshotList,
+    TransferStats,
 };
 pub use restore::mox::{MoxRestoreSelection, load_list, load_manifest, restore_mox};
 pub use restore::{MessageRef, RestoreFailure, RestoreOptions, RestoreStats, restore_tree};

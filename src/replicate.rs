@@ -33,6 +33,9 @@ pub struct ReplicateSummary {
     /// Snapshot files of the source that cannot be read (truncated, damaged, not a snapshot):
     /// named here, not copied; every other snapshot is.
     pub unreadable: Vec<UnreadableSnapshot>,
+    /// Requests made to a remote target and bytes sent (absent for a local directory).
+    pub transfer: Option<crate::repo::TransferStats>,
+    pub duration_ms: u64,
 }
 
 /// A snapshot file that could not be read.
@@ -72,6 +75,8 @@ pub fn replicate(
     target: &Repository,
     progress: &dyn Progress,
 ) -> Result<ReplicateSummary> {
+    let started = std::time::Instant::now();
+    let before = target.transfer();
     // A damaged snapshot file in the target counts as absent: copying it again repairs it.
     let present: BTreeSet<SnapshotId> = target
         .snapshots_lenient()?
@@ -108,28 +113,30 @@ pub fn replicate(
         });
         let copied = AtomicU64::new(0);
         let bytes = AtomicU64::new(0);
-        let outcomes: Vec<std::result::Result<(), DamagedBlob>> = blobs
+        // Outer error: the target failed (the run stops); inner: the source's blob is bad (the
+        // snapshot is skipped, named).
+        let outcomes: Vec<Result<std::result::Result<(), DamagedBlob>>> = blobs
             .par_iter()
             .map(|(blob, what, structure)| {
                 if target.has_blob(blob) {
-                    return Ok(());
+                    return Ok(Ok(()));
                 }
-                let damaged = |e: Error| DamagedBlob {
-                    id: blob.to_hex(),
-                    used_by: what.to_string(),
-                    error: e.to_string(),
+                let data = match source.get_blob(blob) {
+                    Ok(d) => d,
+                    Err(e) => {
+                        return Ok(Err(DamagedBlob {
+                            id: blob.to_hex(),
+                            used_by: what.to_string(),
+                            error: e.to_string(),
+                        }));
+                    }
                 };
-                let data = source.get_blob(blob).map_err(damaged)?;
                 let kind = match (structure, source.blob_info(blob)) {
                     (_, Some(info)) => info.kind,
                     (true, None) => BlobKind::Manifest,
                     (false, None) => BlobKind::Data,
                 };
-                target.put_blob(kind, &data).map_err(|e| DamagedBlob {
-                    id: blob.to_hex(),
-                    used_by: format!("{what} (writing to the target)"),
-                    error: e.to_string(),
-                })?;
+                target.put_blob(kind, &data)?;
                 copied.fetch_add(1, Ordering::Relaxed);
                 bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
                 progress.event(Event::Advance {
@@ -137,9 +144,11 @@ pub fn replicate(
                     items: 1,
                     bytes: data.len() as u64,
                 });
-                Ok(())
+                Ok(Ok(()))
             })
             .collect();
+        let outcomes: Vec<std::result::Result<(), DamagedBlob>> =
+            outcomes.into_iter().collect::<Result<_>>()?;
         let copied = copied.into_inner();
         summary.blobs_copied += copied;
         summary.blobs_present += blobs.len() as u64 - copied;
@@ -157,5 +166,14 @@ pub fn replicate(
         target.commit_snapshot_file(&source.snapshot_file(&id)?)?;
         summary.snapshots_copied += 1;
     }
+    summary.transfer = target.transfer().map(|t| {
+        let b = before.unwrap_or_default();
+        crate::repo::TransferStats {
+            requests: t.requests - b.requests,
+            bytes_sent: t.bytes_sent - b.bytes_sent,
+            bytes_received: t.bytes_received - b.bytes_received,
+        }
+    });
+    summary.duration_ms = started.elapsed().as_millis() as u64;
     Ok(summary)
 }

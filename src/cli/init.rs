@@ -11,7 +11,8 @@ use super::{EXIT_OK, Global};
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// Where to create the repository (a new or empty directory; default: --repo).
+    /// Where to create the repository: a new or empty directory, or `s3://BUCKET/PREFIX` (an
+    /// existing bucket, nothing under the prefix); default: --repo.
     pub path: Option<PathBuf>,
 }
 
@@ -20,7 +21,10 @@ pub fn run(global: &Global, args: InitArgs) -> anyhow::Result<ExitCode> {
         Some(p) => p,
         None => super::repo_path(&global.repo)?,
     };
-    let repo = mailvault::Repository::init(&path)?;
+    let repo = match super::remote_spec(&Some(path.clone())) {
+        Some(url) => mailvault::Repository::init_url(&url)?,
+        None => mailvault::Repository::init(&path)?,
+    };
     let out = Renderer::new(global.json);
     if global.json {
         out.json_line(&json!({"type": "init", "repo": repo.path()}));

@@ -158,11 +158,24 @@ fn open_repo_mode(
     global: &Global,
     mode: mailvault::LockMode,
 ) -> anyhow::Result<mailvault::Repository> {
+    if let Some(url) = remote_spec(&global.repo) {
+        return Ok(mailvault::Repository::open_spec(
+            &url,
+            mode,
+            global.lock_wait,
+        )?);
+    }
     Ok(mailvault::Repository::open_waiting(
         &checked_repo_path(global)?,
         mode,
         global.lock_wait,
     )?)
+}
+
+/// The repository when it is an object store URL (`s3://BUCKET/PREFIX`).
+pub fn remote_spec(repo: &Option<PathBuf>) -> Option<String> {
+    let s = repo.as_ref()?.to_str()?;
+    s.starts_with("s3://").then(|| s.to_string())
 }
 
 /// The repository path, checked to hold a repository (or one sentence saying what it is).

@@ -10,22 +10,38 @@ use super::{EXIT_ERROR, EXIT_INCOMPLETE, EXIT_OK, Global};
 
 #[derive(Debug, Args)]
 pub struct ReplicateArgs {
-    /// The target repository (created when the directory is missing or empty).
+    /// The target repository: a directory (created when missing or empty) or
+    /// `s3://BUCKET/PREFIX` (initialised when it holds no repository).
     #[arg(long)]
     pub to: PathBuf,
 }
 
 pub fn run(global: &Global, args: ReplicateArgs) -> anyhow::Result<ExitCode> {
     let source = super::open_repo(global)?;
-    let empty = match std::fs::read_dir(&args.to) {
-        Ok(mut entries) => entries.next().is_none(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
-        Err(e) => anyhow::bail!("{}: {e}", args.to.display()),
-    };
-    let target = if empty {
-        mailvault::Repository::init(&args.to)?
-    } else {
-        mailvault::Repository::open(&args.to)?
+    let target = match super::remote_spec(&Some(args.to.clone())) {
+        Some(url) => match mailvault::Repository::open_spec(
+            &url,
+            mailvault::LockMode::Shared,
+            global.lock_wait,
+        ) {
+            Ok(r) => r,
+            Err(mailvault::Error::Invalid(m)) if m.contains("no config file") => {
+                mailvault::Repository::init_url(&url)?
+            }
+            Err(e) => return Err(e.into()),
+        },
+        None => {
+            let empty = match std::fs::read_dir(&args.to) {
+                Ok(mut entries) => entries.next().is_none(),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+                Err(e) => anyhow::bail!("{}: {e}", args.to.display()),
+            };
+            if empty {
+                mailvault::Repository::init(&args.to)?
+            } else {
+                mailvault::Repository::open(&args.to)?
+            }
+        }
     };
     let out = Renderer::new(global.json);
     let result = mailvault::replicate(&source, &target, &out);
@@ -46,6 +62,15 @@ pub fn run(global: &Global, args: ReplicateArgs) -> anyhow::Result<ExitCode> {
             render::bytes(summary.bytes_copied),
             summary.blobs_present
         );
+        if let Some(t) = &summary.transfer {
+            outln!(
+                "  {} requests, {} sent, {} received, in {:.1} s",
+                t.requests,
+                render::bytes(t.bytes_sent),
+                render::bytes(t.bytes_received),
+                summary.duration_ms as f64 / 1000.0
+            );
+        }
         for s in &summary.skipped {
             outln!("  NOT copied: snapshot {}:", &s.snapshot[..8]);
             for d in &s.damaged {

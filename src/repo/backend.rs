@@ -42,6 +42,101 @@ pub trait Backend: Send + Sync + fmt::Debug {
     fn local(&self) -> Option<&dyn LocalStore> {
         None
     }
+    /// Requests made and bytes moved so far, for stores that count them (remote ones).
+    fn transfer(&self) -> Option<TransferStats> {
+        None
+    }
+}
+
+/// Retries the operations of a remote store that fail for a reason that may pass (a dropped
+/// connection, a timeout, a server error): up to `attempts` times, with exponential backoff
+/// from 100 ms. Not found, already exists, permission denied and invalid input are answers,
+/// not failures, and are returned at once.
+#[derive(Debug)]
+pub struct Retry {
+    inner: Arc<dyn Backend>,
+    attempts: u32,
+    retried: AtomicU64,
+}
+
+impl Retry {
+    pub fn new(inner: Arc<dyn Backend>, attempts: u32) -> Retry {
+        Retry {
+            inner,
+            attempts: attempts.max(1),
+            retried: AtomicU64::new(0),
+        }
+    }
+
+    /// How many operations were tried again.
+    pub fn retried(&self) -> u64 {
+        self.retried.load(Ordering::Relaxed)
+    }
+
+    fn run<T>(&self, op: impl Fn() -> io::Result<T>) -> io::Result<T> {
+        let mut delay = std::time::Duration::from_millis(100);
+        let mut attempt = 1;
+        loop {
+            match op() {
+                Err(e) if attempt < self.attempts && transient(&e) => {
+                    self.retried.fetch_add(1, Ordering::Relaxed);
+                    std::thread::sleep(delay);
+                    delay = (delay * 2).min(std::time::Duration::from_secs(10));
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+fn transient(e: &io::Error) -> bool {
+    !matches!(
+        e.kind(),
+        io::ErrorKind::NotFound
+            | io::ErrorKind::AlreadyExists
+            | io::ErrorKind::PermissionDenied
+            | io::ErrorKind::InvalidInput
+            | io::ErrorKind::InvalidData
+            | io::ErrorKind::Unsupported
+    )
+}
+
+impl Backend for Retry {
+    fn list(&self, dir: &str) -> io::Result<Vec<String>> {
+        self.run(|| self.inner.list(dir))
+    }
+    fn list_meta(&self, dir: &str) -> io::Result<Vec<ObjectMeta>> {
+        self.run(|| self.inner.list_meta(dir))
+    }
+    fn head(&self, name: &str) -> io::Result<Option<u64>> {
+        self.run(|| self.inner.head(name))
+    }
+    fn get(&self, name: &str) -> io::Result<Vec<u8>> {
+        self.run(|| self.inner.get(name))
+    }
+    fn get_range(&self, name: &str, offset: u64, len: usize) -> io::Result<Vec<u8>> {
+        self.run(|| self.inner.get_range(name, offset, len))
+    }
+    fn put_new(&self, name: &str, data: &[u8]) -> io::Result<()> {
+        // A put that reached the store but whose answer was lost comes back as "already
+        // exists": the callers verify or accept what is there.
+        self.run(|| self.inner.put_new(name, data))
+    }
+    fn delete(&self, name: &str) -> io::Result<()> {
+        self.run(|| self.inner.delete(name))
+    }
+    fn transfer(&self) -> Option<TransferStats> {
+        self.inner.transfer()
+    }
+}
+
+/// What a remote store was asked to do.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct TransferStats {
+    pub requests: u64,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
 }
 
 /// A stored file as a listing shows it.

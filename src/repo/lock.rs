@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::repo::backend::{create_private_dir, create_private_file};
+use crate::repo::backend::{Backend, create_private_dir, create_private_file};
 
 pub const LOCK_MAGIC: [u8; 4] = *b"MVLK";
 pub const LOCK_VERSION: u32 = 1;
@@ -111,7 +111,13 @@ pub struct RepoLock {
     /// `None` on a read-only repository, where nothing can be written and no lock is needed.
     file: Option<File>,
     record: Option<PathBuf>,
+    /// On object storage: the backend and the name of this holder's record.
+    remote: Option<(std::sync::Arc<dyn Backend>, String)>,
 }
+
+/// On object storage a record is the lock: one older than this is stale (its holder is
+/// presumed gone; records are not refreshed, and a put-only credential cannot remove its own).
+pub const REMOTE_STALE_NS: i64 = 24 * 3600 * 1_000_000_000;
 
 fn host() -> String {
     rustix::system::uname()
@@ -252,6 +258,7 @@ impl RepoLock {
         Ok(RepoLock {
             file: Some(file),
             record: record_path,
+            remote: None,
         })
     }
 
@@ -259,7 +266,86 @@ impl RepoLock {
         RepoLock {
             file: None,
             record: None,
+            remote: None,
         }
+    }
+
+    /// Takes the lock of a repository on object storage, where there is no flock: the records
+    /// in `locks/` are the lock. Lists the live records (younger than [`REMOTE_STALE_NS`]) and
+    /// refuses when one conflicts; writes its own record create-only; lists again and, when a
+    /// conflicting record appeared meanwhile, removes its own and refuses. Two processes that
+    /// both write and then list see each other (S3's listings are strongly consistent), so at
+    /// most one of two conflicting takers proceeds.
+    pub fn acquire_remote(
+        backend: std::sync::Arc<dyn Backend>,
+        shown: &Path,
+        mode: LockMode,
+        purpose: &str,
+    ) -> Result<RepoLock> {
+        let record = LockRecord {
+            pid: std::process::id(),
+            host: host(),
+            time_ns: crate::repo::now_ns(),
+            exclusive: mode == LockMode::Exclusive,
+            purpose: purpose.to_string(),
+        };
+        let own = format!(
+            "{}-{}-{}",
+            record.host.replace('/', "_"),
+            record.pid,
+            record.time_ns
+        );
+        let conflicts = |backend: &dyn Backend| -> Result<Vec<LockRecord>> {
+            let dir = shown.join(LOCKS_DIR);
+            let names = backend.list(LOCKS_DIR).map_err(|e| Error::io(&dir, e))?;
+            let mut out = Vec::new();
+            for name in names.into_iter().filter(|n| *n != own) {
+                let rel = format!("{LOCKS_DIR}/{name}");
+                let Ok(bytes) = backend.get(&rel) else {
+                    continue;
+                };
+                let Ok(r) = LockRecord::decode(&bytes, &shown.join(&rel)) else {
+                    continue;
+                };
+                // A holder of this host whose process is gone is stale at once.
+                if r.is_stale(&record.host) {
+                    let _ = backend.delete(&rel);
+                    continue;
+                }
+                let live = record.time_ns.saturating_sub(r.time_ns) < REMOTE_STALE_NS;
+                if live && (mode == LockMode::Exclusive || r.exclusive) {
+                    out.push(r);
+                }
+            }
+            Ok(out)
+        };
+        let refuse = |who: Vec<LockRecord>| {
+            let who: Vec<String> = who.iter().map(LockRecord::describe).collect();
+            Error::Locked(format!(
+                "{}: repository is {}; wait until it has finished (a record older than 24 \
+                 hours is ignored)",
+                shown.display(),
+                who.join("; ")
+            ))
+        };
+        let before = conflicts(backend.as_ref())?;
+        if !before.is_empty() {
+            return Err(refuse(before));
+        }
+        let rel = format!("{LOCKS_DIR}/{own}");
+        backend
+            .put_new(&rel, &record.encode())
+            .map_err(|e| Error::io(shown.join(&rel), e))?;
+        let after = conflicts(backend.as_ref())?;
+        if !after.is_empty() {
+            let _ = backend.delete(&rel);
+            return Err(refuse(after));
+        }
+        Ok(RepoLock {
+            file: None,
+            record: None,
+            remote: Some((backend, rel)),
+        })
     }
 }
 
@@ -274,6 +360,10 @@ impl Drop for RepoLock {
     fn drop(&mut self) {
         if let Some(r) = &self.record {
             let _ = std::fs::remove_file(r);
+        }
+        // A put-only credential cannot remove its record: it goes stale after a day.
+        if let Some((backend, name)) = self.remote.take() {
+            let _ = backend.delete(&name);
         }
         // Closing the file releases the flock.
         self.file.take();

@@ -25,6 +25,7 @@ pub(crate) mod object;
 pub(crate) mod pack;
 mod packer;
 mod repair;
+mod s3;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io;
@@ -33,7 +34,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-pub use backend::{Backend, FailAfter, LinkKind, LocalBackend, LocalStore, ObjectMeta};
+pub use backend::{
+    Backend, FailAfter, LinkKind, LocalBackend, LocalStore, ObjectMeta, Retry, TransferStats,
+};
 pub use catalog::BlobInfo;
 use catalog::{Catalog, Location, Opened, Place};
 pub use config::{ChunkParams, PackParams, RepoConfig};
@@ -45,6 +48,7 @@ pub(crate) use maintain::{IndexView, Rewrite};
 pub use object::BlobKind;
 use packer::{Packer, Unindexed};
 pub use repair::{IndexRepair, MigrateSummary};
+pub use s3::{S3Backend, S3Url};
 
 use crate::error::{Error, IoContext, Result};
 use crate::id::{BlobId, IndexId, SnapshotId};
@@ -115,6 +119,8 @@ pub struct Repository {
     hardlinked: AtomicU64,
     lock_mode: LockMode,
     _lock: RepoLock,
+    /// The local temp directory of a remote repository (open packs), removed on drop.
+    _local_tmp: Option<tempfile::TempDir>,
 }
 
 /// `objects/ab/<hex>` for framed (format 1), `objects/ab/<hex>.r` for raw objects.
@@ -224,6 +230,80 @@ impl Repository {
         Repository::open_with(path, backend, LockMode::Exclusive, Duration::ZERO)
     }
 
+    /// Creates a repository in object storage (`s3://BUCKET/PREFIX`; the bucket must exist
+    /// and hold nothing under the prefix).
+    pub fn init_url(url: &str) -> Result<Repository> {
+        let (shown, backend) = remote_backend(url)?;
+        Repository::init_remote(&shown, backend, PackParams::default())
+    }
+
+    /// Creates a repository in a remote store reached through `backend`; `shown` names it in
+    /// messages.
+    pub fn init_remote(
+        shown: &Path,
+        backend: Arc<dyn Backend>,
+        pack: PackParams,
+    ) -> Result<Repository> {
+        let taken: Vec<String> = ["config", "snapshots", "packs", "index"]
+            .iter()
+            .map(|d| backend.list(d).map(|l| (d, l)))
+            .collect::<io::Result<Vec<_>>>()
+            .at(shown)?
+            .into_iter()
+            .filter(|(_, l)| !l.is_empty())
+            .map(|(d, _)| d.to_string())
+            .collect();
+        if !taken.is_empty() || matches!(backend.head("config"), Ok(Some(_))) {
+            return Err(Error::Invalid(format!(
+                "{}: not empty (it holds {}); a repository needs a new prefix",
+                shown.display(),
+                if taken.is_empty() {
+                    "a config".to_string()
+                } else {
+                    taken.join(", ")
+                }
+            )));
+        }
+        let config = RepoConfig {
+            pack,
+            ..RepoConfig::new(shown)
+        };
+        backend
+            .put_new("config", &config.encode())
+            .at(shown.join("config"))?;
+        Repository::open_with(shown, backend, LockMode::Shared, Duration::ZERO)
+    }
+
+    /// Opens a repository given as a directory or an `s3://BUCKET/PREFIX` URL.
+    pub fn open_spec(spec: &str, mode: LockMode, wait: Duration) -> Result<Repository> {
+        match S3Url::parse(spec) {
+            Some(_) => {
+                let (shown, backend) = remote_backend(spec)?;
+                Repository::open_with(&shown, backend, mode, wait)
+            }
+            None => Repository::open_waiting(Path::new(spec), mode, wait),
+        }
+    }
+
+    /// Opens a repository in a remote store reached through `backend` (tests wrap one).
+    pub fn open_remote(
+        shown: &Path,
+        backend: Arc<dyn Backend>,
+        mode: LockMode,
+    ) -> Result<Repository> {
+        Repository::open_with(shown, backend, mode, Duration::ZERO)
+    }
+
+    /// Whether the repository is a local directory.
+    pub fn is_local(&self) -> bool {
+        self.backend.local().is_some()
+    }
+
+    /// Requests and bytes of a remote repository's store so far.
+    pub fn transfer(&self) -> Option<TransferStats> {
+        self.backend.transfer()
+    }
+
     fn open_with(
         path: &Path,
         backend: Arc<dyn Backend>,
@@ -251,23 +331,47 @@ impl Repository {
             Err(e) => return Err(Error::io(config_path, e)),
         };
         let config = RepoConfig::decode(&bytes, &config_path)?;
-        let tmp = path.join("tmp");
+        let remote = backend.local().is_none();
+        let local_tmp = match remote {
+            true => Some(
+                tempfile::Builder::new()
+                    .prefix("mailvault-")
+                    .tempdir()
+                    .map_err(|e| Error::io(std::env::temp_dir(), e))?,
+            ),
+            false => None,
+        };
+        let tmp = match &local_tmp {
+            Some(t) => t.path().to_path_buf(),
+            None => path.join("tmp"),
+        };
         let deadline = std::time::Instant::now() + wait;
         let lock = loop {
-            match RepoLock::acquire(path, mode, "mailvault", &|| clean_tmp(&tmp)) {
+            let taken = match remote {
+                true => RepoLock::acquire_remote(backend.clone(), path, mode, "mailvault"),
+                false => RepoLock::acquire(path, mode, "mailvault", &|| clean_tmp(&tmp)),
+            };
+            match taken {
                 Err(Error::Locked(_)) if std::time::Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(200));
                 }
                 other => break other?,
             }
         };
-        let catalog_path = path.join(CATALOG_FILE);
-        // redb's full integrity check reads the whole catalog (the largest part of opening a
-        // big repository); it runs under the exclusive lock (repair, migrate). Other opens rely
-        // on redb's own crash safety: every blob read is verified against its id anyway.
-        let catalog = match Catalog::open(&catalog_path, mode == LockMode::Exclusive) {
-            Opened::Ready { catalog, fresh } => Some((catalog, fresh)),
-            Opened::Busy => None,
+        // A remote repository keeps its index in memory (no local cache of it yet).
+        let catalog = match remote {
+            true => None,
+            false => {
+                let catalog_path = path.join(CATALOG_FILE);
+                // redb's full integrity check reads the whole catalog (the largest part of
+                // opening a big repository); it runs under the exclusive lock (repair,
+                // migrate). Other opens rely on redb's own crash safety: every blob read is
+                // verified against its id anyway.
+                match Catalog::open(&catalog_path, mode == LockMode::Exclusive) {
+                    Opened::Ready { catalog, fresh } => Some((catalog, fresh)),
+                    Opened::Busy => None,
+                }
+            }
         };
         let mut repo = Repository {
             path: path.to_path_buf(),
@@ -289,6 +393,7 @@ impl Repository {
             hardlinked: AtomicU64::new(0),
             lock_mode: mode,
             _lock: lock,
+            _local_tmp: local_tmp,
         };
         repo.load_index(catalog)?;
         repo.check_packs()?;
@@ -623,8 +728,22 @@ impl Repository {
     fn after_write(&self) -> Result<()> {
         if self.packer.unindexed() >= FLUSH_AT {
             self.flush()?;
+        } else if !self.is_local() && self.packer.has_published() {
+            // On a remote store every published pack is indexed at once: an interrupted run
+            // (say, replication) resumes without sending it again.
+            self.index_published()?;
         }
         Ok(())
+    }
+
+    /// Writes an index file of the packs published so far (open packs stay open).
+    fn index_published(&self) -> Result<()> {
+        let _one = self.flushing.lock().expect("flush poisoned");
+        let batch = self.packer.take_unindexed();
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.write_index(&batch)
     }
 
     /// Makes every blob written so far durable and lists it in a new index file.
@@ -641,6 +760,11 @@ impl Repository {
             // Links are published without fsync: one syncfs makes them all durable.
             local.sync().at(&self.path)?;
         }
+        self.write_index(&batch)
+    }
+
+    /// Writes the index file of `batch` and records it (the caller holds `flushing`).
+    fn write_index(&self, batch: &packer::Batch) -> Result<()> {
         let file = IndexFile {
             supersedes: Vec::new(),
             packs: batch.packs.clone(),
@@ -665,7 +789,7 @@ impl Repository {
         if let Some(mem) = &self.memory {
             mem.write().expect("index poisoned").extend(rows);
         }
-        self.packer.indexed(&batch);
+        self.packer.indexed(batch);
         Ok(())
     }
 
@@ -1184,6 +1308,19 @@ impl Repository {
     pub(crate) fn now_ns() -> i64 {
         now_ns()
     }
+}
+
+/// The store of an `s3://` URL, and the URL as a path for messages.
+fn remote_backend(url: &str) -> Result<(PathBuf, Arc<dyn Backend>)> {
+    let parsed = match S3Url::parse(url) {
+        Some(Ok(u)) => u,
+        Some(Err(e)) => return Err(Error::Invalid(e)),
+        None => return Err(Error::Invalid(format!("{url}: not an s3:// URL"))),
+    };
+    let shown = PathBuf::from(parsed.to_string());
+    let backend = S3Backend::from_env(&parsed).at(&shown)?;
+    // The client retries HTTP failures itself; this also covers a failure between requests.
+    Ok((shown, Arc::new(backend::Retry::new(Arc::new(backend), 4))))
 }
 
 /// The packs the given index files list (with their sizes), and those of the files that

@@ -154,6 +154,11 @@ impl Packer {
         self.state().blobs.get(id).cloned()
     }
 
+    /// Whether a pack was published that no index file lists yet.
+    pub(crate) fn has_published(&self) -> bool {
+        !self.state().packs.is_empty()
+    }
+
     /// How many blobs wait for an index file.
     pub(crate) fn unindexed(&self) -> usize {
         self.state().blobs.len()
