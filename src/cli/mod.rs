@@ -17,10 +17,14 @@ macro_rules! outln {
 mod backup;
 mod check;
 mod diff;
+mod dump;
 mod export;
+mod find;
+mod generate;
 mod init;
 mod inspect;
 mod ls;
+pub mod metrics;
 mod prune;
 pub mod render;
 mod repair;
@@ -53,7 +57,7 @@ pub const EXIT_DAMAGED: u8 = 4;
 )]
 pub struct Cli {
     /// The repository (default: $MAILVAULT_REPO).
-    #[arg(long, global = true, env = "MAILVAULT_REPO")]
+    #[arg(short = 'r', long, global = true, env = "MAILVAULT_REPO")]
     pub repo: Option<PathBuf>,
     /// Print JSON lines (events, then a summary) instead of human output.
     #[arg(long, global = true)]
@@ -62,6 +66,16 @@ pub struct Cli {
     /// once, naming the holder).
     #[arg(long, global = true, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub lock_wait: Option<std::time::Duration>,
+    /// No progress and no warnings: only errors, problems and the final summary.
+    #[arg(short = 'q', long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// More events: each phase as it starts and ends, every progress step in JSON.
+    #[arg(short = 'v', long, global = true)]
+    pub verbose: bool,
+    /// After `backup` or `replicate`, write the run's metrics to this file in the Prometheus
+    /// text format (for node_exporter's textfile collector), atomically.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub metrics_file: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -99,6 +113,15 @@ pub enum Command {
     Repair(repair::RepairArgs),
     /// Convert a repository of an older format to the current one (takes the exclusive lock).
     Migrate(repair::MigrateArgs),
+    /// Find messages in snapshots by account, mailbox, sender, recipient, subject, Message-ID
+    /// or received time.
+    Find(find::FindArgs),
+    /// Write one message of a snapshot as mox stores it (MsgPrefix and file).
+    Dump(dump::DumpArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(generate::CompletionsArgs),
+    /// Write man pages (mailvault.1 and one per command) into a directory.
+    Man(generate::ManArgs),
 }
 
 /// The options every subcommand sees.
@@ -107,6 +130,9 @@ pub struct Global {
     pub repo: Option<PathBuf>,
     pub json: bool,
     pub lock_wait: std::time::Duration,
+    pub quiet: bool,
+    pub verbose: bool,
+    pub metrics_file: Option<PathBuf>,
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -114,7 +140,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         repo: cli.repo,
         json: cli.json,
         lock_wait: cli.lock_wait.unwrap_or_default(),
+        quiet: cli.quiet,
+        verbose: cli.verbose,
+        metrics_file: cli.metrics_file,
     };
+    render::set_verbosity(global.quiet, global.verbose);
     match cli.command {
         Command::Init(args) => init::run(&global, args),
         Command::Backup(args) => backup::run(&global, args),
@@ -131,6 +161,41 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Replicate(args) => replicate::run(&global, args),
         Command::Repair(args) => repair::run_repair(&global, args),
         Command::Migrate(args) => repair::run_migrate(&global, args),
+        Command::Find(args) => find::run(&global, args),
+        Command::Dump(args) => dump::run(&global, args),
+        Command::Completions(args) => generate::completions(args),
+        Command::Man(args) => generate::man(args),
+    }
+}
+
+/// `--host` and `--source`: which snapshots `latest` (and the other snapshot arguments) may
+/// name.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SnapshotSelect {
+    /// `latest` is the newest snapshot of this host (the others must be of it).
+    #[arg(long)]
+    pub host: Option<String>,
+    /// `latest` is the newest snapshot of this source: the path as `snapshots` lists it, or the
+    /// installation as given to `backup` (mox.conf, its directory, the data directory).
+    #[arg(long)]
+    pub source: Option<String>,
+}
+
+impl SnapshotSelect {
+    pub fn filter(&self) -> mailvault::SnapshotFilter {
+        mailvault::SnapshotFilter {
+            host: self.host.clone(),
+            source: self.source.clone(),
+        }
+    }
+
+    /// Resolves a snapshot argument under this selection.
+    pub fn resolve(
+        &self,
+        repo: &mailvault::Repository,
+        spec: &str,
+    ) -> anyhow::Result<mailvault::SnapshotId> {
+        Ok(mailvault::resolve_snapshot(repo, spec, &self.filter())?)
     }
 }
 
