@@ -198,7 +198,13 @@ pub fn export_selected(
         if filtered {
             let mut kept = Vec::with_capacity(list.messages.len());
             for entry in list.messages {
-                if filter.selects(repo, &entry, &record_of(entry.id)?)? {
+                let record = db.message_with_envelope(entry.id)?.ok_or_else(|| {
+                    Error::corrupt(
+                        format!("account {} database in snapshot", opts.account),
+                        format!("message {} of the manifest has no record", entry.id),
+                    )
+                })?;
+                if filter.selects(repo, &entry, &record)? {
                     kept.push(entry);
                 }
             }

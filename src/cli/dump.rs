@@ -57,10 +57,10 @@ pub fn run(global: &Global, args: DumpArgs) -> anyhow::Result<ExitCode> {
         }
         None => {
             let mut out = std::io::stdout().lock();
-            if let Err(e) = out.write_all(&data).and_then(|()| out.flush()) {
-                if e.kind() != std::io::ErrorKind::BrokenPipe {
-                    anyhow::bail!("cannot write to standard output: {e}");
-                }
+            if let Err(e) = out.write_all(&data).and_then(|()| out.flush())
+                && e.kind() != std::io::ErrorKind::BrokenPipe
+            {
+                anyhow::bail!("cannot write to standard output: {e}");
             }
         }
     }

@@ -98,10 +98,10 @@ pub fn write(path: &Path, run: &RunMetrics) -> std::io::Result<()> {
         .unwrap_or(0.0);
     // This run's samples replace those of the same labels; a failure keeps the last success.
     for (name, _) in METRICS {
-        if *name != "mailvault_last_success_timestamp_seconds" || run.success {
-            if let Some(m) = samples.get_mut(*name) {
-                m.remove(&labels);
-            }
+        if (*name != "mailvault_last_success_timestamp_seconds" || run.success)
+            && let Some(m) = samples.get_mut(*name)
+        {
+            m.remove(&labels);
         }
     }
     let mut set = |name: &str, value: f64| {

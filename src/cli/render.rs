@@ -58,13 +58,16 @@ struct Bars {
     bars: HashMap<String, (ProgressBar, u64)>,
 }
 
+/// `--verbose`: a phase's total, and the items and bytes done so far.
+type VerbosePhase = (Option<u64>, u64, u64);
+
 /// Receives library events and draws them.
 pub struct Renderer {
     pub mode: Mode,
     bars: Mutex<Bars>,
     json: Mutex<HashMap<String, JsonPhase>>,
     /// `--verbose`: per phase, its total, items and bytes done.
-    verbose_phases: Mutex<HashMap<String, (Option<u64>, u64, u64)>>,
+    verbose_phases: Mutex<HashMap<String, VerbosePhase>>,
 }
 
 impl Renderer {

@@ -52,9 +52,17 @@ pub fn run(global: &Global, args: RestoreArgs) -> anyhow::Result<ExitCode> {
                      2026-11-30T07:00:00+01:00)"
                 )
             })?;
-            mailvault::snapshot_at(&repo, ns)?
-                .map(|(id, _)| id)
-                .ok_or_else(|| anyhow::anyhow!("no snapshot was taken at or before {at}"))?
+            let filter = args.select.filter();
+            let found = match filter.is_empty() {
+                true => mailvault::snapshot_at(&repo, ns)?.map(|(id, _)| id),
+                // Of that host or source: the last one taken at or before the time.
+                false => filter
+                    .apply(repo.snapshots_lenient()?.0)
+                    .into_iter()
+                    .rfind(|(_, s)| s.time_ns <= ns)
+                    .map(|(id, _)| id),
+            };
+            found.ok_or_else(|| anyhow::anyhow!("no snapshot was taken at or before {at}"))?
         }
         (None, None) => unreachable!("clap requires a snapshot or --at"),
     };

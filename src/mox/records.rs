@@ -109,7 +109,8 @@ pub struct Message {
     pub thread_id: i64,
     pub message_id: String,
     /// What mox parsed of the message's header (`ParsedBuf`), when the record was read with
-    /// it and holds it (see [`AccountDb::messages_with_envelopes`]).
+    /// it and holds it ([`AccountDb::messages_with_envelopes`],
+    /// [`AccountDb::message_with_envelope`]); None otherwise.
     pub envelope: Option<Envelope>,
 }
 
@@ -343,7 +344,15 @@ impl Message {
             received: received_nanos(r),
             thread_id: r.i64("ThreadID"),
             message_id: r.str("MessageID").to_string(),
+            envelope: None,
+        }
+    }
+
+    /// [`Message::from_record`] with the [`Envelope`] of the record's `ParsedBuf`.
+    pub fn from_record_with_envelope(key: &Key, r: &Record) -> Message {
+        Message {
             envelope: Envelope::from_parsed_buf(r.bytes("ParsedBuf")),
+            ..Message::from_record(key, r)
         }
     }
 }
@@ -473,7 +482,7 @@ impl AccountDb {
     pub fn messages_iter(
         &self,
     ) -> Result<impl Iterator<Item = Result<Message, MoxError>> + '_, MoxError> {
-        self.messages_iter_of(MESSAGE_FIELDS)
+        self.messages_iter_of(MESSAGE_FIELDS, Message::from_record)
     }
 
     /// Like [`AccountDb::messages_iter`], with each record's [`Envelope`] (what mox parsed of
@@ -481,12 +490,13 @@ impl AccountDb {
     pub fn messages_with_envelopes(
         &self,
     ) -> Result<impl Iterator<Item = Result<Message, MoxError>> + '_, MoxError> {
-        self.messages_iter_of(MESSAGE_ENVELOPE_FIELDS)
+        self.messages_iter_of(MESSAGE_ENVELOPE_FIELDS, Message::from_record_with_envelope)
     }
 
     fn messages_iter_of(
         &self,
         fields: &'static [&'static str],
+        view: fn(&Key, &Record) -> Message,
     ) -> Result<impl Iterator<Item = Result<Message, MoxError>> + '_, MoxError> {
         let store = self.store_for("Message")?;
         let schema = store.schema("Message")?;
@@ -499,7 +509,7 @@ impl AccountDb {
             }
             let r = stream.next_with(|page, k, v| {
                 decode_entry(&schema, &path, page, k, v, Some(fields))
-                    .map(|(key, rec)| Message::from_record(&key, &rec))
+                    .map(|(key, rec)| view(&key, &rec))
             });
             match r {
                 Ok(Some(Ok(m))) => Some(Ok(m)),
@@ -522,6 +532,15 @@ impl AccountDb {
             .store_for("Message")?
             .get("Message", &key)?
             .map(|rec| Message::from_record(&Key::Int(id), &rec)))
+    }
+
+    /// The message record with `id`, with its [`Envelope`].
+    pub fn message_with_envelope(&self, id: i64) -> Result<Option<Message>, MoxError> {
+        let key = int64_key(id);
+        Ok(self
+            .store_for("Message")?
+            .get("Message", &key)?
+            .map(|rec| Message::from_record_with_envelope(&Key::Int(id), &rec)))
     }
 
     /// Message ids of `mailbox_id` whose ModSeq > `after`, via index.MailboxID+ModSeq (seek; cost
