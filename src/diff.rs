@@ -4,15 +4,16 @@
 //! Only manifests are read. Mailboxes whose list blob is the same in both snapshots are equal
 //! without loading the list.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
+use crate::find::{Finder, describe_messages};
 use crate::manifest::{AccountManifest, MailboxEntry, MessageEntry};
 use crate::repo::Repository;
 use crate::restore::mox::{load_list, load_manifest};
 use crate::snapshot::{AccountRef, Snapshot, SourceKind};
-use crate::{Error, Result};
+use crate::{Error, Progress, Result, SnapshotId};
 
 /// The difference between two snapshots of the same installation.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -51,6 +52,24 @@ pub struct MailboxDiff {
     pub changed_messages: Vec<i64>,
     pub bytes_added: u64,
     pub bytes_removed: u64,
+    /// The added, removed and moved messages with their headers (filled by
+    /// [`describe_changes`]; empty otherwise).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub messages: Vec<DiffMessage>,
+}
+
+/// A message added to, removed from, or moved into or out of a mailbox, as `diff` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DiffMessage {
+    /// `added`, `removed`, `moved_in` or `moved_out`.
+    pub change: &'static str,
+    pub id: i64,
+    /// The UID in this mailbox (before for `removed` and `moved_out`, after otherwise).
+    pub uid: u32,
+    pub date: Option<String>,
+    pub from: String,
+    pub subject: String,
+    pub size: u64,
 }
 
 /// Where each message of an account was, with its entry.
@@ -71,6 +90,69 @@ fn placements(
         }
     }
     Ok(out)
+}
+
+/// Fills [`MailboxDiff::messages`] of `diff` (made by [`diff`] from `a` and `b`): the headers of
+/// added and moved-in messages from `b`, of removed and moved-out ones from `a`.
+pub fn describe_changes(
+    repo: &Repository,
+    a: (&SnapshotId, &Snapshot),
+    b: (&SnapshotId, &Snapshot),
+    diff: &mut SnapshotDiff,
+    progress: &dyn Progress,
+) -> Result<()> {
+    let mut finder = Finder::new(repo);
+    for account in &mut diff.accounts {
+        let ids = |keys: &[fn(&MailboxDiff) -> &Vec<i64>]| -> HashSet<i64> {
+            account
+                .mailboxes
+                .iter()
+                .flat_map(|m| keys.iter().flat_map(move |k| k(m).iter().copied()))
+                .collect()
+        };
+        let before_ids = ids(&[|m| &m.removed, |m| &m.moved_out]);
+        let after_ids = ids(&[|m| &m.added, |m| &m.moved_in]);
+        let before = describe_messages(
+            &mut finder,
+            a.0,
+            a.1,
+            &account.account,
+            &before_ids,
+            progress,
+        )?;
+        let after = describe_messages(
+            &mut finder,
+            b.0,
+            b.1,
+            &account.account,
+            &after_ids,
+            progress,
+        )?;
+        for m in &mut account.mailboxes {
+            let mut out = Vec::new();
+            for (change, list, side) in [
+                ("added", &m.added, &after),
+                ("moved_in", &m.moved_in, &after),
+                ("removed", &m.removed, &before),
+                ("moved_out", &m.moved_out, &before),
+            ] {
+                for id in list {
+                    let found = side.get(id);
+                    out.push(DiffMessage {
+                        change,
+                        id: *id,
+                        uid: found.map_or(0, |f| f.uid),
+                        date: found.and_then(|f| f.header.date.clone()),
+                        from: found.map(|f| f.header.from.clone()).unwrap_or_default(),
+                        subject: found.map(|f| f.header.subject.clone()).unwrap_or_default(),
+                        size: found.map_or(0, |f| f.size),
+                    });
+                }
+            }
+            m.messages = out;
+        }
+    }
+    Ok(())
 }
 
 /// Compares snapshot `a` (before) with `b` (after).

@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::find::MessageFilter;
 use crate::mox::{self, AccountDb, Civil};
 use crate::repo::Repository;
 use crate::restore::mox::{load_list, load_manifest};
@@ -107,6 +108,27 @@ pub fn export(
     output: &Path,
     progress: &dyn Progress,
 ) -> Result<ExportSummary> {
+    export_selected(
+        repo,
+        snapshot,
+        opts,
+        &MessageFilter::default(),
+        output,
+        progress,
+    )
+}
+
+/// [`export`] of the messages `filter` selects (its UIDs, sender, recipient, subject,
+/// Message-ID and received time; its account and mailbox are those of `opts`). With a filter,
+/// a mailbox without a selected message is not written.
+pub fn export_selected(
+    repo: &Repository,
+    snapshot: &Snapshot,
+    opts: &ExportOptions,
+    filter: &MessageFilter,
+    output: &Path,
+    progress: &dyn Progress,
+) -> Result<ExportSummary> {
     if snapshot.kind != SourceKind::Mox {
         return Err(Error::Invalid(
             "this snapshot is of a plain directory, not a mox installation".into(),
@@ -162,8 +184,35 @@ pub fn export(
     let db = open_account_db(repo, snapshot, &opts.account)?;
 
     let mut summary = ExportSummary::default();
+    let filtered = !filter.is_empty();
+    let record_of = |id: i64| {
+        db.message(id)?.ok_or_else(|| {
+            Error::corrupt(
+                format!("account {} database in snapshot", opts.account),
+                format!("message {id} of the manifest has no record"),
+            )
+        })
+    };
     for mb in selected {
-        let list = load_list(repo, &mb.list)?;
+        let mut list = load_list(repo, &mb.list)?;
+        if filtered {
+            let mut kept = Vec::with_capacity(list.messages.len());
+            for entry in list.messages {
+                let record = db.message_with_envelope(entry.id)?.ok_or_else(|| {
+                    Error::corrupt(
+                        format!("account {} database in snapshot", opts.account),
+                        format!("message {} of the manifest has no record", entry.id),
+                    )
+                })?;
+                if filter.selects(repo, &entry, &record)? {
+                    kept.push(entry);
+                }
+            }
+            list.messages = kept;
+            if list.messages.is_empty() {
+                continue;
+            }
+        }
         let phase = format!("mailbox {}", mb.name);
         progress.event(Event::Phase {
             name: phase.clone(),
@@ -174,14 +223,6 @@ pub fn export(
         let mode = match list.messages.is_empty() {
             true => 0o600,
             false => list.messages.iter().fold(0o666, |m, e| m & e.mode),
-        };
-        let record_of = |id: i64| {
-            db.message(id)?.ok_or_else(|| {
-                Error::corrupt(
-                    format!("account {} database in snapshot", opts.account),
-                    format!("message {id} of the manifest has no record"),
-                )
-            })
         };
         // A maildir's keyword letters are chosen from all of its messages first.
         let letters = match opts.format {
@@ -255,12 +296,27 @@ pub(crate) fn open_account_db(
     account: &str,
 ) -> Result<AccountDb> {
     let tree = Tree::load(repo, &snapshot.tree)?;
-    let path = format!("data/accounts/{account}/index.db");
+    let path = account_db_path(account);
     let entry = tree
         .entries
         .iter()
         .find(|e| e.path == path)
         .ok_or_else(|| Error::Invalid(format!("{path} is not in this snapshot")))?;
+    account_db_from_entry(repo, entry)
+}
+
+/// The tree path of an account's `index.db` in a mox snapshot.
+pub(crate) fn account_db_path(account: &str) -> String {
+    format!("data/accounts/{account}/index.db")
+}
+
+/// Opens the account database that a snapshot's tree entry holds (its chunks, read into
+/// memory).
+pub(crate) fn account_db_from_entry(
+    repo: &Repository,
+    entry: &crate::tree::Entry,
+) -> Result<AccountDb> {
+    let path = entry.path.clone();
     // The size comes from the snapshot: it sizes nothing beyond a sane start (the bytes
     // that really come grow the buffer).
     let mut bytes = Vec::with_capacity(entry.size.min(64 << 20) as usize);

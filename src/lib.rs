@@ -9,6 +9,8 @@ mod chunk;
 mod diff;
 mod error;
 mod export;
+mod find;
+mod header;
 mod id;
 mod manifest;
 pub mod mox;
@@ -20,6 +22,7 @@ mod replicate;
 mod repo;
 mod restore;
 pub mod retention;
+mod select;
 mod snapshot;
 mod stats;
 mod tags;
@@ -31,12 +34,18 @@ pub use backup::tree::{TreeBackupOptions, backup_tree};
 pub use backup::{BackupSummary, find_parent, host_name};
 pub use check::{CheckOptions, CheckReport, Problem, ReadData, check};
 pub use chunk::{Chunking, StoredFile, chunking_for, split, store_file};
-pub use diff::{AccountDiff, MailboxDiff, SnapshotDiff, diff};
+pub use diff::{AccountDiff, DiffMessage, MailboxDiff, SnapshotDiff, describe_changes, diff};
 pub use error::{Error, IoContext, Result};
 pub use export::{
     ExportFlags, ExportFormat, ExportOptions, ExportSummary, UnexportedKeywords, export,
-    mboxrd_quote, mboxrd_unquote,
+    export_selected, mboxrd_quote, mboxrd_unquote,
 };
+pub use find::{
+    AccountListing, FindStats, Finder, FoundMessage, MailboxListing, MessageFilter, MessageHeader,
+    describe_messages, find, list_accounts, list_mailboxes, list_messages, message_content,
+    parse_time_bound,
+};
+pub use header::{envelope_of, normalize_message_id};
 pub use id::{BlobId, ID_LEN, IndexId, PackId, ParseIdError, SnapshotId};
 pub use manifest::{
     AccountManifest, MailboxEntry, ManifestError, MessageEntry, MessageList, Owner,
@@ -54,6 +63,7 @@ pub use repo::{
 };
 pub use restore::mox::{MoxRestoreSelection, load_list, load_manifest, restore_mox};
 pub use restore::{MessageRef, RestoreFailure, RestoreOptions, RestoreStats, restore_tree};
+pub use select::{SnapshotFilter, resolve_snapshot};
 pub use snapshot::{
     AccountRef, MAX_TAG_LEN, Notice, SNAPSHOT_VERSION, Snapshot, SourceKind, check_tag,
     normalize_tags,

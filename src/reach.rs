@@ -43,11 +43,12 @@ pub struct BlobUse {
     pub what: String,
 }
 
-/// A parsed structure blob, cached by id while walking.
+/// A structure blob met while walking, by id. The blobs a tree or list names are added to the
+/// reach when it is first read; only a manifest's lists are kept (to walk them per snapshot).
 enum Parsed {
-    Tree(Vec<BlobId>),
+    Tree,
     Manifest(Vec<(String, BlobId)>),
-    List(Vec<BlobId>),
+    List,
     Bad(String),
 }
 
@@ -72,10 +73,9 @@ pub(crate) fn reach(
                 error: error.to_string(),
             })
         };
-        match parse(repo, &mut cache, snap.tree, Kind::Tree, &mut out) {
-            Parsed::Tree(chunks) => out.data.extend(chunks.iter().copied()),
-            Parsed::Bad(e) => bad(snap.tree, "tree".into(), e, &mut out),
-            _ => {}
+        if let Parsed::Bad(e) = parse(repo, &mut cache, snap.tree, Kind::Tree, &mut out) {
+            let e = e.clone();
+            bad(snap.tree, "tree".into(), &e, &mut out);
         }
         for account in &snap.accounts {
             let lists = match parse(repo, &mut cache, account.manifest, Kind::Manifest, &mut out) {
@@ -93,18 +93,14 @@ pub(crate) fn reach(
                 _ => continue,
             };
             for (mailbox, list) in lists {
-                match parse(repo, &mut cache, list, Kind::List, &mut out) {
-                    Parsed::List(blobs) => out.data.extend(blobs.iter().copied()),
-                    Parsed::Bad(e) => {
-                        let e = e.clone();
-                        bad(
-                            list,
-                            format!("message list of {}/{}", account.name, mailbox),
-                            &e,
-                            &mut out,
-                        )
-                    }
-                    _ => {}
+                if let Parsed::Bad(e) = parse(repo, &mut cache, list, Kind::List, &mut out) {
+                    let e = e.clone();
+                    bad(
+                        list,
+                        format!("message list of {}/{}", account.name, mailbox),
+                        &e,
+                        &mut out,
+                    )
                 }
             }
         }
@@ -139,7 +135,11 @@ fn parse<'a>(
         out.structure.insert(id);
         let parsed = match kind {
             Kind::Tree => Tree::decode(&bytes, Path::new("tree"))
-                .map(|t| Parsed::Tree(t.entries.into_iter().flat_map(|e| e.chunks).collect()))
+                .map(|t| {
+                    out.data
+                        .extend(t.entries.into_iter().flat_map(|e| e.chunks));
+                    Parsed::Tree
+                })
                 .map_err(|e| e.to_string()),
             Kind::Manifest => AccountManifest::decode(&bytes)
                 .map(|m| {
@@ -152,7 +152,10 @@ fn parse<'a>(
                 })
                 .map_err(|e| e.to_string()),
             Kind::List => MessageList::decode(&bytes)
-                .map(|l| Parsed::List(l.messages.into_iter().map(|m| m.blob).collect()))
+                .map(|l| {
+                    out.data.extend(l.messages.into_iter().map(|m| m.blob));
+                    Parsed::List
+                })
                 .map_err(|e| e.to_string()),
         };
         parsed.unwrap_or_else(|e| {

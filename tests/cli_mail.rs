@@ -677,7 +677,10 @@ fn no_link_plain_and_ls() {
     assert_eq!(list[1]["accounts"], serde_json::json!([]));
 
     // ls of the mox snapshot: databases in the tree, message files in the manifests.
-    let lines = repo.json(&["ls", &mox["snapshot"].as_str().unwrap()[..12]], 0);
+    let lines = repo.json(
+        &["ls", "--files", &mox["snapshot"].as_str().unwrap()[..12]],
+        0,
+    );
     let paths: Vec<&str> = lines
         .iter()
         .filter(|l| l["type"] == "entry")

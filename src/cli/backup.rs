@@ -38,6 +38,36 @@ pub struct BackupArgs {
 /// Backs up `args.dir`. This is the one entry point of `backup`: source-specific backups (a mox
 /// data directory) are dispatched from here.
 pub fn run(global: &Global, args: BackupArgs) -> anyhow::Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let source = args.dir.display().to_string();
+    let result = backup(global, args);
+    let mut run = super::metrics::RunMetrics {
+        command: "backup".into(),
+        source,
+        success: result.is_ok(),
+        duration_secs: started.elapsed().as_secs_f64(),
+        values: Vec::new(),
+    };
+    if let Ok((_, summary)) = &result {
+        let stat = |k: &str| summary.stats.get(k).copied().unwrap_or(0) as f64;
+        run.values = vec![
+            ("mailvault_bytes_added", stat("bytes_added")),
+            ("mailvault_messages_read", stat("messages_read")),
+            ("mailvault_messages_total", stat("messages_total")),
+            (
+                "mailvault_snapshot_complete",
+                f64::from(u8::from(summary.complete)),
+            ),
+        ];
+    }
+    super::metrics::record(global, &run);
+    result.map(|(code, _)| code)
+}
+
+fn backup(
+    global: &Global,
+    args: BackupArgs,
+) -> anyhow::Result<(ExitCode, mailvault::BackupSummary)> {
     if let Err(e) = std::fs::metadata(&args.dir) {
         anyhow::bail!(
             "{}: cannot back up: {e}; give a mox installation (mox.conf, its directory or the \
@@ -81,9 +111,10 @@ pub fn run(global: &Global, args: BackupArgs) -> anyhow::Result<ExitCode> {
     } else {
         outln!("{}", render::backup_summary_text(&summary));
     }
-    Ok(ExitCode::from(if summary.complete {
+    let code = ExitCode::from(if summary.complete {
         EXIT_OK
     } else {
         EXIT_INCOMPLETE
-    }))
+    });
+    Ok((code, summary))
 }

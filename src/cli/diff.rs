@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::render::Renderer;
-use super::{EXIT_OK, Global};
+use super::{EXIT_OK, Global, SnapshotSelect};
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
@@ -16,13 +16,25 @@ pub struct DiffArgs {
     /// Also list mailboxes that did not change.
     #[arg(long)]
     pub all: bool,
+    /// Counts only: do not list the added, removed and moved messages.
+    #[arg(long)]
+    pub counts: bool,
+    #[command(flatten)]
+    pub select: SnapshotSelect,
 }
 
 pub fn run(global: &Global, args: DiffArgs) -> anyhow::Result<ExitCode> {
     let repo = super::open_repo(global)?;
-    let a = repo.load_snapshot(&repo.resolve_snapshot(&args.a)?)?;
-    let b = repo.load_snapshot(&repo.resolve_snapshot(&args.b)?)?;
-    let diff = mailvault::diff(&repo, &a, &b)?;
+    let a_id = args.select.resolve(&repo, &args.a)?;
+    let b_id = args.select.resolve(&repo, &args.b)?;
+    let a = repo.load_snapshot(&a_id)?;
+    let b = repo.load_snapshot(&b_id)?;
+    let mut diff = mailvault::diff(&repo, &a, &b)?;
+    if !args.counts {
+        let out = Renderer::new(global.json);
+        mailvault::describe_changes(&repo, (&a_id, &a), (&b_id, &b), &mut diff, &out)?;
+        out.finish();
+    }
     if global.json {
         let mut v = serde_json::to_value(&diff)?;
         v["type"] = "diff".into();
@@ -63,6 +75,29 @@ pub fn run(global: &Global, args: DiffArgs) -> anyhow::Result<ExitCode> {
                 if parts.is_empty() { "" } else { ": " },
                 parts.join(", ")
             );
+            for msg in &m.messages {
+                let mark = match msg.change {
+                    "added" => "+",
+                    "removed" => "-",
+                    "moved_in" => ">",
+                    _ => "<",
+                };
+                let date = msg
+                    .date
+                    .as_deref()
+                    .map(|d| match mailvault::mox::parse_rfc3339(d) {
+                        Some(ns) => super::render::rfc3339(ns),
+                        None => d.to_string(),
+                    })
+                    .unwrap_or_else(|| "-".into());
+                outln!(
+                    "    {mark} uid {:<6} {:<20}  {:<28}  {}",
+                    msg.uid,
+                    date,
+                    super::find::cut(&msg.from, 28),
+                    msg.subject
+                );
+            }
         }
     }
     Ok(ExitCode::from(EXIT_OK))

@@ -8,7 +8,7 @@ use mailvault::{ExportFormat, ExportOptions};
 use serde_json::json;
 
 use super::render::Renderer;
-use super::{EXIT_INCOMPLETE, EXIT_OK, Global};
+use super::{EXIT_INCOMPLETE, EXIT_OK, Global, SnapshotSelect};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Format {
@@ -32,12 +32,25 @@ pub struct ExportArgs {
     /// maildir per mailbox, nested mailboxes as folders.
     #[arg(long)]
     pub output: PathBuf,
+    /// Only the message with this UID (repeatable; with one `--mailbox`, the UIDs that `find`
+    /// and `ls` show).
+    #[arg(long = "uid", value_name = "UID")]
+    pub uids: Vec<u32>,
+    #[command(flatten)]
+    pub filters: super::find::FilterArgs,
+    #[command(flatten)]
+    pub select: SnapshotSelect,
 }
 
 pub fn run(global: &Global, args: ExportArgs) -> anyhow::Result<ExitCode> {
     let repo = super::open_repo(global)?;
-    let id = repo.resolve_snapshot(&args.snapshot)?;
+    let id = args.select.resolve(&repo, &args.snapshot)?;
     let snap = repo.load_snapshot(&id)?;
+    let mut filter = args.filters.filter()?;
+    if !args.uids.is_empty() && args.mailboxes.len() != 1 {
+        anyhow::bail!("--uid needs exactly one --mailbox: UIDs are numbered per mailbox");
+    }
+    filter.uids = args.uids;
     let opts = ExportOptions {
         account: args.account,
         mailboxes: args.mailboxes,
@@ -47,7 +60,7 @@ pub fn run(global: &Global, args: ExportArgs) -> anyhow::Result<ExitCode> {
         },
     };
     let out = Renderer::new(global.json);
-    let result = mailvault::export(&repo, &snap, &opts, &args.output, &out);
+    let result = mailvault::export_selected(&repo, &snap, &opts, &filter, &args.output, &out);
     out.finish();
     let summary = result?;
     if global.json {

@@ -17,11 +17,15 @@ macro_rules! outln {
 mod backup;
 mod check;
 mod diff;
+mod dump;
 mod export;
+mod find;
 mod forget;
+mod generate;
 mod init;
 mod inspect;
 mod ls;
+pub mod metrics;
 mod prune;
 pub mod render;
 mod repair;
@@ -55,7 +59,7 @@ pub const EXIT_DAMAGED: u8 = 4;
 )]
 pub struct Cli {
     /// The repository (default: $MAILVAULT_REPO).
-    #[arg(long, global = true, env = "MAILVAULT_REPO")]
+    #[arg(short = 'r', long, global = true, env = "MAILVAULT_REPO")]
     pub repo: Option<PathBuf>,
     /// Print JSON lines (events, then a summary) instead of human output.
     #[arg(long, global = true)]
@@ -64,6 +68,16 @@ pub struct Cli {
     /// once, naming the holder).
     #[arg(long, global = true, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub lock_wait: Option<std::time::Duration>,
+    /// No progress and no warnings: only errors, problems and the final summary.
+    #[arg(short = 'q', long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// More events: each phase as it starts and ends, every progress step in JSON.
+    #[arg(short = 'v', long, global = true)]
+    pub verbose: bool,
+    /// After `backup` or `replicate`, write the run's metrics to this file in the Prometheus
+    /// text format (for node_exporter's textfile collector), atomically.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub metrics_file: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -105,6 +119,15 @@ pub enum Command {
     Forget(forget::ForgetArgs),
     /// Add, remove or set tags of snapshots (takes the exclusive lock).
     Tag(tag::TagArgs),
+    /// Find messages in snapshots by account, mailbox, sender, recipient, subject, Message-ID
+    /// or received time.
+    Find(find::FindArgs),
+    /// Write one message of a snapshot as mox stores it (MsgPrefix and file).
+    Dump(dump::DumpArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(generate::CompletionsArgs),
+    /// Write man pages (mailvault.1 and one per command) into a directory.
+    Man(generate::ManArgs),
 }
 
 /// The options every subcommand sees.
@@ -113,6 +136,9 @@ pub struct Global {
     pub repo: Option<PathBuf>,
     pub json: bool,
     pub lock_wait: std::time::Duration,
+    pub quiet: bool,
+    pub verbose: bool,
+    pub metrics_file: Option<PathBuf>,
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -120,7 +146,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         repo: cli.repo,
         json: cli.json,
         lock_wait: cli.lock_wait.unwrap_or_default(),
+        quiet: cli.quiet,
+        verbose: cli.verbose,
+        metrics_file: cli.metrics_file,
     };
+    render::set_verbosity(global.quiet, global.verbose);
     match cli.command {
         Command::Init(args) => init::run(&global, args),
         Command::Backup(args) => backup::run(&global, args),
@@ -131,14 +161,75 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export(args) => export::run(&global, args),
         Command::Diff(args) => diff::run(&global, args),
         Command::Verify(args) => verify::run(&global, args),
-        Command::Check(args) => check::run(&global, args),
-        Command::Prune(args) => prune::run(&global, args),
+        Command::Check(args) => measured(&global, "check", || check::run(&global, args)),
+        Command::Prune(args) => measured(&global, "prune", || prune::run(&global, args)),
         Command::Stats(args) => stats::run(&global, args),
         Command::Replicate(args) => replicate::run(&global, args),
         Command::Repair(args) => repair::run_repair(&global, args),
         Command::Migrate(args) => repair::run_migrate(&global, args),
-        Command::Forget(args) => forget::run(&global, args),
+        Command::Forget(args) => measured(&global, "forget", || forget::run(&global, args)),
         Command::Tag(args) => tag::run(&global, args),
+        Command::Find(args) => find::run(&global, args),
+        Command::Dump(args) => dump::run(&global, args),
+        Command::Completions(args) => generate::completions(args),
+        Command::Man(args) => generate::man(args),
+    }
+}
+
+/// Runs a maintenance command and records it in `--metrics-file` (success: exit code 0),
+/// labelled with the repository.
+fn measured(
+    global: &Global,
+    command: &str,
+    run: impl FnOnce() -> anyhow::Result<ExitCode>,
+) -> anyhow::Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let result = run();
+    metrics::record(
+        global,
+        &metrics::RunMetrics {
+            command: command.into(),
+            source: global
+                .repo
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            success: matches!(&result, Ok(code) if *code == ExitCode::SUCCESS),
+            duration_secs: started.elapsed().as_secs_f64(),
+            values: Vec::new(),
+        },
+    );
+    result
+}
+
+/// `--host` and `--source`: which snapshots `latest` (and the other snapshot arguments) may
+/// name.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SnapshotSelect {
+    /// `latest` is the newest snapshot of this host (the others must be of it).
+    #[arg(long)]
+    pub host: Option<String>,
+    /// `latest` is the newest snapshot of this source: the path as `snapshots` lists it, or the
+    /// installation as given to `backup` (mox.conf, its directory, the data directory).
+    #[arg(long)]
+    pub source: Option<String>,
+}
+
+impl SnapshotSelect {
+    pub fn filter(&self) -> mailvault::SnapshotFilter {
+        mailvault::SnapshotFilter {
+            host: self.host.clone(),
+            source: self.source.clone(),
+        }
+    }
+
+    /// Resolves a snapshot argument under this selection.
+    pub fn resolve(
+        &self,
+        repo: &mailvault::Repository,
+        spec: &str,
+    ) -> anyhow::Result<mailvault::SnapshotId> {
+        Ok(mailvault::resolve_snapshot(repo, spec, &self.filter())?)
     }
 }
 

@@ -17,6 +17,25 @@ use serde_json::{Value, json};
 /// The shortest interval between two JSON `advance` lines of one phase.
 const JSON_INTERVAL: Duration = Duration::from_millis(250);
 
+/// `--quiet` (0), normal (1), `--verbose` (2): how many events a [`Renderer`] shows.
+static VERBOSITY: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(1);
+
+/// Sets how many events every [`Renderer`] shows: with `quiet`, no progress, warnings or log
+/// lines (problems and summaries still); with `verbose`, a line per phase as it starts and ends,
+/// and every JSON `advance` (not throttled).
+pub fn set_verbosity(quiet: bool, verbose: bool) {
+    let v = match (quiet, verbose) {
+        (true, _) => 0,
+        (false, true) => 2,
+        (false, false) => 1,
+    };
+    VERBOSITY.store(v, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn verbosity() -> u8 {
+    VERBOSITY.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     Json,
@@ -39,18 +58,23 @@ struct Bars {
     bars: HashMap<String, (ProgressBar, u64)>,
 }
 
+/// `--verbose`: a phase's total, and the items and bytes done so far.
+type VerbosePhase = (Option<u64>, u64, u64);
+
 /// Receives library events and draws them.
 pub struct Renderer {
     pub mode: Mode,
     bars: Mutex<Bars>,
     json: Mutex<HashMap<String, JsonPhase>>,
+    /// `--verbose`: per phase, its total, items and bytes done.
+    verbose_phases: Mutex<HashMap<String, VerbosePhase>>,
 }
 
 impl Renderer {
     pub fn new(json: bool) -> Renderer {
         let mode = if json {
             Mode::Json
-        } else if std::io::stderr().is_terminal() {
+        } else if verbosity() > 0 && std::io::stderr().is_terminal() {
             Mode::Bars
         } else {
             Mode::Plain
@@ -62,6 +86,7 @@ impl Renderer {
                 bars: HashMap::new(),
             }),
             json: Mutex::new(HashMap::new()),
+            verbose_phases: Mutex::new(HashMap::new()),
         }
     }
 
@@ -149,7 +174,7 @@ impl Renderer {
                 p.bytes += bytes;
                 p.done += items;
                 let finished = p.total.is_some_and(|t| p.done >= t);
-                let due = p.last.is_none_or(|t| t.elapsed() >= JSON_INTERVAL);
+                let due = verbosity() > 1 || p.last.is_none_or(|t| t.elapsed() >= JSON_INTERVAL);
                 if finished || due {
                     self.flush_json(&phase, p);
                 }
@@ -221,6 +246,11 @@ impl Renderer {
 
 impl Progress for Renderer {
     fn event(&self, event: Event) {
+        match verbosity() {
+            0 if !matches!(event, Event::Problem { .. }) => return,
+            2 if self.mode != Mode::Json => self.verbose_line(&event),
+            _ => {}
+        }
         match self.mode {
             Mode::Json => self.json_event(event),
             Mode::Bars => self.bar_event(event),
@@ -236,6 +266,43 @@ impl Progress for Renderer {
                 Event::Log { message } => self.say(message),
                 _ => {}
             },
+        }
+    }
+}
+
+impl Renderer {
+    /// `--verbose` text: a line when a phase starts, and when it is done.
+    fn verbose_line(&self, event: &Event) {
+        match event {
+            Event::Phase { name, total } => {
+                self.verbose_phases
+                    .lock()
+                    .expect("poisoned")
+                    .insert(name.clone(), (*total, 0, 0));
+                self.say(match total {
+                    Some(t) => format!("{name}: started, {t} to do"),
+                    None => format!("{name}: started"),
+                });
+            }
+            Event::Advance {
+                phase,
+                items,
+                bytes: step,
+            } => {
+                let mut phases = self.verbose_phases.lock().expect("poisoned");
+                let Some((total, done, done_bytes)) = phases.get_mut(phase) else {
+                    return;
+                };
+                *done += items;
+                *done_bytes += step;
+                if total.is_some_and(|t| *done >= t) {
+                    let line = format!("{phase}: done, {done} ({})", bytes(*done_bytes));
+                    phases.remove(phase);
+                    drop(phases);
+                    self.say(line);
+                }
+            }
+            _ => {}
         }
     }
 }

@@ -17,6 +17,28 @@ pub struct ReplicateArgs {
 }
 
 pub fn run(global: &Global, args: ReplicateArgs) -> anyhow::Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let to = args.to.display().to_string();
+    let result = replicate(global, args);
+    let copied = result.as_ref().ok().map(|(_, n, _)| *n);
+    super::metrics::record(
+        global,
+        &super::metrics::RunMetrics {
+            command: "replicate".into(),
+            source: to,
+            // A snapshot not copied (a damaged blob) is a failure to watch.
+            success: result.as_ref().is_ok_and(|(_, _, ok)| *ok),
+            duration_secs: started.elapsed().as_secs_f64(),
+            values: copied
+                .map(|n| vec![("mailvault_snapshots_copied", n as f64)])
+                .unwrap_or_default(),
+        },
+    );
+    result.map(|(code, _, _)| code)
+}
+
+/// Runs the replication: exit code, snapshots copied, and whether every snapshot was copied.
+fn replicate(global: &Global, args: ReplicateArgs) -> anyhow::Result<(ExitCode, u64, bool)> {
     let source = super::open_repo(global)?;
     let target = match super::remote_spec(&Some(args.to.clone())) {
         Some(url) => match mailvault::Repository::open_spec(
@@ -81,11 +103,12 @@ pub fn run(global: &Global, args: ReplicateArgs) -> anyhow::Result<ExitCode> {
             outln!("  NOT copied: unreadable snapshot file: {}", u.error);
         }
     }
-    Ok(ExitCode::from(if !summary.skipped.is_empty() {
+    let code = ExitCode::from(if !summary.skipped.is_empty() {
         EXIT_ERROR
     } else if !summary.unreadable.is_empty() {
         EXIT_INCOMPLETE
     } else {
         EXIT_OK
-    }))
+    });
+    Ok((code, summary.snapshots_copied, summary.skipped.is_empty()))
 }

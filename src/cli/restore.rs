@@ -11,7 +11,7 @@ use mailvault::{MoxRestoreSelection, RestoreOptions, SourceKind, Tree};
 use serde_json::json;
 
 use super::render::{self, Renderer};
-use super::{EXIT_INCOMPLETE, EXIT_OK, Global};
+use super::{EXIT_INCOMPLETE, EXIT_OK, Global, SnapshotSelect};
 
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
@@ -36,13 +36,15 @@ pub struct RestoreArgs {
     /// only; the restored files then share storage with the repository: never edit them).
     #[arg(long)]
     pub link: bool,
+    #[command(flatten)]
+    pub select: SnapshotSelect,
 }
 
 pub fn run(global: &Global, args: RestoreArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let repo = super::open_repo(global)?;
     let id = match (&args.snapshot, &args.at) {
-        (Some(spec), _) => repo.resolve_snapshot(spec)?,
+        (Some(spec), _) => args.select.resolve(&repo, spec)?,
         (None, Some(at)) => {
             let ns = mailvault::mox::parse_rfc3339(at).ok_or_else(|| {
                 anyhow::anyhow!(
@@ -50,9 +52,17 @@ pub fn run(global: &Global, args: RestoreArgs) -> anyhow::Result<ExitCode> {
                      2026-11-30T07:00:00+01:00)"
                 )
             })?;
-            mailvault::snapshot_at(&repo, ns)?
-                .map(|(id, _)| id)
-                .ok_or_else(|| anyhow::anyhow!("no snapshot was taken at or before {at}"))?
+            let filter = args.select.filter();
+            let found = match filter.is_empty() {
+                true => mailvault::snapshot_at(&repo, ns)?.map(|(id, _)| id),
+                // Of that host or source: the last one taken at or before the time.
+                false => filter
+                    .apply(repo.snapshots_lenient()?.0)
+                    .into_iter()
+                    .rfind(|(_, s)| s.time_ns <= ns)
+                    .map(|(id, _)| id),
+            };
+            found.ok_or_else(|| anyhow::anyhow!("no snapshot was taken at or before {at}"))?
         }
         (None, None) => unreachable!("clap requires a snapshot or --at"),
     };

@@ -5,22 +5,27 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::render::{self, Renderer};
-use super::{EXIT_ERROR, EXIT_INCOMPLETE, EXIT_OK, Global};
+use super::{EXIT_ERROR, EXIT_INCOMPLETE, EXIT_OK, Global, SnapshotSelect};
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// `latest`, a snapshot id, or a unique prefix; `all` verifies every snapshot.
-    pub snapshot: String,
+    /// `latest`, a snapshot id, or a unique prefix; `all` (the default) verifies every snapshot
+    /// (of `--host` and `--source` when given).
+    pub snapshot: Option<String>,
+    #[command(flatten)]
+    pub select: SnapshotSelect,
 }
 
 pub fn run(global: &Global, args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let repo = super::open_repo(global)?;
     let out = Renderer::new(global.json);
     // A snapshot file that cannot be read is named; every other snapshot is still verified.
-    let (snapshots, unreadable) = if args.snapshot == "all" {
-        repo.snapshots_lenient()?
+    let spec = args.snapshot.as_deref().unwrap_or("all");
+    let (snapshots, unreadable) = if spec == "all" {
+        let (list, unreadable) = repo.snapshots_lenient()?;
+        (args.select.filter().apply(list), unreadable)
     } else {
-        let id = repo.resolve_snapshot(&args.snapshot)?;
+        let id = args.select.resolve(&repo, spec)?;
         (vec![(id, repo.load_snapshot(&id)?)], Vec::new())
     };
     for e in &unreadable {

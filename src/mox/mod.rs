@@ -31,8 +31,8 @@ pub use inspect::{
     inspect, inspect_path,
 };
 pub use records::{
-    AccountDb, Flags, Mailbox, Message, MessageErase, QueueMsg, SpecialUse, SyncState,
-    queue_messages, read_queue,
+    AccountDb, Address, Envelope, Flags, Mailbox, Message, MessageErase, QueueMsg, SpecialUse,
+    SyncState, queue_messages, read_queue,
 };
 pub use schema::{Field, FieldType, Index, Kind, TypeVersion, parse_type_version};
 

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::MoxError;
 use super::bbolt::{Bolt, Value};
@@ -108,6 +108,95 @@ pub struct Message {
     pub received: Option<i64>,
     pub thread_id: i64,
     pub message_id: String,
+    /// What mox parsed of the message's header (`ParsedBuf`), when the record was read with
+    /// it and holds it ([`AccountDb::messages_with_envelopes`],
+    /// [`AccountDb::message_with_envelope`]); None otherwise.
+    pub envelope: Option<Envelope>,
+}
+
+/// The header fields mox parsed from a message and keeps in its record (the envelope of
+/// `Message.ParsedBuf`, IMAP ENVELOPE style). Strings are as mox decoded them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Envelope {
+    /// The `Date:` header, RFC 3339 with its offset (None when absent or unparsable).
+    pub date: Option<String>,
+    pub subject: String,
+    pub from: Vec<Address>,
+    pub to: Vec<Address>,
+    pub cc: Vec<Address>,
+    /// The `Message-ID:` header as written (with its angle brackets).
+    pub message_id: String,
+}
+
+/// An address of an [`Envelope`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Address {
+    #[serde(rename = "Name", default)]
+    pub name: String,
+    #[serde(rename = "User", default)]
+    pub user: String,
+    #[serde(rename = "Host", default)]
+    pub host: String,
+}
+
+impl Address {
+    /// `user@host`, or the user alone without a host.
+    pub fn addr(&self) -> String {
+        match self.host.is_empty() {
+            true => self.user.clone(),
+            false => format!("{}@{}", self.user, self.host),
+        }
+    }
+}
+
+impl std::fmt::Display for Address {
+    /// `Name <user@host>`, or `user@host` without a name.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.name.is_empty() {
+            true => write!(f, "{}", self.addr()),
+            false => write!(f, "{} <{}>", self.name, self.addr()),
+        }
+    }
+}
+
+impl Envelope {
+    /// The envelope of a `ParsedBuf` (the JSON of mox's `message.Part`). None when the buffer
+    /// is empty, is not such JSON, or has no envelope.
+    pub fn from_parsed_buf(buf: &[u8]) -> Option<Envelope> {
+        #[derive(Deserialize)]
+        struct Part {
+            #[serde(rename = "Envelope")]
+            envelope: Option<Raw>,
+        }
+        #[derive(Deserialize)]
+        struct Raw {
+            #[serde(rename = "Date", default)]
+            date: Option<String>,
+            #[serde(rename = "Subject", default)]
+            subject: Option<String>,
+            #[serde(rename = "From", default)]
+            from: Option<Vec<Address>>,
+            #[serde(rename = "To", default)]
+            to: Option<Vec<Address>>,
+            #[serde(rename = "CC", default)]
+            cc: Option<Vec<Address>>,
+            #[serde(rename = "MessageID", default)]
+            message_id: Option<String>,
+        }
+        if buf.is_empty() {
+            return None;
+        }
+        let raw = serde_json::from_slice::<Part>(buf).ok()?.envelope?;
+        Some(Envelope {
+            // Go's zero time stands for a message without a (parsable) date.
+            date: raw.date.filter(|d| !d.starts_with("0001-01-01")),
+            subject: raw.subject.unwrap_or_default(),
+            from: raw.from.unwrap_or_default(),
+            to: raw.to.unwrap_or_default(),
+            cc: raw.cc.unwrap_or_default(),
+            message_id: raw.message_id.unwrap_or_default(),
+        })
+    }
 }
 
 /// A `MessageErase` record: an expunged message whose file and record still await erasure.
@@ -172,6 +261,32 @@ const MESSAGE_FIELDS: &[&str] = &[
     "MessageID",
 ];
 
+/// [`MESSAGE_FIELDS`] and the parsed message (`ParsedBuf`), for readers of headers.
+const MESSAGE_ENVELOPE_FIELDS: &[&str] = &[
+    "MailboxID",
+    "UID",
+    "ModSeq",
+    "CreateSeq",
+    "Expunged",
+    "Size",
+    "MsgPrefix",
+    "Seen",
+    "Answered",
+    "Flagged",
+    "Forwarded",
+    "Junk",
+    "Notjunk",
+    "Deleted",
+    "Draft",
+    "Phishing",
+    "MDNSent",
+    "Keywords",
+    "Received",
+    "ThreadID",
+    "MessageID",
+    "ParsedBuf",
+];
+
 impl Mailbox {
     /// The typed view of a `Mailbox` record.
     pub fn from_record(key: &Key, r: &Record) -> Mailbox {
@@ -229,6 +344,15 @@ impl Message {
             received: received_nanos(r),
             thread_id: r.i64("ThreadID"),
             message_id: r.str("MessageID").to_string(),
+            envelope: None,
+        }
+    }
+
+    /// [`Message::from_record`] with the [`Envelope`] of the record's `ParsedBuf`.
+    pub fn from_record_with_envelope(key: &Key, r: &Record) -> Message {
+        Message {
+            envelope: Envelope::from_parsed_buf(r.bytes("ParsedBuf")),
+            ..Message::from_record(key, r)
         }
     }
 }
@@ -358,6 +482,22 @@ impl AccountDb {
     pub fn messages_iter(
         &self,
     ) -> Result<impl Iterator<Item = Result<Message, MoxError>> + '_, MoxError> {
+        self.messages_iter_of(MESSAGE_FIELDS, Message::from_record)
+    }
+
+    /// Like [`AccountDb::messages_iter`], with each record's [`Envelope`] (what mox parsed of
+    /// the header: subject, from, to, date, Message-ID) where the record holds one.
+    pub fn messages_with_envelopes(
+        &self,
+    ) -> Result<impl Iterator<Item = Result<Message, MoxError>> + '_, MoxError> {
+        self.messages_iter_of(MESSAGE_ENVELOPE_FIELDS, Message::from_record_with_envelope)
+    }
+
+    fn messages_iter_of(
+        &self,
+        fields: &'static [&'static str],
+        view: fn(&Key, &Record) -> Message,
+    ) -> Result<impl Iterator<Item = Result<Message, MoxError>> + '_, MoxError> {
         let store = self.store_for("Message")?;
         let schema = store.schema("Message")?;
         let mut stream = store.records_bucket("Message")?.stream();
@@ -368,8 +508,8 @@ impl AccountDb {
                 return None;
             }
             let r = stream.next_with(|page, k, v| {
-                decode_entry(&schema, &path, page, k, v, Some(MESSAGE_FIELDS))
-                    .map(|(key, rec)| Message::from_record(&key, &rec))
+                decode_entry(&schema, &path, page, k, v, Some(fields))
+                    .map(|(key, rec)| view(&key, &rec))
             });
             match r {
                 Ok(Some(Ok(m))) => Some(Ok(m)),
@@ -392,6 +532,15 @@ impl AccountDb {
             .store_for("Message")?
             .get("Message", &key)?
             .map(|rec| Message::from_record(&Key::Int(id), &rec)))
+    }
+
+    /// The message record with `id`, with its [`Envelope`].
+    pub fn message_with_envelope(&self, id: i64) -> Result<Option<Message>, MoxError> {
+        let key = int64_key(id);
+        Ok(self
+            .store_for("Message")?
+            .get("Message", &key)?
+            .map(|rec| Message::from_record_with_envelope(&Key::Int(id), &rec)))
     }
 
     /// Message ids of `mailbox_id` whose ModSeq > `after`, via index.MailboxID+ModSeq (seek; cost
