@@ -74,7 +74,11 @@ pub struct Cli {
     /// More events: each phase as it starts and ends, every progress step in JSON.
     #[arg(short = 'v', long, global = true)]
     pub verbose: bool,
-    /// After `backup` or `replicate`, write the run's metrics to this file in the Prometheus
+    /// Threads for reading and writing (default: the number of CPUs; 16 when the repository
+    /// is in object storage, where each read is a request that mostly waits).
+    #[arg(short = 'j', long, global = true, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// After `backup`, `replicate`, `forget`, `prune` or `check`, write the run's metrics to this file in the Prometheus
     /// text format (for node_exporter's textfile collector), atomically.
     #[arg(long, global = true, value_name = "PATH")]
     pub metrics_file: Option<PathBuf>,
@@ -142,6 +146,19 @@ pub struct Global {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let remote = remote_spec(&cli.repo).is_some();
+    let jobs = match cli.jobs {
+        Some(0) => anyhow::bail!("--jobs 0: give at least 1"),
+        Some(n) => Some(n),
+        None if remote => Some(16),
+        None => None,
+    };
+    if let Some(n) = jobs {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+            .map_err(|e| anyhow::anyhow!("--jobs {n}: {e}"))?;
+    }
     let global = Global {
         repo: cli.repo,
         json: cli.json,

@@ -121,6 +121,41 @@ pub struct Repository {
     _lock: RepoLock,
     /// The local temp directory of a remote repository (open packs), removed on drop.
     _local_tmp: Option<tempfile::TempDir>,
+    /// Recently read group bodies: the pages of one database file are read one after the
+    /// other, and each is a member of the same few groups.
+    groups: GroupCache,
+}
+
+/// A group entry: its pack and offset.
+type GroupKey = (crate::id::PackId, u64);
+
+/// The last few group bodies read (verified against their id), by pack and offset.
+#[derive(Debug, Default)]
+struct GroupCache {
+    recent: Mutex<std::collections::VecDeque<(GroupKey, Arc<Vec<u8>>)>>,
+}
+
+/// Group bodies kept (each at most 64 KiB of pages).
+const GROUP_CACHE: usize = 64;
+
+impl GroupCache {
+    fn get(&self, pack: crate::id::PackId, offset: u64) -> Option<Arc<Vec<u8>>> {
+        let recent = self.recent.lock().expect("group cache poisoned");
+        recent
+            .iter()
+            .find(|(k, _)| *k == (pack, offset))
+            .map(|(_, b)| b.clone())
+    }
+
+    fn put(&self, pack: crate::id::PackId, offset: u64, body: Vec<u8>) -> Arc<Vec<u8>> {
+        let body = Arc::new(body);
+        let mut recent = self.recent.lock().expect("group cache poisoned");
+        if recent.len() >= GROUP_CACHE {
+            recent.pop_front();
+        }
+        recent.push_back(((pack, offset), body.clone()));
+        body
+    }
 }
 
 /// `objects/ab/<hex>` for framed (format 1), `objects/ab/<hex>.r` for raw objects.
@@ -394,6 +429,7 @@ impl Repository {
             lock_mode: mode,
             _lock: lock,
             _local_tmp: local_tmp,
+            groups: GroupCache::default(),
         };
         repo.load_index(catalog)?;
         repo.check_packs()?;
@@ -1037,8 +1073,23 @@ impl Repository {
                 start,
                 len,
             } => {
-                let (bytes, path) = self.read_entry(id, pack, offset, loc.len)?;
-                pack::decode_member(&bytes, id, u64::from(start), u64::from(len), &path)
+                let path = self.path.join(packer::pack_name(&pack));
+                let body = match self.groups.get(pack, offset) {
+                    Some(body) => body,
+                    None => {
+                        let (bytes, path) = self.read_entry(id, pack, offset, loc.len)?;
+                        let group = pack::entry_id(&bytes, &path)?;
+                        let (kind, body) = pack::decode_entry(&bytes, &group, &path)?;
+                        if kind != BlobKind::Group {
+                            return Err(Error::corrupt(
+                                &path,
+                                format!("blob {id}: not in a group entry"),
+                            ));
+                        }
+                        self.groups.put(pack, offset, body)
+                    }
+                };
+                pack::member_of(&body, id, u64::from(start), u64::from(len), &path)
             }
             Place::Framed => {
                 let name = object_name(id, false);

@@ -80,6 +80,33 @@ pub fn group_members(body: &[u8], path: &Path) -> Result<Vec<(u64, u64)>> {
     Ok(out)
 }
 
+/// The id at the front of an entry.
+pub fn entry_id(bytes: &[u8], path: &Path) -> Result<BlobId> {
+    match bytes.get(..ENTRY_ID_LEN) {
+        Some(id) => Ok(BlobId(id.try_into().expect("32 bytes"))),
+        None => Err(Error::corrupt(path, "entry is truncated")),
+    }
+}
+
+/// The member `id` at `start..start + len` of a verified group body, verified against its id.
+pub fn member_of(body: &[u8], id: &BlobId, start: u64, len: u64, path: &Path) -> Result<Vec<u8>> {
+    let end = start.checked_add(len).filter(|e| *e <= body.len() as u64);
+    let Some(end) = end else {
+        return Err(Error::corrupt(
+            path,
+            format!("blob {id}: lies outside its group"),
+        ));
+    };
+    let data = body[start as usize..end as usize].to_vec();
+    if BlobId::hash(&data) != *id {
+        return Err(Error::corrupt(
+            path,
+            format!("blob {id}: content does not match its id"),
+        ));
+    }
+    Ok(data)
+}
+
 /// Decodes the member `id` at `start..start + len` of the group entry in `bytes`, verifying
 /// the group (framing, BLAKE3 of the body against the entry's id) and the member (its id).
 pub fn decode_member(

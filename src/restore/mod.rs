@@ -529,12 +529,24 @@ impl Run<'_> {
     }
 
     fn fill(&self, mut file: &fs::File, e: &Entry) -> std::result::Result<u64, String> {
+        // From a remote store each chunk is a request that mostly waits: a window of them is
+        // fetched at once, then written in order (memory: a window of chunks).
+        let window = if self.repo.is_local() { 1 } else { 32 };
         let mut n = 0u64;
-        for c in &e.chunks {
-            let data = self.repo.get_blob(c).map_err(|err| err.to_string())?;
-            file.write_all(&data)
-                .map_err(|err| format!("cannot write: {err}"))?;
-            n += data.len() as u64;
+        for part in e.chunks.chunks(window) {
+            let fetched: Vec<std::result::Result<Vec<u8>, String>> = if part.len() == 1 {
+                vec![self.repo.get_blob(&part[0]).map_err(|err| err.to_string())]
+            } else {
+                part.par_iter()
+                    .map(|c| self.repo.get_blob(c).map_err(|err| err.to_string()))
+                    .collect()
+            };
+            for data in fetched {
+                let data = data?;
+                file.write_all(&data)
+                    .map_err(|err| format!("cannot write: {err}"))?;
+                n += data.len() as u64;
+            }
         }
         Ok(n)
     }
