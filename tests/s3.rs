@@ -263,6 +263,33 @@ fn replicate_two_nights_and_restore_each_from_s3() {
     let report = read_all(&remote);
     assert!(report.ok(), "{:?}", report.problems);
     assert!(report.packs_read > 0);
+    drop(remote);
+
+    // Lifecycle on S3: forget the first night, prune (exclusive lock record), and the second
+    // night still checks and restores; stats read the remote too.
+    let mut remote =
+        Repository::open_remote(&shown, s3(endpoint, &url), LockMode::Exclusive).unwrap();
+    remote.remove_snapshot(&local.nights[0].0).unwrap();
+    let pruned = mailvault::prune(
+        &mut remote,
+        &mailvault::PruneOptions {
+            max_unused_percent: 0.0,
+            orphan_margin: std::time::Duration::ZERO,
+            ..mailvault::PruneOptions::default()
+        },
+        &NoProgress,
+    )
+    .unwrap();
+    assert!(pruned.bytes_freed() > 0, "{pruned:?}");
+    drop(remote);
+    let remote = Repository::open_remote(&shown, s3(endpoint, &url), LockMode::Shared).unwrap();
+    let report = read_all(&remote);
+    assert!(report.ok(), "{:?}", report.problems);
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+    assert_restores(&remote, &local.nights[1].0, &local.nights[1].1);
+    let stats = mailvault::stats(&remote, None).unwrap();
+    assert_eq!(stats.snapshots, 1);
+    assert_eq!(stats.pack_bytes, pruned.bytes_after);
 }
 
 /// Fails every request after the first `budget`, as a connection lost for good would.
