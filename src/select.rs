@@ -15,11 +15,13 @@ pub struct SnapshotFilter {
     /// the forms `backup` accepts (`mox.conf`, its directory, the data directory) names the
     /// data directory its snapshots record, another directory its canonical path.
     pub source: Option<String>,
+    /// Tags every kept snapshot carries.
+    pub tags: Vec<String>,
 }
 
 impl SnapshotFilter {
     pub fn is_empty(&self) -> bool {
-        self.host.is_none() && self.source.is_none()
+        self.host.is_none() && self.source.is_none() && self.tags.is_empty()
     }
 
     /// The source labels `source` may stand for.
@@ -51,6 +53,7 @@ impl SnapshotFilter {
             .filter(|(_, s)| {
                 self.host.as_ref().is_none_or(|h| *h == s.host)
                     && (labels.is_empty() || labels.contains(&s.source))
+                    && self.tags.iter().all(|t| s.tags.contains(t))
             })
             .collect()
     }
@@ -62,6 +65,9 @@ impl SnapshotFilter {
         }
         if let Some(s) = &self.source {
             parts.push(format!("source {s}"));
+        }
+        if !self.tags.is_empty() {
+            parts.push(format!("tag {}", self.tags.join(",")));
         }
         parts.join(" and ")
     }

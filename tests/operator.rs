@@ -464,3 +464,39 @@ fn export_takes_uids_and_the_find_filters() {
     ]);
     assert_eq!(o.status.code(), Some(1));
 }
+
+/// `--tag`: `latest` is the newest snapshot carrying every tag given; an id without the tag
+/// is refused.
+#[test]
+fn latest_per_tag() {
+    let one = Installation::new("small-state1");
+    let two = Installation::new("small-state2");
+    let repo = Repo::new();
+    let tagged = repo.ok_json(&[
+        "backup",
+        one.root.to_str().unwrap(),
+        "--tag",
+        "before-upgrade",
+    ]);
+    let tagged_id = tagged.last().unwrap()["snapshot"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let plain = repo.backup(&two.root);
+    let (s1, s2) = (
+        truth_live("small-state1", "alice"),
+        truth_live("small-state2", "alice"),
+    );
+    assert_eq!(ls_messages(&repo, &["latest"], "alice"), s2);
+    assert_eq!(
+        ls_messages(&repo, &["latest", "--tag", "before-upgrade"], "alice"),
+        s1
+    );
+    let o = repo.run(&["ls", "latest", "--tag", "nowhere"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("tag nowhere"), "{}", stderr(&o));
+    let plain_id = plain["snapshot"].as_str().unwrap();
+    let o = repo.run(&["ls", &plain_id[..12], "--tag", "before-upgrade"]);
+    assert_eq!(o.status.code(), Some(1), "an id without the tag is refused");
+    assert!(!tagged_id.is_empty());
+}

@@ -230,6 +230,9 @@ pub struct SnapshotSelect {
     /// installation as given to `backup` (mox.conf, its directory, the data directory).
     #[arg(long)]
     pub source: Option<String>,
+    /// `latest` is the newest snapshot carrying this tag (repeatable: every tag given).
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
 }
 
 impl SnapshotSelect {
@@ -237,6 +240,7 @@ impl SnapshotSelect {
         mailvault::SnapshotFilter {
             host: self.host.clone(),
             source: self.source.clone(),
+            tags: self.tags.clone(),
         }
     }
 
