@@ -35,6 +35,8 @@ pub struct ReplicateSummary {
     pub unreadable: Vec<UnreadableSnapshot>,
     /// Requests made to a remote target and bytes sent (absent for a local directory).
     pub transfer: Option<crate::repo::TransferStats>,
+    /// Packs written to the target.
+    pub packs_written: u64,
     pub duration_ms: u64,
 }
 
@@ -77,6 +79,7 @@ pub fn replicate(
 ) -> Result<ReplicateSummary> {
     let started = std::time::Instant::now();
     let before = target.transfer();
+    let packs_before = target.packs_written();
     // A damaged snapshot file in the target counts as absent: copying it again repairs it.
     let present: BTreeSet<SnapshotId> = target
         .snapshots_lenient()?
@@ -174,6 +177,7 @@ pub fn replicate(
             bytes_received: t.bytes_received - b.bytes_received,
         }
     });
+    summary.packs_written = target.packs_written() - packs_before;
     summary.duration_ms = started.elapsed().as_millis() as u64;
     Ok(summary)
 }

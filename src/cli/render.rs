@@ -223,7 +223,16 @@ impl Renderer {
                     return;
                 };
                 *done_bytes += bytes;
-                bar.set_prefix(format!("({})", indicatif::HumanBytes(*done_bytes)));
+                let secs = bar.elapsed().as_secs_f64();
+                let rate = if secs > 0.5 {
+                    format!(
+                        ", {}/s",
+                        indicatif::HumanBytes((*done_bytes as f64 / secs) as u64)
+                    )
+                } else {
+                    String::new()
+                };
+                bar.set_prefix(format!("({}{rate})", indicatif::HumanBytes(*done_bytes)));
                 bar.inc(items);
                 if bar.length().is_some_and(|len| bar.position() >= len)
                     && let Some((bar, _)) = bars.bars.remove(&phase)

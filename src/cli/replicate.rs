@@ -86,7 +86,8 @@ fn replicate(global: &Global, args: ReplicateArgs) -> anyhow::Result<(ExitCode, 
         );
         if let Some(t) = &summary.transfer {
             outln!(
-                "  {} requests, {} sent, {} received, in {:.1} s",
+                "  {} packs, {} requests, {} sent, {} received, in {:.1} s",
+                summary.packs_written,
                 t.requests,
                 render::bytes(t.bytes_sent),
                 render::bytes(t.bytes_received),

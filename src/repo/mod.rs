@@ -334,6 +334,11 @@ impl Repository {
         self.backend.local().is_some()
     }
 
+    /// Packs this handle published so far.
+    pub fn packs_written(&self) -> u64 {
+        self.packer.published()
+    }
+
     /// Requests and bytes of a remote repository's store so far.
     pub fn transfer(&self) -> Option<TransferStats> {
         self.backend.transfer()

@@ -115,6 +115,8 @@ pub(crate) struct Packer {
     tmp_dir: PathBuf,
     pools: [Mutex<Vec<OpenPack>>; 2],
     state: Mutex<State>,
+    /// Packs published by this process.
+    published: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Packer {
@@ -138,6 +140,7 @@ pub(crate) fn pack_name(id: &PackId) -> String {
 impl Packer {
     pub(crate) fn new(params: PackParams, tmp_dir: &Path) -> Packer {
         Packer {
+            published: std::sync::atomic::AtomicU64::new(0),
             params,
             tmp_dir: tmp_dir.to_path_buf(),
             pools: [Mutex::new(Vec::new()), Mutex::new(Vec::new())],
@@ -152,6 +155,11 @@ impl Packer {
     /// A blob written by this process that no index file lists yet.
     pub(crate) fn lookup(&self, id: &BlobId) -> Option<Unindexed> {
         self.state().blobs.get(id).cloned()
+    }
+
+    /// Packs this process published.
+    pub(crate) fn published(&self) -> u64 {
+        self.published.load(Ordering::Relaxed)
     }
 
     /// Whether a pack was published that no index file lists yet.
@@ -309,6 +317,7 @@ impl Packer {
             }
         }
         let _ = std::fs::remove_file(tmp.as_path());
+        self.published.fetch_add(1, Ordering::Relaxed);
         let mut st = self.state();
         for b in &blobs {
             st.blobs
