@@ -130,9 +130,13 @@ impl Repository {
             .collect())
     }
 
-    /// Every raw object file (`objects/ab/<hex>.r`), with size and age.
+    /// Every raw object file (`objects/ab/<hex>.r`), with size and age. A remote repository
+    /// holds none (messages are packed when replicated): its 256 listings are skipped.
     pub(crate) fn stored_raw(&self) -> Result<HashMap<BlobId, ObjectMeta>> {
         let mut out = HashMap::new();
+        if !self.is_local() {
+            return Ok(out);
+        }
         for b in 0..=255u8 {
             let dir = format!("objects/{b:02x}");
             for m in self.backend.list_meta(&dir).at(self.path.join(&dir))? {

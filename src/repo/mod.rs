@@ -393,7 +393,9 @@ impl Repository {
             };
             match taken {
                 Err(Error::Locked(_)) if std::time::Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(200));
+                    // A remote try costs requests: less often.
+                    let pause = if remote { 2000 } else { 200 };
+                    std::thread::sleep(Duration::from_millis(pause));
                 }
                 other => break other?,
             }
