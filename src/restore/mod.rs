@@ -529,20 +529,26 @@ impl Run<'_> {
     }
 
     fn fill(&self, mut file: &fs::File, e: &Entry) -> std::result::Result<u64, String> {
-        // From a remote store each chunk is a request that mostly waits: a window of them is
-        // fetched at once, then written in order (memory: a window of chunks).
-        let window = if self.repo.is_local() { 1 } else { 32 };
+        // From a remote store each read is a request that mostly waits: a window of chunks
+        // (up to 8 MiB stored) is fetched at once, close entries in one ranged read, then
+        // written in order.
+        let remote = !self.repo.is_local();
         let mut n = 0u64;
-        for part in e.chunks.chunks(window) {
-            let fetched: Vec<std::result::Result<Vec<u8>, String>> = if part.len() == 1 {
-                vec![self.repo.get_blob(&part[0]).map_err(|err| err.to_string())]
-            } else {
-                part.par_iter()
-                    .map(|c| self.repo.get_blob(c).map_err(|err| err.to_string()))
-                    .collect()
-            };
-            for data in fetched {
-                let data = data?;
+        let mut rest = e.chunks.as_slice();
+        while !rest.is_empty() {
+            let mut take = 1;
+            if remote {
+                let mut bytes = 0u64;
+                take = 0;
+                while take < rest.len() && take < 1024 && bytes < 8 << 20 {
+                    bytes += self.repo.blob_info(&rest[take]).map_or(0, |i| i.stored_len);
+                    take += 1;
+                }
+            }
+            let (part, tail) = rest.split_at(take);
+            rest = tail;
+            for data in self.repo.get_blobs(part) {
+                let data = data.map_err(|err| err.to_string())?;
                 file.write_all(&data)
                     .map_err(|err| format!("cannot write: {err}"))?;
                 n += data.len() as u64;
