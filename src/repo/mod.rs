@@ -1095,7 +1095,9 @@ impl Repository {
             }
         }
         packed.sort();
-        let mut spans: Vec<(crate::id::PackId, u64, u64, Vec<(u64, u64, usize)>)> = Vec::new();
+        // (pack, start, end, entries as (offset, length, index in ids))
+        type Span = (crate::id::PackId, u64, u64, Vec<(u64, u64, usize)>);
+        let mut spans: Vec<Span> = Vec::new();
         for (pack, offset, len, i) in packed {
             if let Some(last) = spans.last_mut()
                 && last.0 == pack
