@@ -36,6 +36,11 @@ pub trait Backend: Send + Sync + fmt::Debug {
     fn get_range(&self, name: &str, offset: u64, len: usize) -> io::Result<Vec<u8>>;
     /// Creates `name` with `data`, atomically and durably; `AlreadyExists` when it exists.
     fn put_new(&self, name: &str, data: &[u8]) -> io::Result<()>;
+    /// [`Backend::put_new`] with shared bytes: a store that would copy them keeps them
+    /// instead (a pack is tens of MiB).
+    fn put_new_bytes(&self, name: &str, data: bytes::Bytes) -> io::Result<()> {
+        self.put_new(name, &data)
+    }
     /// Removes `name`; missing is not an error.
     fn delete(&self, name: &str) -> io::Result<()>;
     /// The local-directory capabilities, when the store is a local directory.
@@ -122,6 +127,9 @@ impl Backend for Retry {
         // A put that reached the store but whose answer was lost comes back as "already
         // exists": the callers verify or accept what is there.
         self.run(|| self.inner.put_new(name, data))
+    }
+    fn put_new_bytes(&self, name: &str, data: bytes::Bytes) -> io::Result<()> {
+        self.run(|| self.inner.put_new_bytes(name, data.clone()))
     }
     fn delete(&self, name: &str) -> io::Result<()> {
         self.run(|| self.inner.delete(name))

@@ -293,7 +293,8 @@ impl Packer {
         drop(file);
         let publish = || match backend.local() {
             Some(local) => local.publish(&tmp, &name),
-            None => std::fs::read(tmp.as_path()).and_then(|bytes| backend.put_new(&name, &bytes)),
+            None => std::fs::read(tmp.as_path())
+                .and_then(|bytes| backend.put_new_bytes(&name, bytes::Bytes::from(bytes))),
         };
         let published = match publish() {
             // The same name should be the same bytes, but a pack of that name may be one that

@@ -228,9 +228,14 @@ impl Backend for S3Backend {
     }
 
     fn put_new(&self, name: &str, data: &[u8]) -> io::Result<()> {
+        self.put_new_bytes(name, bytes::Bytes::copy_from_slice(data))
+    }
+
+    fn put_new_bytes(&self, name: &str, data: bytes::Bytes) -> io::Result<()> {
         let path = self.path(name)?;
         let store = self.store.clone();
-        let payload = PutPayload::from(data.to_vec());
+        let len = data.len();
+        let payload = PutPayload::from(data);
         let opts = PutOptions {
             mode: PutMode::Create,
             ..PutOptions::default()
@@ -238,7 +243,7 @@ impl Backend for S3Backend {
         let result = self
             .runtime
             .block_on(async move { store.put_opts(&path, payload, opts).await });
-        self.count(data.len(), 0);
+        self.count(len, 0);
         result.map(|_| ()).map_err(to_io)
     }
 
