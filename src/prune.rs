@@ -59,7 +59,9 @@ pub struct PruneReport {
     pub packs_removed: u64,
     /// Packs above the unused threshold: their used entries are copied, then they go.
     pub packs_repacked: u64,
-    /// Bytes copied out of repacked packs.
+    /// Small packs (far below the target size: the last of each run) merged into new ones.
+    pub packs_merged: u64,
+    /// Bytes copied out of repacked and merged packs.
     pub bytes_repacked: u64,
     pub packs_kept: u64,
     /// Unused bytes left in kept packs (at or below the threshold).
@@ -98,6 +100,8 @@ pub(crate) struct PlanInput<'a> {
     pub used: &'a dyn Fn(&BlobId) -> bool,
     pub wanted: &'a HashSet<BlobId>,
     pub now_ns: i64,
+    /// The repository's pack sizes: packs far below them are merged.
+    pub pack_params: crate::repo::PackParams,
 }
 
 /// A prune plan: the rewrite and the report of what it will do.
@@ -151,6 +155,7 @@ pub(crate) fn plan(input: &PlanInput, opts: &PruneOptions) -> Plan {
     report.blobs_used = input.wanted.len() as u64;
     let threshold = opts.max_unused_percent.clamp(0.0, 100.0) / 100.0;
     let mut after = 0u64;
+    let mut small_kept = Vec::new();
     for p in &input.view.packs {
         if !present(p) {
             report.missing_packs_dropped += 1;
@@ -173,10 +178,47 @@ pub(crate) fn plan(input: &PlanInput, opts: &PruneOptions) -> Plan {
             after += used_bytes;
             rw.repack.push((p.clone(), used_entries));
         } else {
+            small_kept.push((p.clone(), used_entries, used_bytes, unused));
+        }
+    }
+    // Packs far below their target size (the last pack of each run) are merged once there
+    // are several of a kind: the pack count stays in proportion to the data.
+    let small = |p: &PackEntry| {
+        let data = p.blobs.iter().any(|b| {
+            matches!(
+                b.blob_kind(),
+                Some(crate::repo::BlobKind::Data | crate::repo::BlobKind::Group)
+            )
+        });
+        let target = if data {
+            input.pack_params.data_size
+        } else {
+            input.pack_params.meta_size
+        };
+        (
+            p.size < target / 4
+                && (p.blobs.len() as u64) < u64::from(input.pack_params.max_blobs) / 4,
+            data,
+        )
+    };
+    let mut count = [0usize; 2];
+    for (p, ..) in &small_kept {
+        if let (true, data) = small(p) {
+            count[usize::from(data)] += 1;
+        }
+    }
+    for (p, used_entries, used_bytes, unused) in small_kept {
+        let (is_small, data) = small(&p);
+        if is_small && count[usize::from(data)] >= 2 {
+            report.packs_merged += 1;
+            report.bytes_repacked += used_bytes;
+            after += used_bytes;
+            rw.repack.push((p, used_entries));
+        } else {
             report.packs_kept += 1;
             report.bytes_unused_kept += unused;
             after += p.size;
-            rw.keep_packs.push(p.clone());
+            rw.keep_packs.push(p);
         }
     }
     after += rw.keep_loose.iter().map(|l| l.size).sum::<u64>();
@@ -280,6 +322,7 @@ pub fn prune(
         used: &used,
         wanted: &wanted,
         now_ns: crate::repo::now_ns(),
+        pack_params: repo.config().pack,
     };
     let Plan {
         rewrite,
@@ -403,6 +446,11 @@ mod tests {
             used: &used,
             wanted: &wanted,
             now_ns: 1_000_000_000_000 + 1,
+            pack_params: crate::repo::PackParams {
+                data_size: 1000,
+                meta_size: 1000,
+                max_blobs: 1000,
+            },
         };
         let opts = PruneOptions {
             orphan_margin: Duration::from_secs(60),
@@ -452,6 +500,7 @@ mod tests {
             used: &used,
             wanted: &wanted,
             now_ns: 0,
+            pack_params: crate::repo::PackParams::default(),
         };
         let plan = plan(&input, &PruneOptions::default());
         assert_eq!(plan.missing, vec![blob(3)]);
