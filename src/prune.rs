@@ -478,6 +478,53 @@ mod tests {
     }
 
     #[test]
+    fn small_packs_are_merged_once_there_are_two_of_a_kind() {
+        // Data packs (kind 0): two small ones and a full one, all used; one small metadata
+        // pack (kind 1) alone stays.
+        let data = |n: u8, size: u64| {
+            let mut p = pack(n, &[(n, 8, size - 8)]);
+            p.blobs[0].kind = 0;
+            p
+        };
+        let (a, b, full) = (data(1, 100), data(2, 200), data(3, 1000));
+        let meta = pack(4, &[(4, 8, 100)]);
+        let view = IndexView {
+            packs: vec![a.clone(), b.clone(), full.clone(), meta.clone()],
+            ..IndexView::default()
+        };
+        let packs: HashMap<PackId, ObjectMeta> = [&a, &b, &full, &meta]
+            .iter()
+            .map(|p| (p.id, meta_of(p)))
+            .collect();
+        let wanted: HashSet<BlobId> = [1, 2, 3, 4].into_iter().map(blob).collect();
+        let used = |id: &BlobId| wanted.contains(id);
+        let raw = HashMap::new();
+        let input = PlanInput {
+            view: &view,
+            packs: &packs,
+            raw: &raw,
+            used: &used,
+            wanted: &wanted,
+            now_ns: 0,
+            pack_params: crate::repo::PackParams {
+                data_size: 1000,
+                meta_size: 1000,
+                max_blobs: 100,
+            },
+        };
+        let plan = plan(&input, &PruneOptions::default());
+        assert_eq!(plan.report.packs_merged, 2);
+        let merged: Vec<PackId> = plan.rewrite.repack.iter().map(|(p, _)| p.id).collect();
+        assert_eq!(merged, vec![a.id, b.id]);
+        let kept: Vec<PackId> = plan.rewrite.keep_packs.iter().map(|p| p.id).collect();
+        assert_eq!(kept, vec![full.id, meta.id]);
+    }
+
+    fn meta_of(p: &PackEntry) -> ObjectMeta {
+        meta("p", p.size, 0)
+    }
+
+    #[test]
     fn a_blob_in_no_present_pack_is_missing_and_duplicates_are_kept_once() {
         let p1 = pack(1, &[(1, 8, 100)]);
         let p2 = pack(2, &[(1, 8, 100), (2, 108, 100)]);
