@@ -376,21 +376,55 @@ pub(crate) fn restore_items(
             name: name.clone(),
             total: Some(group.len() as u64),
         });
-        let outcomes: Vec<(usize, Written)> = group
-            .par_iter()
-            .map(|&i| {
-                let item = &items[i];
-                let r = run.write_file(&item.entry, &linked_blobs);
-                if let Ok((bytes, _)) = &r {
-                    progress.event(Event::Advance {
-                        phase: name.clone(),
-                        items: 1,
-                        bytes: *bytes,
-                    });
-                }
-                (i, r)
-            })
-            .collect();
+        let advance = |r: &Written| {
+            if let Ok((bytes, _)) = r {
+                progress.event(Event::Advance {
+                    phase: name.clone(),
+                    items: 1,
+                    bytes: *bytes,
+                });
+            }
+        };
+        let outcomes: Vec<(usize, Written)> = if repo.is_local() {
+            group
+                .par_iter()
+                .map(|&i| {
+                    let r = run.write_file(&items[i].entry, &linked_blobs, None);
+                    advance(&r);
+                    (i, r)
+                })
+                .collect()
+        } else {
+            // From a remote store, files of one chunk (messages) are read in batches in pack
+            // order, so that neighbours in a pack come in one ranged read.
+            let batches = remote_batches(repo, &items, &group);
+            batches
+                .par_iter()
+                .flat_map_iter(|batch| {
+                    let ids: Vec<BlobId> = batch
+                        .iter()
+                        .filter_map(|&i| match items[i].entry.chunks.as_slice() {
+                            [one] => Some(*one),
+                            _ => None,
+                        })
+                        .collect();
+                    let mut data = repo.get_blobs(&ids).into_iter();
+                    batch
+                        .iter()
+                        .map(|&i| {
+                            let e = &items[i].entry;
+                            let pre = match e.chunks.as_slice() {
+                                [_] => data.next(),
+                                _ => None,
+                            };
+                            let r = run.write_file(e, &linked_blobs, pre);
+                            advance(&r);
+                            (i, r)
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .collect()
+        };
         for (i, outcome) in outcomes {
             match outcome {
                 Ok((bytes, linked)) => {
@@ -492,7 +526,13 @@ impl Run<'_> {
     }
 
     /// Writes one file; returns its size and whether it was hardlinked from the repository.
-    fn write_file(&self, e: &Entry, linked_blobs: &Mutex<HashSet<BlobId>>) -> Written {
+    /// Writes one file; `pre` is its one chunk when already read (a batch from a remote store).
+    fn write_file(
+        &self,
+        e: &Entry,
+        linked_blobs: &Mutex<HashSet<BlobId>>,
+        pre: Option<Result<Vec<u8>>>,
+    ) -> Written {
         let dest = self.target.join(e.fs_path());
         if let [one] = e.chunks.as_slice()
             && self.opts.link
@@ -516,7 +556,16 @@ impl Run<'_> {
             .mode(e.mode & 0o700)
             .open(&dest)
             .map_err(|err| format!("cannot create: {err}"))?;
-        let written = self.fill(&file, e).and_then(|n| {
+        let filled = match pre {
+            Some(data) => data.map_err(|err| err.to_string()).and_then(|data| {
+                (&file)
+                    .write_all(&data)
+                    .map_err(|err| format!("cannot write: {err}"))?;
+                Ok(data.len() as u64)
+            }),
+            None => self.fill(&file, e),
+        };
+        let written = filled.and_then(|n| {
             self.file_metadata(&file, &dest, e)?;
             Ok(n)
         });
@@ -529,6 +578,7 @@ impl Run<'_> {
     }
 
     fn fill(&self, mut file: &fs::File, e: &Entry) -> std::result::Result<u64, String> {
+        // (A file of one chunk from a remote store comes here only outside a batch.)
         // From a remote store each read is a request that mostly waits: a window of chunks
         // (up to 8 MiB stored) is fetched at once, close entries in one ranged read, then
         // written in order.
@@ -626,4 +676,35 @@ impl Run<'_> {
         rustix::fs::futimens(&dir, &times(e.mtime_ns))
             .map_err(|err| format!("cannot set times: {err}"))
     }
+}
+/// The files of `group` in batches for a remote store: in the order of their first chunk's
+/// place (pack, offset), each batch up to 256 files or 8 MiB stored.
+fn remote_batches(repo: &Repository, items: &[Item], group: &[usize]) -> Vec<Vec<usize>> {
+    // (place of the first chunk: pack and offset, its stored length, the item)
+    type Keyed = (Option<(PathBuf, u64)>, u64, usize);
+    let mut keyed: Vec<Keyed> = group
+        .iter()
+        .map(|&i| {
+            let first = items[i].entry.chunks.first();
+            let place = first.and_then(|c| repo.blob_entry(c));
+            let len = place.as_ref().map_or(0, |(_, _, l)| *l);
+            (place.map(|(p, o, _)| (p, o)), len, i)
+        })
+        .collect();
+    keyed.sort();
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    let mut bytes = 0u64;
+    for (_, len, i) in keyed {
+        match out.last_mut() {
+            Some(batch) if batch.len() < 256 && bytes + len <= 8 << 20 => {
+                batch.push(i);
+                bytes += len;
+            }
+            _ => {
+                out.push(vec![i]);
+                bytes = len;
+            }
+        }
+    }
+    out
 }
