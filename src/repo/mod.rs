@@ -1069,7 +1069,7 @@ impl Repository {
     }
 
     /// Reads several blobs, in order. From a remote store, entries that lie close together
-    /// in the same pack are fetched with one ranged GET (spans of up to 4 MiB, gaps of up to
+    /// in the same pack are fetched with one ranged GET (spans of up to 2 MiB, gaps of up to
     /// 64 KiB), the spans in parallel; locally this is [`Repository::get_blob`] for each.
     pub fn get_blobs(&self, ids: &[BlobId]) -> Vec<Result<Vec<u8>>> {
         use rayon::prelude::*;
@@ -1077,7 +1077,7 @@ impl Repository {
             return ids.iter().map(|id| self.get_blob(id)).collect();
         }
         const GAP: u64 = 64 << 10;
-        const SPAN: u64 = 4 << 20;
+        const SPAN: u64 = 2 << 20;
         // (pack, offset, len, index) of every plain packed entry; the rest is read alone.
         let mut packed = Vec::new();
         let mut alone = Vec::new();

@@ -580,7 +580,7 @@ impl Run<'_> {
     fn fill(&self, mut file: &fs::File, e: &Entry) -> std::result::Result<u64, String> {
         // (A file of one chunk from a remote store comes here only outside a batch.)
         // From a remote store each read is a request that mostly waits: a window of chunks
-        // (up to 8 MiB stored) is fetched at once, close entries in one ranged read, then
+        // (up to 4 MiB stored) is fetched at once, close entries in one ranged read, then
         // written in order.
         let remote = !self.repo.is_local();
         let mut n = 0u64;
@@ -590,7 +590,7 @@ impl Run<'_> {
             if remote {
                 let mut bytes = 0u64;
                 take = 0;
-                while take < rest.len() && take < 1024 && bytes < 8 << 20 {
+                while take < rest.len() && take < 1024 && bytes < 4 << 20 {
                     bytes += self.repo.blob_info(&rest[take]).map_or(0, |i| i.stored_len);
                     take += 1;
                 }
@@ -678,7 +678,7 @@ impl Run<'_> {
     }
 }
 /// The files of `group` in batches for a remote store: in the order of their first chunk's
-/// place (pack, offset), each batch up to 256 files or 8 MiB stored.
+/// place (pack, offset), each batch up to 128 files or 2 MiB stored (memory: a batch per thread).
 fn remote_batches(repo: &Repository, items: &[Item], group: &[usize]) -> Vec<Vec<usize>> {
     // (place of the first chunk: pack and offset, its stored length, the item)
     type Keyed = (Option<(PathBuf, u64)>, u64, usize);
@@ -696,7 +696,7 @@ fn remote_batches(repo: &Repository, items: &[Item], group: &[usize]) -> Vec<Vec
     let mut bytes = 0u64;
     for (_, len, i) in keyed {
         match out.last_mut() {
-            Some(batch) if batch.len() < 256 && bytes + len <= 8 << 20 => {
+            Some(batch) if batch.len() < 128 && bytes + len <= 2 << 20 => {
                 batch.push(i);
                 bytes += len;
             }
