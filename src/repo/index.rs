@@ -9,7 +9,7 @@
 //! An index file is written once, after the packs it lists are durable and before the snapshot
 //! that needs them; its name is the BLAKE3 of its bytes. Index files are only added: the
 //! repository's index is the union of all of them, minus the files a later one `supersedes`
-//! (written by `repair index`, and by the coming prune).
+//! (written by `repair index` and by `prune`).
 
 use std::path::Path;
 
