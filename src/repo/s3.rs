@@ -81,13 +81,54 @@ impl fmt::Debug for S3Backend {
 
 fn to_io(e: object_store::Error) -> io::Error {
     use object_store::Error as E;
+    let text = e.to_string();
     let kind = match &e {
+        // A missing bucket is not a missing object: it must not read as "no repository here".
+        E::NotFound { .. } if text.contains("NoSuchBucket") => io::ErrorKind::Other,
         E::NotFound { .. } => io::ErrorKind::NotFound,
         E::AlreadyExists { .. } | E::Precondition { .. } => io::ErrorKind::AlreadyExists,
         E::PermissionDenied { .. } | E::Unauthenticated { .. } => io::ErrorKind::PermissionDenied,
         _ => io::ErrorKind::Other,
     };
-    io::Error::new(kind, e.to_string())
+    match explain(&text) {
+        Some(what) => io::Error::new(kind, format!("{what} ({text})")),
+        None => io::Error::new(kind, text),
+    }
+}
+
+/// One sentence for the store's answers an operator meets first.
+fn explain(text: &str) -> Option<&'static str> {
+    let known: [(&str, &'static str); 7] = [
+        ("NoSuchBucket", "the bucket does not exist: create it first"),
+        (
+            "SignatureDoesNotMatch",
+            "the store refused the credentials: check AWS_SECRET_ACCESS_KEY",
+        ),
+        (
+            "InvalidAccessKeyId",
+            "the store does not know the access key: check AWS_ACCESS_KEY_ID",
+        ),
+        (
+            "AccessDenied",
+            "the store denied the request (the credential or the bucket policy does not allow it)",
+        ),
+        (
+            "Connection refused",
+            "cannot connect to the store: check AWS_ENDPOINT_URL",
+        ),
+        (
+            "error sending request",
+            "cannot reach the store: check AWS_ENDPOINT_URL and the network",
+        ),
+        (
+            "dns error",
+            "cannot resolve the store's host name: check AWS_ENDPOINT_URL",
+        ),
+    ];
+    known
+        .iter()
+        .find(|(needle, _)| text.contains(needle))
+        .map(|(_, what)| *what)
 }
 
 impl S3Backend {
@@ -272,6 +313,21 @@ impl Backend for S3Backend {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn common_answers_are_explained() {
+        assert!(
+            explain("... <Code>NoSuchBucket</Code> ...")
+                .unwrap()
+                .contains("bucket")
+        );
+        assert!(
+            explain("403 SignatureDoesNotMatch")
+                .unwrap()
+                .contains("SECRET")
+        );
+        assert!(explain("all fine").is_none());
+    }
 
     #[test]
     fn urls_parse() {
