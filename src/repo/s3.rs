@@ -4,7 +4,8 @@
 //!
 //! Endpoint, region and credentials come from the usual AWS variables (`AWS_ACCESS_KEY_ID`,
 //! `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION`, `AWS_ENDPOINT_URL`,
-//! `AWS_ALLOW_HTTP=true` for a plain-http server, and the container/web-identity variables).
+//! `AWS_ALLOW_HTTP=true` for a plain-http server, and the container/web-identity variables),
+//! and, for what they leave out, from the profile of the AWS shared files.
 //! Transient failures (timeouts, 5xx, throttling) are retried with exponential backoff by the
 //! client. Every request and every byte is counted for the summaries.
 
@@ -96,6 +97,95 @@ fn to_io(e: object_store::Error) -> io::Error {
     }
 }
 
+/// Settings from the AWS shared files for what the environment does not set: credentials from
+/// `AWS_SHARED_CREDENTIALS_FILE` (default `~/.aws/credentials`) and region and endpoint from
+/// `AWS_CONFIG_FILE` (default `~/.aws/config`), in the profile `AWS_PROFILE` (default
+/// `default`). Keys as `AmazonS3ConfigKey` names.
+fn profile_settings(env: &dyn Fn(&str) -> Option<String>) -> Vec<(&'static str, String)> {
+    let home = env("HOME").map(std::path::PathBuf::from);
+    let file = |var: &str, name: &str| {
+        env(var)
+            .map(std::path::PathBuf::from)
+            .or_else(|| home.as_ref().map(|h| h.join(".aws").join(name)))
+    };
+    let profile = env("AWS_PROFILE").unwrap_or_else(|| "default".to_string());
+    let read = |path: Option<std::path::PathBuf>, section: &str| -> Vec<(String, String)> {
+        path.and_then(|p| std::fs::read_to_string(p).ok())
+            .map(|text| ini_section(&text, section))
+            .unwrap_or_default()
+    };
+    let credentials = read(file("AWS_SHARED_CREDENTIALS_FILE", "credentials"), &profile);
+    // In the config file, profiles other than the default are `[profile NAME]`.
+    let config_section = match profile.as_str() {
+        "default" => "default".to_string(),
+        p => format!("profile {p}"),
+    };
+    let config = read(file("AWS_CONFIG_FILE", "config"), &config_section);
+    let wanted: [(&str, &str, &'static str, bool); 5] = [
+        (
+            "AWS_ACCESS_KEY_ID",
+            "aws_access_key_id",
+            "aws_access_key_id",
+            true,
+        ),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            "aws_secret_access_key",
+            "aws_secret_access_key",
+            true,
+        ),
+        (
+            "AWS_SESSION_TOKEN",
+            "aws_session_token",
+            "aws_session_token",
+            true,
+        ),
+        ("AWS_REGION", "region", "aws_region", false),
+        (
+            "AWS_ENDPOINT_URL",
+            "endpoint_url",
+            "aws_endpoint_url",
+            false,
+        ),
+    ];
+    let mut out = Vec::new();
+    // Credentials come from the environment or the file, never half from each.
+    let env_has_keys = env("AWS_ACCESS_KEY_ID").is_some();
+    for (var, key, setting, secret) in wanted {
+        if env(var).is_some() || (secret && env_has_keys) {
+            continue;
+        }
+        if var == "AWS_REGION" && env("AWS_DEFAULT_REGION").is_some() {
+            continue;
+        }
+        let from = if secret { &credentials } else { &config };
+        if let Some((_, v)) = from.iter().find(|(k, _)| k == key) {
+            out.push((setting, v.clone()));
+        }
+    }
+    out
+}
+
+/// The `key = value` pairs of `[section]` of an INI text (`#` and `;` comments).
+fn ini_section(text: &str, section: &str) -> Vec<(String, String)> {
+    let mut inside = false;
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            inside = name.trim() == section;
+            continue;
+        }
+        if inside && let Some((k, v)) = line.split_once('=') {
+            out.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+        }
+    }
+    out
+}
+
 /// One sentence for the store's answers an operator meets first.
 fn explain(text: &str) -> Option<&'static str> {
     let known: [(&str, &'static str); 7] = [
@@ -142,6 +232,14 @@ impl S3Backend {
     /// `aws_allow_http`, ...).
     pub fn with_config(url: &S3Url, config: &[(&str, &str)]) -> io::Result<S3Backend> {
         let mut builder = AmazonS3Builder::from_env();
+        // The shared credentials and config files fill in what the environment leaves out.
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        for (k, v) in profile_settings(&env) {
+            let key: object_store::aws::AmazonS3ConfigKey = k
+                .parse()
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("{k}: {e}")))?;
+            builder = builder.with_config(key, v);
+        }
         for (k, v) in config {
             let key: object_store::aws::AmazonS3ConfigKey = k
                 .parse()
@@ -313,6 +411,52 @@ impl Backend for S3Backend {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn profile_files_fill_in_what_the_environment_leaves_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let aws = dir.path().join(".aws");
+        std::fs::create_dir(&aws).unwrap();
+        std::fs::write(
+            aws.join("credentials"),
+            "[default]\naws_access_key_id = AKDEF\naws_secret_access_key = sdef\n\n\
+             [offsite]\n# the put-only key\naws_access_key_id=AKOFF\naws_secret_access_key = soff\n",
+        )
+        .unwrap();
+        std::fs::write(
+            aws.join("config"),
+            "[default]\nregion = eu-west-1\n[profile offsite]\nregion = us-east-2\n\
+             endpoint_url = https://s3.example.net\n",
+        )
+        .unwrap();
+        let home = dir.path().to_str().unwrap().to_string();
+        let env_of = |pairs: Vec<(&'static str, String)>| {
+            move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())
+        };
+        let got = profile_settings(&env_of(vec![("HOME", home.clone())]));
+        assert_eq!(
+            got,
+            vec![
+                ("aws_access_key_id", "AKDEF".to_string()),
+                ("aws_secret_access_key", "sdef".to_string()),
+                ("aws_region", "eu-west-1".to_string()),
+            ]
+        );
+        let got = profile_settings(&env_of(vec![
+            ("HOME", home.clone()),
+            ("AWS_PROFILE", "offsite".into()),
+        ]));
+        assert!(got.contains(&("aws_access_key_id", "AKOFF".to_string())));
+        assert!(got.contains(&("aws_region", "us-east-2".to_string())));
+        assert!(got.contains(&("aws_endpoint_url", "https://s3.example.net".to_string())));
+        // Keys in the environment win, whole: nothing of the file's credentials is mixed in.
+        let got = profile_settings(&env_of(vec![
+            ("HOME", home),
+            ("AWS_ACCESS_KEY_ID", "AKENV".into()),
+            ("AWS_REGION", "ap-south-1".into()),
+        ]));
+        assert!(got.is_empty(), "{got:?}");
+    }
 
     #[test]
     fn common_answers_are_explained() {
