@@ -68,6 +68,16 @@ impl LockRecord {
         postcard::from_bytes(&bytes[8..]).map_err(|e| Error::corrupt(path, format!("lock: {e}")))
     }
 
+    /// The name of this record in `locks/`.
+    fn file_name(&self) -> String {
+        format!(
+            "{}-{}-{}",
+            self.host.replace('/', "_"),
+            self.pid,
+            self.time_ns
+        )
+    }
+
     fn describe(&self) -> String {
         let how = if self.exclusive {
             "locked exclusively"
@@ -111,13 +121,80 @@ pub struct RepoLock {
     /// `None` on a read-only repository, where nothing can be written and no lock is needed.
     file: Option<File>,
     record: Option<PathBuf>,
-    /// On object storage: the backend and the name of this holder's record.
-    remote: Option<(std::sync::Arc<dyn Backend>, String)>,
+    /// On object storage: the record, renewed while the lock is held.
+    remote: Option<Refresher>,
 }
 
 /// On object storage a record is the lock: one older than this is stale (its holder is
-/// presumed gone; records are not refreshed, and a put-only credential cannot remove its own).
-pub const REMOTE_STALE_NS: i64 = 24 * 3600 * 1_000_000_000;
+/// presumed gone: a holder writes a new record every [`REMOTE_REFRESH`]).
+pub const REMOTE_STALE_NS: i64 = 2 * 3600 * 1_000_000_000;
+/// How often a holder of a remote lock writes a fresh record (and removes the previous one,
+/// which a put-only credential cannot: it goes stale).
+pub const REMOTE_REFRESH: std::time::Duration = std::time::Duration::from_secs(30 * 60);
+
+/// Keeps a remote lock record fresh from a thread of its own; removes it when dropped.
+#[derive(Debug)]
+struct Refresher {
+    backend: std::sync::Arc<dyn Backend>,
+    current: std::sync::Arc<std::sync::Mutex<String>>,
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Refresher {
+    fn start(
+        backend: std::sync::Arc<dyn Backend>,
+        name: String,
+        record: LockRecord,
+        every: std::time::Duration,
+    ) -> Refresher {
+        let current = std::sync::Arc::new(std::sync::Mutex::new(name));
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let thread = {
+            let backend = backend.clone();
+            let current = current.clone();
+            std::thread::spawn(move || {
+                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                    stopped.recv_timeout(every)
+                {
+                    let fresh = LockRecord {
+                        time_ns: crate::repo::now_ns(),
+                        ..record.clone()
+                    };
+                    let name = format!("{LOCKS_DIR}/{}", fresh.file_name());
+                    if backend.put_new(&name, &fresh.encode()).is_ok() {
+                        let old = std::mem::replace(
+                            &mut *current.lock().expect("lock record poisoned"),
+                            name,
+                        );
+                        let _ = backend.delete(&old);
+                    }
+                }
+            })
+        };
+        Refresher {
+            backend,
+            current,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    /// The name of the record written last.
+    fn current(&self) -> String {
+        self.current.lock().expect("lock record poisoned").clone()
+    }
+}
+
+impl Drop for Refresher {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        let _ = self.backend.delete(&self.current());
+    }
+}
 
 fn host() -> String {
     rustix::system::uname()
@@ -289,12 +366,7 @@ impl RepoLock {
             exclusive: mode == LockMode::Exclusive,
             purpose: purpose.to_string(),
         };
-        let own = format!(
-            "{}-{}-{}",
-            record.host.replace('/', "_"),
-            record.pid,
-            record.time_ns
-        );
+        let own = record.file_name();
         let conflicts = |backend: &dyn Backend| -> Result<Vec<LockRecord>> {
             let dir = shown.join(LOCKS_DIR);
             let names = backend.list(LOCKS_DIR).map_err(|e| Error::io(&dir, e))?;
@@ -322,8 +394,8 @@ impl RepoLock {
         let refuse = |who: Vec<LockRecord>| {
             let who: Vec<String> = who.iter().map(LockRecord::describe).collect();
             Error::Locked(format!(
-                "{}: repository is {}; wait until it has finished (a record older than 24 \
-                 hours is ignored)",
+                "{}: repository is {}; wait until it has finished (holders renew their record \
+                 every 30 minutes; one older than 2 hours is ignored)",
                 shown.display(),
                 who.join("; ")
             ))
@@ -344,7 +416,7 @@ impl RepoLock {
         Ok(RepoLock {
             file: None,
             record: None,
-            remote: Some((backend, rel)),
+            remote: Some(Refresher::start(backend, rel, record, REMOTE_REFRESH)),
         })
     }
 }
@@ -361,11 +433,50 @@ impl Drop for RepoLock {
         if let Some(r) = &self.record {
             let _ = std::fs::remove_file(r);
         }
-        // A put-only credential cannot remove its record: it goes stale after a day.
-        if let Some((backend, name)) = self.remote.take() {
-            let _ = backend.delete(&name);
-        }
+        // Stops the renewal and removes the record (a put-only credential cannot: it goes
+        // stale).
+        self.remote.take();
         // Closing the file releases the flock.
         self.file.take();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::repo::LocalBackend;
+
+    #[test]
+    fn a_remote_record_is_renewed_while_held_and_removed_after() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join(LOCKS_DIR)).unwrap();
+        let backend: std::sync::Arc<dyn Backend> =
+            std::sync::Arc::new(LocalBackend::new(dir.path()));
+        let record = LockRecord {
+            pid: std::process::id(),
+            host: host(),
+            time_ns: crate::repo::now_ns(),
+            exclusive: false,
+            purpose: "test".into(),
+        };
+        let first = format!("{LOCKS_DIR}/{}", record.file_name());
+        backend.put_new(&first, &record.encode()).unwrap();
+        let held = Refresher::start(
+            backend.clone(),
+            first.clone(),
+            record.clone(),
+            std::time::Duration::from_millis(40),
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let names = backend.list(LOCKS_DIR).unwrap();
+        assert_eq!(names.len(), 1, "the previous record is removed: {names:?}");
+        let now = format!("{LOCKS_DIR}/{}", names[0]);
+        assert_ne!(now, first);
+        assert_eq!(held.current(), now);
+        let renewed = LockRecord::decode(&backend.get(&now).unwrap(), Path::new(&now)).unwrap();
+        assert!(renewed.time_ns > record.time_ns);
+        assert_eq!(renewed.pid, record.pid);
+        drop(held);
+        assert!(backend.list(LOCKS_DIR).unwrap().is_empty());
     }
 }
