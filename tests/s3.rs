@@ -26,7 +26,9 @@ fn endpoint() -> Option<&'static str> {
     static ENDPOINT: OnceLock<Option<String>> = OnceLock::new();
     ENDPOINT
         .get_or_init(|| {
-            if let Ok(e) = std::env::var("MAILVAULT_TEST_S3_ENDPOINT") {
+            if let Ok(e) = std::env::var("MAILVAULT_TEST_S3_ENDPOINT")
+                && !e.is_empty()
+            {
                 return Some(e);
             }
             let port = std::net::TcpListener::bind("127.0.0.1:0")
