@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use mailvault::mox::generator::{GenOptions, MutateOptions, generate, mutate};
+use mailvault::mox::generator::{GenOptions, generate};
 
 mod util;
 use util::{Step, dir_files, dir_size, dir_sizes, env_usize, have, run};
@@ -187,21 +187,7 @@ fn main() {
     for step in ["first", "unchanged", "night"] {
         let before: Vec<u64> = tools.iter().map(|t| dir_sizes(&t.repo).1).collect();
         if step == "night" {
-            let night = mutate(
-                &install,
-                &MutateOptions {
-                    percent: 1.0,
-                    seed: 2,
-                    ..MutateOptions::default()
-                },
-            )
-            .unwrap();
-            eprintln!(
-                "a night with 1 % new mail: {} files added, {} removed, {} databases rewritten",
-                night.files_added.len(),
-                night.files_removed.len(),
-                night.databases_rewritten.len()
-            );
+            util::one_percent_night(&install);
         }
         for tool in &tools {
             let result = tool.run(step, &tool.backup, &work);

@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use mailvault::mox::generator::{GenOptions, MutateOptions, generate, mutate};
+use mailvault::mox::generator::{GenOptions, generate};
 use object_store::ObjectStore;
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path as ObjPath;
@@ -443,21 +443,7 @@ fn main() {
     }
 
     // A night with 1 % new mail.
-    let night = mutate(
-        &install,
-        &MutateOptions {
-            percent: 1.0,
-            seed: 2,
-            ..MutateOptions::default()
-        },
-    )
-    .unwrap();
-    eprintln!(
-        "a night with 1 % new mail: {} files added, {} removed, {} databases rewritten",
-        night.files_added.len(),
-        night.files_removed.len(),
-        night.databases_rewritten.len()
-    );
+    util::one_percent_night(&install);
     rows.push(Row {
         tool: "mailvault".into(),
         step: "local backup (1 % night)".into(),

@@ -265,21 +265,8 @@ pub fn check(
     // Snapshots: structure readable, every blob listed.
     let reached = reach(repo, &snapshots, progress);
     let mut trace: HashSet<BlobId> = HashSet::new();
-    for u in &reached.unreadable {
-        out.problems.push(Problem {
-            blob: Some(u.blob.clone()),
-            snapshot: Some(u.snapshot.clone()),
-            ..problem(
-                "structure",
-                format!(
-                    "snapshot {}: the {} cannot be read: {}",
-                    short(&u.snapshot),
-                    u.what,
-                    u.error
-                ),
-            )
-        });
-    }
+    out.problems
+        .extend(reached.unreadable.iter().map(structure_problem));
     let mut referenced: Vec<BlobId> = reached
         .structure
         .iter()
@@ -439,21 +426,8 @@ fn check_legacy(
 ) -> Result<CheckReport> {
     let reached = reach(repo, snapshots, progress);
     let mut trace = HashSet::new();
-    for u in &reached.unreadable {
-        out.problems.push(Problem {
-            blob: Some(u.blob.clone()),
-            snapshot: Some(u.snapshot.clone()),
-            ..problem(
-                "structure",
-                format!(
-                    "snapshot {}: the {} cannot be read: {}",
-                    short(&u.snapshot),
-                    u.what,
-                    u.error
-                ),
-            )
-        });
-    }
+    out.problems
+        .extend(reached.unreadable.iter().map(structure_problem));
     out.blobs_referenced = (reached.structure.len() + reached.data.len()) as u64;
     for id in &reached.data {
         let result = if opts.read_data == ReadData::None {
@@ -477,6 +451,23 @@ fn check_legacy(
     }
     out.uses = name_uses(repo, snapshots, &trace);
     Ok(out)
+}
+
+/// A tree, manifest or list of a snapshot that cannot be read.
+fn structure_problem(u: &crate::reach::Unreadable) -> Problem {
+    Problem {
+        blob: Some(u.blob.clone()),
+        snapshot: Some(u.snapshot.clone()),
+        ..problem(
+            "structure",
+            format!(
+                "snapshot {}: the {} cannot be read: {}",
+                short(&u.snapshot),
+                u.what,
+                u.error
+            ),
+        )
+    }
 }
 
 fn short(hex: &str) -> &str {

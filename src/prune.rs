@@ -227,35 +227,11 @@ pub(crate) fn plan(input: &PlanInput, opts: &PruneOptions) -> Plan {
     let listed_raw: HashSet<BlobId> = input.view.loose.iter().map(|l| l.id).collect();
     let margin = i64::try_from(opts.orphan_margin.as_nanos()).unwrap_or(i64::MAX);
     let old = |m: &ObjectMeta| input.now_ns.saturating_sub(m.modified_ns) >= margin;
-    let mut orphan_packs: Vec<(&PackId, &ObjectMeta)> = input
-        .packs
-        .iter()
-        .filter(|(id, _)| !listed_packs.contains(id))
-        .collect();
-    orphan_packs.sort_by_key(|(id, _)| **id);
-    for (id, m) in orphan_packs {
-        if old(m) {
-            rw.delete_packs.push(*id);
-            report.orphans_removed += 1;
-        } else {
-            report.orphans_young += 1;
-            after += m.size;
-        }
+    for id in orphans(input.packs, &listed_packs, &old, &mut report, &mut after) {
+        rw.delete_packs.push(id);
     }
-    let mut orphan_raw: Vec<(&BlobId, &ObjectMeta)> = input
-        .raw
-        .iter()
-        .filter(|(id, _)| !listed_raw.contains(id))
-        .collect();
-    orphan_raw.sort_by_key(|(id, _)| **id);
-    for (id, m) in orphan_raw {
-        if old(m) {
-            rw.delete_raw.push(*id);
-            report.orphans_removed += 1;
-        } else {
-            report.orphans_young += 1;
-            after += m.size;
-        }
+    for id in orphans(input.raw, &listed_raw, &old, &mut report, &mut after) {
+        rw.delete_raw.push(id);
     }
     // A pack whose size differs from the index is not the pack the index means: it stays
     // (named by `check`), neither listed nor removed.
@@ -273,6 +249,33 @@ pub(crate) fn plan(input: &PlanInput, opts: &PruneOptions) -> Plan {
         report,
         missing,
     }
+}
+
+/// The stored objects no live index file lists that are old enough to go, in id order; the
+/// young ones are counted (and stay in `after`).
+fn orphans<K: Copy + Ord + std::hash::Hash>(
+    stored: &HashMap<K, ObjectMeta>,
+    listed: &HashSet<K>,
+    old: &dyn Fn(&ObjectMeta) -> bool,
+    report: &mut PruneReport,
+    after: &mut u64,
+) -> Vec<K> {
+    let mut found: Vec<(&K, &ObjectMeta)> = stored
+        .iter()
+        .filter(|(id, _)| !listed.contains(id))
+        .collect();
+    found.sort_by_key(|(id, _)| **id);
+    let mut out = Vec::new();
+    for (id, m) in found {
+        if old(m) {
+            out.push(*id);
+            report.orphans_removed += 1;
+        } else {
+            report.orphans_young += 1;
+            *after += m.size;
+        }
+    }
+    out
 }
 
 /// Prunes the repository, which must be opened with [`Repository::open_exclusive`].

@@ -11,6 +11,7 @@ use crate::id::{BlobId, SnapshotId};
 use crate::manifest::{AccountManifest, MessageList};
 use crate::progress::{Event, Progress};
 use crate::repo::Repository;
+use crate::restore::mox::{load_list, load_manifest};
 use crate::snapshot::Snapshot;
 use crate::tree::Tree;
 
@@ -202,11 +203,7 @@ pub(crate) fn name_uses(
                 &account.manifest,
                 format!("manifest of account {}", account.name),
             );
-            let Ok(manifest) = repo
-                .get_blob(&account.manifest)
-                .map_err(|e| e.to_string())
-                .and_then(|b| AccountManifest::decode(&b).map_err(|e| e.to_string()))
-            else {
+            let Ok(manifest) = load_manifest(repo, account) else {
                 continue;
             };
             for mb in &manifest.mailboxes {
@@ -214,11 +211,7 @@ pub(crate) fn name_uses(
                     &mb.list,
                     format!("message list of {}/{}", account.name, mb.name),
                 );
-                let Ok(list) = repo
-                    .get_blob(&mb.list)
-                    .map_err(|e| e.to_string())
-                    .and_then(|b| MessageList::decode(&b).map_err(|e| e.to_string()))
-                else {
+                let Ok(list) = load_list(repo, &mb.list) else {
                     continue;
                 };
                 for m in &list.messages {

@@ -14,9 +14,10 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::id::{BlobId, SnapshotId};
-use crate::manifest::{AccountManifest, MessageList};
+use crate::manifest::MessageList;
 use crate::progress::{Event, Progress};
 use crate::repo::{BlobKind, Repository};
+use crate::restore::mox::{load_list, load_manifest};
 use crate::snapshot::{AccountRef, Notice, Snapshot};
 use crate::tree::Tree;
 
@@ -127,11 +128,7 @@ fn salvage(repo: &Repository, snap: &Snapshot, dry_run: bool) -> Result<(Snapsho
     }
     let mut accounts = Vec::new();
     for account in &snap.accounts {
-        let manifest = repo
-            .get_blob(&account.manifest)
-            .map_err(|e| e.to_string())
-            .and_then(|b| AccountManifest::decode(&b).map_err(|e| e.to_string()));
-        let mut manifest = match manifest {
+        let mut manifest = match load_manifest(repo, account) {
             Ok(m) => m,
             Err(e) => {
                 lost.push(format!("account {} (its manifest: {e})", account.name));
@@ -140,11 +137,7 @@ fn salvage(repo: &Repository, snap: &Snapshot, dry_run: bool) -> Result<(Snapsho
         };
         let mut changed = false;
         for mb in &mut manifest.mailboxes {
-            let list = repo
-                .get_blob(&mb.list)
-                .map_err(|e| e.to_string())
-                .and_then(|b| MessageList::decode(&b).map_err(|e| e.to_string()));
-            let (list, dropped) = match list {
+            let (list, dropped) = match load_list(repo, &mb.list) {
                 Ok(mut list) => {
                     let before = list.messages.len();
                     let mut gone = Vec::new();

@@ -6,8 +6,8 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::id::{BlobId, SnapshotId};
-use crate::manifest::{AccountManifest, MessageList};
 use crate::repo::Repository;
+use crate::restore::mox::{load_list, load_manifest};
 use crate::snapshot::Snapshot;
 use crate::tree::Tree;
 
@@ -147,12 +147,12 @@ fn snapshot_stats(
         s.logical_bytes += tree.entries.iter().map(|e| e.size).sum::<u64>();
     }
     for account in &snap.accounts {
-        let Some(manifest) = manifest(repo, &account.manifest) else {
+        let Ok(manifest) = load_manifest(repo, account) else {
             continue;
         };
         for mb in &manifest.mailboxes {
             let (n, bytes) = *lists.entry(mb.list).or_insert_with(|| {
-                list(repo, &mb.list).map_or((0, 0), |l| {
+                load_list(repo, &mb.list).map_or((0, 0), |l| {
                     (
                         l.messages.len() as u64,
                         l.messages.iter().map(|m| m.file_size).sum(),
@@ -186,11 +186,11 @@ fn account_stats(repo: &Repository, snap: &Snapshot) -> Vec<AccountStats> {
                 .map(|e| e.size)
                 .sum();
         }
-        if let Some(m) = manifest(repo, &account.manifest) {
+        if let Ok(m) = load_manifest(repo, account) {
             a.mailboxes = m.mailboxes.len() as u64;
             let mut seen = HashSet::new();
             for mb in &m.mailboxes {
-                if let Some(l) = list(repo, &mb.list) {
+                if let Ok(l) = load_list(repo, &mb.list) {
                     for msg in &l.messages {
                         a.messages += 1;
                         a.message_bytes += msg.file_size;
@@ -204,12 +204,4 @@ fn account_stats(repo: &Repository, snap: &Snapshot) -> Vec<AccountStats> {
         out.push(a);
     }
     out
-}
-
-fn manifest(repo: &Repository, id: &BlobId) -> Option<AccountManifest> {
-    AccountManifest::decode(&repo.get_blob(id).ok()?).ok()
-}
-
-fn list(repo: &Repository, id: &BlobId) -> Option<MessageList> {
-    MessageList::decode(&repo.get_blob(id).ok()?).ok()
 }

@@ -223,12 +223,7 @@ fn missing_message_file_exits_3_and_names_the_file() {
     let inst = Installation::new("small-state1");
     // A live message of bob's, from the ground truth.
     let truth = common::truth("small-state1");
-    let bob = truth["Accounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["Name"] == "bob")
-        .unwrap();
+    let bob = common::truth_account(&truth, "bob");
     let victim = bob["Messages"]
         .as_array()
         .unwrap()
@@ -425,12 +420,7 @@ fn export_maildir_writes_every_message_as_mox_serves_it() {
 
     // id → FullSHA256 (MsgPrefix + file) of alice's live messages.
     let truth = common::truth("small-state1");
-    let alice = truth["Accounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["Name"] == "alice")
-        .unwrap();
+    let alice = common::truth_account(&truth, "alice");
     let want: BTreeMap<i64, String> = alice["Messages"]
         .as_array()
         .unwrap()

@@ -366,12 +366,7 @@ fn set_of(items: &[&str]) -> Flags {
 fn stale_status_lines_in_a_message_file_do_not_come_back() {
     let inst = Installation::new("small-state1");
     let truth = common::truth("small-state1");
-    let alice = truth["Accounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["Name"] == "alice")
-        .unwrap();
+    let alice = common::truth_account(&truth, "alice");
     // An Inbox message with a MsgPrefix: its header starts in the prefix.
     let m = alice["Messages"]
         .as_array()

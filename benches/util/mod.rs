@@ -115,3 +115,24 @@ pub fn dir_sizes(path: &Path) -> (u64, u64) {
     }
     (blocks, apparent)
 }
+
+/// A night with 1 % new mail (an expunge and a move per account, databases rewritten) on the
+/// generated installation, reported on stderr.
+pub fn one_percent_night(install: &Path) {
+    use mailvault::mox::generator::{MutateOptions, mutate};
+    let night = mutate(
+        install,
+        &MutateOptions {
+            percent: 1.0,
+            seed: 2,
+            ..MutateOptions::default()
+        },
+    )
+    .unwrap();
+    eprintln!(
+        "a night with 1 % new mail: {} files added, {} removed, {} databases rewritten",
+        night.files_added.len(),
+        night.files_removed.len(),
+        night.databases_rewritten.len()
+    );
+}

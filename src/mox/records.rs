@@ -236,56 +236,22 @@ fn received_nanos(r: &Record) -> Option<i64> {
     time_unix_nanos(b).and_then(|n| i64::try_from(n).ok())
 }
 
+/// The `Message` fields the typed view reads, and any extra ones.
+macro_rules! message_fields {
+    ($($extra:literal),*) => {
+        &[
+            "MailboxID", "UID", "ModSeq", "CreateSeq", "Expunged", "Size", "MsgPrefix", "Seen",
+            "Answered", "Flagged", "Forwarded", "Junk", "Notjunk", "Deleted", "Draft", "Phishing",
+            "MDNSent", "Keywords", "Received", "ThreadID", "MessageID", $($extra),*
+        ]
+    };
+}
+
 /// The `Message` fields the typed view reads.
-const MESSAGE_FIELDS: &[&str] = &[
-    "MailboxID",
-    "UID",
-    "ModSeq",
-    "CreateSeq",
-    "Expunged",
-    "Size",
-    "MsgPrefix",
-    "Seen",
-    "Answered",
-    "Flagged",
-    "Forwarded",
-    "Junk",
-    "Notjunk",
-    "Deleted",
-    "Draft",
-    "Phishing",
-    "MDNSent",
-    "Keywords",
-    "Received",
-    "ThreadID",
-    "MessageID",
-];
+const MESSAGE_FIELDS: &[&str] = message_fields!();
 
 /// [`MESSAGE_FIELDS`] and the parsed message (`ParsedBuf`), for readers of headers.
-const MESSAGE_ENVELOPE_FIELDS: &[&str] = &[
-    "MailboxID",
-    "UID",
-    "ModSeq",
-    "CreateSeq",
-    "Expunged",
-    "Size",
-    "MsgPrefix",
-    "Seen",
-    "Answered",
-    "Flagged",
-    "Forwarded",
-    "Junk",
-    "Notjunk",
-    "Deleted",
-    "Draft",
-    "Phishing",
-    "MDNSent",
-    "Keywords",
-    "Received",
-    "ThreadID",
-    "MessageID",
-    "ParsedBuf",
-];
+const MESSAGE_ENVELOPE_FIELDS: &[&str] = message_fields!("ParsedBuf");
 
 impl Mailbox {
     /// The typed view of a `Mailbox` record.

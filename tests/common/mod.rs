@@ -63,6 +63,16 @@ impl Installation {
 }
 
 /// Lower-case hex SHA-256, as the ground truth writes it.
+/// The ground truth of one account.
+pub fn truth_account<'a>(truth: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    truth["Accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["Name"] == name)
+        .unwrap_or_else(|| panic!("no account {name} in the truth"))
+}
+
 pub fn sha256_hex(data: &[u8]) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(data)
