@@ -22,7 +22,12 @@
 //! night with 1 % new mail backed up locally and replicated, then `restore latest` from the
 //! bucket. restic: `backup` to the bucket before and after the same night, `restore latest` from
 //! it; restic does not count its requests. The bytes each tool stores in the bucket are listed
-//! through the S3 API. Results are printed as tables and written to `target/bench-offsite.json`.
+//! through the S3 API.
+//!
+//! The cost of encryption, in the same run: each replicate is repeated into an encrypted
+//! repository in the same bucket (`init --encrypt`, replicated with a put-only key), the sealed
+//! copy is restored, and the first backup is also taken into a local plaintext repository in
+//! copy mode and into a local encrypted one (both store every byte: the fair comparison). Results are printed as tables and written to `target/bench-offsite.json`.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -382,13 +387,22 @@ fn main() {
         ("RESTIC_CACHE_DIR", restic_cache.to_str().unwrap()),
     ]);
 
+    let sealed = format!("s3://{BUCKET}/sealed");
+    let put_key = work.join("put.key");
+    let put_key_s = put_key.to_str().unwrap();
+    let mut sealed_env: Vec<(&str, &str)> = aws_env.to_vec();
+    sealed_env.push(("MAILVAULT_KEY_FILE", put_key_s));
+    let mut master_env: Vec<(&str, &str)> = aws_env.to_vec();
+    master_env.push(("MAILVAULT_PASSWORD", PASSWORD));
+
     let mut rows: Vec<Row> = Vec::new();
-    let replicate = |rows: &mut Vec<Row>, step: &str| {
-        let before = bucket.usage("mailvault").1;
+    let replicate_to = |rows: &mut Vec<Row>, step: &str, to: &str, env: &[(&str, &str)]| {
+        let prefix = to.rsplit('/').next().unwrap().to_string();
+        let before = bucket.usage(&prefix).1;
         let (time, out) = run_output(
             &format!("mailvault replicate ({step})"),
-            &[mv, "--repo", repo_s, "--json", "replicate", "--to", &remote],
-            &aws_env,
+            &[mv, "--repo", repo_s, "--json", "replicate", "--to", to],
+            env,
             &work,
         );
         let s = summary(&out, "type", "summary");
@@ -401,9 +415,15 @@ fn main() {
             requests: transfer["requests"].as_u64(),
             bytes_sent: transfer["bytes_sent"].as_u64(),
             bytes_received: transfer["bytes_received"].as_u64(),
-            bucket_growth: Some(bucket.usage("mailvault").1.saturating_sub(before)),
+            bucket_growth: Some(bucket.usage(&prefix).1.saturating_sub(before)),
             files: None,
         });
+    };
+    let replicate = |rows: &mut Vec<Row>, step: &str| {
+        replicate_to(rows, step, &remote, &aws_env);
+        if step != "nothing new" {
+            replicate_to(rows, &format!("encrypted, {step}"), &sealed, &sealed_env);
+        }
     };
     let restic_backup = |rows: &mut Vec<Row>, step: &str| {
         let before = bucket.usage("restic").1;
@@ -424,6 +444,59 @@ fn main() {
 
     // The first night.
     run("mailvault init", &[mv, "init", repo_s], &[], &work);
+    run(
+        "mailvault init --encrypt",
+        &[mv, "init", "--encrypt", &sealed],
+        &master_env,
+        &work,
+    );
+    run(
+        "mailvault key add --put-only",
+        &[
+            mv,
+            "--repo",
+            &sealed,
+            "key",
+            "add",
+            "--put-only",
+            "--output",
+            put_key_s,
+        ],
+        &master_env,
+        &work,
+    );
+    // Encryption's cost on a first backup: a local repository that stores every byte, in the
+    // clear and sealed.
+    for (step, init, backup_env) in [
+        ("local backup, copy mode (first)", vec!["init"], vec![]),
+        (
+            "local backup, encrypted (first)",
+            vec!["init", "--encrypt"],
+            vec![("MAILVAULT_PASSWORD", PASSWORD)],
+        ),
+    ] {
+        let dir = work.join("local-compare");
+        let _ = std::fs::remove_dir_all(&dir);
+        let dir_s = dir.to_str().unwrap();
+        let mut init_args = vec![mv];
+        init_args.extend(init);
+        init_args.push(dir_s);
+        run("mailvault init", &init_args, &backup_env, &work);
+        let time = run(
+            step,
+            &[mv, "--repo", dir_s, "backup", "--no-link", inst],
+            &backup_env,
+            &work,
+        );
+        rows.push(Row {
+            tool: "mailvault".into(),
+            step: step.into(),
+            time,
+            files: None,
+            ..Row::default()
+        });
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     rows.push(Row {
         tool: "mailvault".into(),
         step: "local backup (first)".into(),
@@ -484,6 +557,26 @@ fn main() {
         ..Row::default()
     });
     let _ = std::fs::remove_dir_all(&target);
+    let mut args = vec![
+        mv, "--repo", &sealed, "--json", "restore", "latest", "--target", target_s,
+    ];
+    if jobs {
+        args.extend(["--jobs", "16"]);
+    }
+    let (time, _) = run_output(
+        "mailvault restore from encrypted S3",
+        &args,
+        &master_env,
+        &work,
+    );
+    rows.push(Row {
+        tool: "mailvault".into(),
+        step: "restore from S3, encrypted".into(),
+        time,
+        files: Some(dir_files(&target)),
+        ..Row::default()
+    });
+    let _ = std::fs::remove_dir_all(&target);
     if restic {
         let time = run(
             "restic restore from S3",
@@ -503,6 +596,7 @@ fn main() {
 
     let mut stored: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     stored.insert("mailvault".into(), bucket.usage("mailvault"));
+    stored.insert("mailvault (encrypted)".into(), bucket.usage("sealed"));
     if restic {
         stored.insert("restic".into(), bucket.usage("restic"));
     }
@@ -559,10 +653,22 @@ fn main() {
             (
                 secs(tool, &["local backup (first)", "replicate (first)"]),
                 secs(tool, &["local backup (1 % night)", "replicate (1 % night)"]),
-                rows.iter()
-                    .filter(|r| r.tool == *tool && r.step.starts_with("restore"))
-                    .map(|r| r.time.seconds)
-                    .sum(),
+                secs(tool, &["restore from S3", "restore from S3 (--jobs 16)"]),
+            )
+        } else if tool == "mailvault (encrypted)" {
+            (
+                secs(
+                    "mailvault",
+                    &["local backup (first)", "replicate (encrypted, first)"],
+                ),
+                secs(
+                    "mailvault",
+                    &[
+                        "local backup (1 % night)",
+                        "replicate (encrypted, 1 % night)",
+                    ],
+                ),
+                secs("mailvault", &["restore from S3, encrypted"]),
             )
         } else {
             (
@@ -574,6 +680,33 @@ fn main() {
         println!(
             "| {tool} | {first:.2} s | {night:.2} s | {restore:.2} s | {objects} | {:.1} MiB |",
             mib(*bytes)
+        );
+    }
+
+    // The cost of encryption: each encrypted step against its plaintext twin.
+    println!("\n| step | plaintext | encrypted | cost |");
+    println!("|---|---|---|---|");
+    for (label, plain, enc) in [
+        (
+            "first backup (local, every byte stored)",
+            "local backup, copy mode (first)",
+            "local backup, encrypted (first)",
+        ),
+        (
+            "first replicate to S3",
+            "replicate (first)",
+            "replicate (encrypted, first)",
+        ),
+        (
+            "1 % night replicate to S3",
+            "replicate (1 % night)",
+            "replicate (encrypted, 1 % night)",
+        ),
+    ] {
+        let (p, e) = (secs("mailvault", &[plain]), secs("mailvault", &[enc]));
+        println!(
+            "| {label} | {p:.2} s | {e:.2} s | {:+.0} % |",
+            (e / p - 1.0) * 100.0
         );
     }
 

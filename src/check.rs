@@ -276,8 +276,14 @@ pub fn check(
     referenced.sort();
     referenced.dedup();
     out.blobs_referenced = referenced.len() as u64;
+    // The index lists storage ids (keyed in an encrypted repository); uses are named by
+    // content id.
+    let plain_of: HashMap<BlobId, BlobId> = referenced
+        .iter()
+        .map(|id| (repo.storage_id(id), *id))
+        .collect();
     for id in &referenced {
-        if !present.contains(id) {
+        if !present.contains(&repo.storage_id(id)) {
             trace.insert(*id);
             out.problems.push(Problem {
                 blob: Some(id.to_hex()),
@@ -310,7 +316,7 @@ pub fn check(
                 if let Some(b) = &bad.blob
                     && let Ok(id) = b.parse::<BlobId>()
                 {
-                    trace.insert(id);
+                    trace.insert(plain_of.get(&id).copied().unwrap_or(id));
                 }
                 out.problems.push(bad);
             }
@@ -376,7 +382,7 @@ fn read_pack(repo: &Repository, p: &crate::repo::index::PackEntry) -> Vec<Proble
             None,
         ));
     }
-    let scanned = match pack::scan_lenient(&bytes, &path) {
+    let scanned = match pack::scan_lenient(&bytes, &path, &repo.codec()) {
         Ok((good, bad)) => {
             for e in bad {
                 out.push(pack_problem(e.to_string(), None));

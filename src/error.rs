@@ -40,6 +40,16 @@ pub enum Error {
     /// Another process holds the repository lock (the message names it and what to do).
     #[error("{0}")]
     Locked(String),
+    /// An encrypted repository could not be unlocked: no key given, a wrong password, a key of
+    /// another repository, a damaged or removed key.
+    #[error("{0}")]
+    Key(String),
+    /// The key given can only add backups (put-only); the operation needs the master key.
+    #[error(
+        "{0}: this needs the master key; the key given is put-only (it can add backups but \
+         cannot read or remove anything)"
+    )]
+    PutOnly(String),
     /// The local catalog (a cache) could not be used.
     #[error("{path}: catalog: {what}")]
     Catalog { path: PathBuf, what: String },

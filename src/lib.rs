@@ -56,10 +56,10 @@ pub use reach::{BlobUse, Unreadable};
 pub use repair::{SnapshotRepair, repair_snapshots};
 pub use replicate::{ReplicateSummary, SkippedSnapshot, UnreadableSnapshot, replicate};
 pub use repo::{
-    Backend, BlobInfo, BlobKind, ChunkParams, FailAfter, IndexRepair, LinkCounts, LinkKind,
-    LocalBackend, LocalStore, LockMode, LockRecord, MigrateSummary, ObjectMeta, PackParams,
-    PutOutcome, RepoConfig, Repository, Retry, RewriteOutcome, S3Backend, S3Url, SnapshotList,
-    TransferStats,
+    Argon2Params, Backend, BlobInfo, BlobKind, ChunkParams, FailAfter, IndexRepair, KeyInfo,
+    LinkCounts, LinkKind, LocalBackend, LocalStore, LockMode, LockRecord, MigrateSummary,
+    ObjectMeta, PackParams, PasswordSource, PutOutcome, RepoConfig, Repository, Retry,
+    RewriteOutcome, S3Backend, S3Url, SnapshotList, TransferStats, Unlock,
 };
 pub use restore::mox::{MoxRestoreSelection, load_list, load_manifest, restore_mox};
 pub use restore::{MessageRef, RestoreFailure, RestoreOptions, RestoreStats, restore_tree};

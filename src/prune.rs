@@ -311,11 +311,12 @@ pub fn prune(
     }
     let packs = repo.stored_packs()?;
     let raw = repo.stored_raw()?;
+    // The index lists storage ids (keyed in an encrypted repository).
     let wanted: HashSet<BlobId> = reached
         .structure
         .iter()
         .chain(reached.data.iter())
-        .copied()
+        .map(|id| repo.storage_id(id))
         .collect();
     let used = |id: &BlobId| wanted.contains(id);
     let input = PlanInput {

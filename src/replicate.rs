@@ -80,18 +80,24 @@ pub fn replicate(
     let started = std::time::Instant::now();
     let before = target.transfer();
     let packs_before = target.packs_written();
-    // A damaged snapshot file in the target counts as absent: copying it again repairs it.
-    let present: BTreeSet<SnapshotId> = target
-        .snapshots_lenient()?
-        .0
-        .into_iter()
-        .map(|(id, _)| id)
-        .collect();
+    // A damaged snapshot file in the target counts as absent: copying it again repairs it. A
+    // target that cannot be read (an encrypted one, with a put-only key) is listed only.
+    let present: BTreeSet<SnapshotId> = match target.can_read() {
+        true => target
+            .snapshots_lenient()?
+            .0
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect(),
+        false => target.snapshot_ids()?,
+    };
     let mut summary = ReplicateSummary::default();
     let (snapshots, unreadable) = source.snapshots_lenient()?;
     summary.unreadable = unreadable.iter().map(UnreadableSnapshot::new).collect();
     for (id, snapshot) in snapshots {
-        if present.contains(&id) {
+        // The target names a snapshot by its own id (keyed when it is encrypted).
+        let file = source.snapshot_file(&id)?;
+        if present.contains(&target.snapshot_id_of(&file)) {
             summary.snapshots_present += 1;
             continue;
         }
@@ -166,7 +172,7 @@ pub fn replicate(
         }
         // The commit point of the target: every blob above is made durable first. The file is
         // copied byte for byte: one of an older snapshot version keeps its version and its id.
-        target.commit_snapshot_file(&source.snapshot_file(&id)?)?;
+        target.commit_snapshot_file(&file)?;
         summary.snapshots_copied += 1;
     }
     summary.transfer = target.transfer().map(|t| {

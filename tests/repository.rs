@@ -40,10 +40,10 @@ fn init_open_and_refusals() {
     // A config of a newer format version is refused, naming the file.
     let config = root.join("config");
     let mut bytes = std::fs::read(&config).unwrap();
-    bytes[4] = 3;
+    bytes[4] = 4;
     std::fs::write(&config, &bytes).unwrap();
     match Repository::open(&root) {
-        Err(Error::UnsupportedVersion { path, found: 3, .. }) => assert_eq!(path, config),
+        Err(Error::UnsupportedVersion { path, found: 4, .. }) => assert_eq!(path, config),
         other => panic!("expected UnsupportedVersion, got {other:?}"),
     }
 }

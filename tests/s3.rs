@@ -584,3 +584,152 @@ fn the_command_line_on_s3() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The recommended setup on S3: a plaintext local repository, an encrypted offsite one, the
+/// server holding only a put-only key. Two nights replicate with it (the second deduplicated),
+/// it can read nothing back, the password restores each night byte for byte, and a bucket
+/// listing shows no name and no plaintext id.
+#[test]
+fn an_encrypted_offsite_copy_with_a_put_only_key() {
+    let endpoint = require_s3!();
+    let mut local = Local::new();
+    let url = format!("s3://{}/sealed", bucket(endpoint));
+    let repo = local.repo.to_str().unwrap().to_string();
+    let key = local.dir.path().join("put.key");
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut c = mailvault(endpoint, args);
+        c.env_remove("MAILVAULT_PASSWORD")
+            .env_remove("MAILVAULT_KEY_FILE");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    };
+    let pw = [("MAILVAULT_PASSWORD", "offsite secret")];
+    let put = [("MAILVAULT_KEY_FILE", key.to_str().unwrap())];
+    let out = run(&["init", "--encrypt", &url], &pw);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(
+        &[
+            "-r",
+            &url,
+            "key",
+            "add",
+            "--put-only",
+            "--output",
+            key.to_str().unwrap(),
+        ],
+        &pw,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let replicate = |local: &Local| -> serde_json::Value {
+        let out = run(
+            &[
+                "--repo",
+                local.repo.to_str().unwrap(),
+                "--json",
+                "replicate",
+                "--to",
+                &url,
+            ],
+            &put,
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .find(|v: &serde_json::Value| v["type"] == "summary")
+            .unwrap()
+    };
+    let first = replicate(&local);
+    local.night();
+    let second = replicate(&local);
+    assert_eq!(first["snapshots_copied"], 1);
+    assert_eq!(second["snapshots_copied"], 1);
+    assert!(
+        second["bytes_copied"].as_u64().unwrap() * 3 < first["bytes_copied"].as_u64().unwrap(),
+        "{first} {second}"
+    );
+    // The put-only key reads nothing back.
+    let dest = local.dir.path().join("by-put-key");
+    let out = run(
+        &[
+            "-r",
+            &url,
+            "restore",
+            "latest",
+            "--target",
+            dest.to_str().unwrap(),
+        ],
+        &put,
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("master key"));
+    assert!(!dest.exists());
+    // The storage sees no plaintext id: no content id of the local repository is a name or an
+    // index entry there, and no snapshot id either.
+    let backend = s3(endpoint, &url);
+    let local_repo = Repository::open(Path::new(&repo)).unwrap();
+    let names: Vec<String> = ["packs", "snapshots", "index", "keys"]
+        .iter()
+        .flat_map(|d| backend.list(d).unwrap())
+        .collect();
+    for (id, _) in local_repo.snapshots().unwrap() {
+        assert!(!names.contains(&id.to_hex()));
+    }
+    for (id, _) in local_repo.list_blobs().unwrap().iter().take(50) {
+        assert!(!names.contains(&id.to_hex()));
+    }
+    drop(local_repo);
+    // The password restores each night, and every blob checks.
+    let out = run(&["-r", &url, "check", "--read-data"], &pw);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let ids: Vec<String> = {
+        let out = run(&["-r", &url, "--json", "snapshots"], &pw);
+        let v: serde_json::Value =
+            serde_json::from_str(String::from_utf8_lossy(&out.stdout).trim()).unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ids.len(), 2);
+    for (id, (_, want)) in ids.iter().zip(&local.nights) {
+        let dest = local.dir.path().join(format!("r-{id}"));
+        let out = run(
+            &[
+                "-r",
+                &url,
+                "restore",
+                id,
+                "--target",
+                dest.to_str().unwrap(),
+            ],
+            &pw,
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(&model(&dest.join("data")), want);
+    }
+}

@@ -43,6 +43,11 @@ pub(crate) fn parent_candidates(
     host: &str,
     source: &str,
 ) -> Result<Vec<(SnapshotId, Snapshot)>> {
+    if !repo.can_read() {
+        // A put-only key reads nothing: every backup it makes is a first one (deduplicated
+        // against what the repository holds).
+        return Ok(Vec::new());
+    }
     let mut found: Vec<_> = repo
         .snapshots_lenient()?
         .0
@@ -61,6 +66,9 @@ pub fn find_parent(
     host: &str,
     source: &str,
 ) -> Result<Option<(SnapshotId, Snapshot)>> {
+    if !repo.can_read() {
+        return Ok(None);
+    }
     Ok(repo
         .snapshots_lenient()?
         .0

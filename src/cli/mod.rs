@@ -24,6 +24,7 @@ mod forget;
 mod generate;
 mod init;
 mod inspect;
+mod key;
 mod ls;
 pub mod metrics;
 mod prune;
@@ -82,6 +83,14 @@ pub struct Cli {
     /// text format (for node_exporter's textfile collector), atomically.
     #[arg(long, global = true, value_name = "PATH")]
     pub metrics_file: Option<PathBuf>,
+    /// A key file of an encrypted repository: the master key, or a put-only key (which backs
+    /// up and replicates but reads and removes nothing).
+    #[arg(long, global = true, env = "MAILVAULT_KEY_FILE", value_name = "PATH")]
+    pub key_file: Option<PathBuf>,
+    /// Read the password of an encrypted repository from this file (first line); default:
+    /// $MAILVAULT_PASSWORD, else a prompt.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub password_file: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -119,6 +128,10 @@ pub enum Command {
     Repair(repair::RepairArgs),
     /// Convert a repository of an older format to the current one (takes the exclusive lock).
     Migrate(repair::MigrateArgs),
+    /// Keys of an encrypted repository: list, add (a password, a put-only key file), remove,
+    /// change a password.
+    #[command(subcommand)]
+    Key(key::KeyCommand),
     /// Remove snapshots by a retention policy or by id (takes the exclusive lock).
     Forget(forget::ForgetArgs),
     /// Add, remove or set tags of snapshots (takes the exclusive lock).
@@ -143,6 +156,40 @@ pub struct Global {
     pub quiet: bool,
     pub verbose: bool,
     pub metrics_file: Option<PathBuf>,
+    /// How an encrypted repository is unlocked.
+    pub unlock: mailvault::Unlock,
+}
+
+/// The password of an encrypted repository: $MAILVAULT_PASSWORD, the first line of
+/// --password-file, or a prompt on the terminal.
+pub fn password_source(
+    file: Option<PathBuf>,
+    env: &'static str,
+    prompt: &'static str,
+) -> mailvault::PasswordSource {
+    std::sync::Arc::new(move || {
+        if let Some(p) = &file {
+            let text = std::fs::read_to_string(p).map_err(|e| {
+                mailvault::Error::Key(format!(
+                    "{}: cannot read the password file: {e}",
+                    p.display()
+                ))
+            })?;
+            return Ok(text.lines().next().unwrap_or("").to_string());
+        }
+        if let Ok(p) = std::env::var(env) {
+            return Ok(p);
+        }
+        use std::io::IsTerminal;
+        if !std::io::stdin().is_terminal() {
+            return Err(mailvault::Error::Key(format!(
+                "the repository is encrypted and no password was given (set {env}, give \
+                 --password-file or --key-file, or run on a terminal)"
+            )));
+        }
+        rpassword::prompt_password(prompt)
+            .map_err(|e| mailvault::Error::Key(format!("cannot read the password: {e}")))
+    })
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -166,6 +213,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         quiet: cli.quiet,
         verbose: cli.verbose,
         metrics_file: cli.metrics_file,
+        unlock: mailvault::Unlock {
+            key_file: cli.key_file,
+            password: Some(password_source(
+                cli.password_file,
+                "MAILVAULT_PASSWORD",
+                "repository password: ",
+            )),
+        },
     };
     render::set_verbosity(global.quiet, global.verbose);
     match cli.command {
@@ -184,6 +239,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Replicate(args) => replicate::run(&global, args),
         Command::Repair(args) => repair::run_repair(&global, args),
         Command::Migrate(args) => repair::run_migrate(&global, args),
+        Command::Key(cmd) => key::run(&global, cmd),
         Command::Forget(args) => measured(&global, "forget", || forget::run(&global, args)),
         Command::Tag(args) => tag::run(&global, args),
         Command::Find(args) => find::run(&global, args),
@@ -271,16 +327,18 @@ fn open_repo_mode(
     mode: mailvault::LockMode,
 ) -> anyhow::Result<mailvault::Repository> {
     if let Some(url) = remote_spec(&global.repo) {
-        return Ok(mailvault::Repository::open_spec(
+        return Ok(mailvault::Repository::open_spec_unlocked(
             &url,
             mode,
             global.lock_wait,
+            &global.unlock,
         )?);
     }
-    Ok(mailvault::Repository::open_waiting(
+    Ok(mailvault::Repository::open_unlocked(
         &checked_repo_path(global)?,
         mode,
         global.lock_wait,
+        &global.unlock,
     )?)
 }
 

@@ -41,10 +41,11 @@ pub fn run(global: &Global, args: ReplicateArgs) -> anyhow::Result<ExitCode> {
 fn replicate(global: &Global, args: ReplicateArgs) -> anyhow::Result<(ExitCode, u64, bool)> {
     let source = super::open_repo(global)?;
     let target = match super::remote_spec(&Some(args.to.clone())) {
-        Some(url) => match mailvault::Repository::open_spec(
+        Some(url) => match mailvault::Repository::open_spec_unlocked(
             &url,
             mailvault::LockMode::Shared,
             global.lock_wait,
+            &global.unlock,
         ) {
             Ok(r) => r,
             Err(mailvault::Error::Invalid(m)) if m.contains("no config file") => {
@@ -61,7 +62,12 @@ fn replicate(global: &Global, args: ReplicateArgs) -> anyhow::Result<(ExitCode, 
             if empty {
                 mailvault::Repository::init(&args.to)?
             } else {
-                mailvault::Repository::open(&args.to)?
+                mailvault::Repository::open_unlocked(
+                    &args.to,
+                    mailvault::LockMode::Shared,
+                    global.lock_wait,
+                    &global.unlock,
+                )?
             }
         }
     };

@@ -3,8 +3,9 @@
 //! ```text
 //! offset size  field
 //! 0      4     magic "MVRP"
-//! 4      4     format version, u32 LE (2; 1 is still read)
-//! 8      ...   postcard(RepoConfig) (version 1: without `pack`)
+//! 4      4     format version, u32 LE (2, or 3 for an encrypted repository; 1 is still read)
+//! 8      ...   postcard(RepoConfig) (version 1: without `pack`; version 2: without
+//!              `encryption`)
 //! ```
 
 use std::path::Path;
@@ -15,8 +16,12 @@ use crate::error::{Error, Result};
 
 /// The magic at the start of the config file.
 pub const CONFIG_MAGIC: [u8; 4] = *b"MVRP";
-/// The repository format version this build writes.
+/// The repository format version this build writes (plaintext repositories).
 pub const REPO_VERSION: u32 = 2;
+/// The format version of encrypted repositories.
+pub const REPO_VERSION_ENCRYPTED: u32 = 3;
+/// The newest repository format version this build reads.
+pub const REPO_VERSION_MAX: u32 = 3;
 /// The oldest repository format version this build reads.
 pub const REPO_VERSION_MIN: u32 = 1;
 
@@ -82,6 +87,17 @@ pub struct RepoConfig {
     pub chunk: ChunkParams,
     /// Pack sizes (format 2; a format 1 config reads as the defaults).
     pub pack: PackParams,
+    /// The public keys of an encrypted repository (format 3; `None` before).
+    pub encryption: Option<crate::repo::keys::EncryptionParams>,
+}
+
+/// The config of repository format 2, as it is written.
+#[derive(Serialize, Deserialize)]
+struct RepoConfigV2 {
+    version: u32,
+    id: [u8; 32],
+    chunk: ChunkParams,
+    pack: PackParams,
 }
 
 /// The config of repository format 1, as it was written.
@@ -114,6 +130,7 @@ impl RepoConfig {
             id: *h.finalize().as_bytes(),
             chunk: ChunkParams::default(),
             pack: PackParams::default(),
+            encryption: None,
         }
     }
 
@@ -121,6 +138,11 @@ impl RepoConfig {
     /// (`mailvault migrate` converts it).
     pub fn is_legacy(&self) -> bool {
         self.version < REPO_VERSION
+    }
+
+    /// Whether the repository is encrypted.
+    pub fn is_encrypted(&self) -> bool {
+        self.encryption.is_some()
     }
 
     /// The bytes of the config file, in the format of `self.version`.
@@ -131,6 +153,14 @@ impl RepoConfig {
         if self.version == 1 {
             let v1 = (self.version, self.id, self.chunk);
             out.extend_from_slice(&postcard::to_stdvec(&v1).expect("config encodes"));
+        } else if self.version == 2 {
+            let v2 = RepoConfigV2 {
+                version: self.version,
+                id: self.id,
+                chunk: self.chunk,
+                pack: self.pack,
+            };
+            out.extend_from_slice(&postcard::to_stdvec(&v2).expect("config encodes"));
         } else {
             out.extend_from_slice(&postcard::to_stdvec(self).expect("config encodes"));
         }
@@ -143,11 +173,11 @@ impl RepoConfig {
             return Err(Error::corrupt(path, "not a mailvault repository config"));
         }
         let version = u32::from_le_bytes(bytes[4..8].try_into().expect("4 bytes"));
-        if !(REPO_VERSION_MIN..=REPO_VERSION).contains(&version) {
+        if !(REPO_VERSION_MIN..=REPO_VERSION_MAX).contains(&version) {
             return Err(Error::UnsupportedVersion {
                 path: path.to_path_buf(),
                 found: version,
-                supported: REPO_VERSION,
+                supported: REPO_VERSION_MAX,
             });
         }
         let bad = |e: postcard::Error| Error::corrupt(path, format!("config: {e}"));
@@ -158,12 +188,28 @@ impl RepoConfig {
                 id: v1.id,
                 chunk: v1.chunk,
                 pack: PackParams::default(),
+                encryption: None,
+            }
+        } else if version == 2 {
+            let v2: RepoConfigV2 = postcard::from_bytes(&bytes[8..]).map_err(bad)?;
+            RepoConfig {
+                version: v2.version,
+                id: v2.id,
+                chunk: v2.chunk,
+                pack: v2.pack,
+                encryption: None,
             }
         } else {
             postcard::from_bytes(&bytes[8..]).map_err(bad)?
         };
         if config.version != version {
             return Err(Error::corrupt(path, "config version fields disagree"));
+        }
+        if (version == REPO_VERSION_ENCRYPTED) != config.encryption.is_some() {
+            return Err(Error::corrupt(
+                path,
+                "config: format 3 (and only it) is an encrypted repository",
+            ));
         }
         Ok(config)
     }
@@ -179,11 +225,28 @@ mod tests {
         let bytes = c.encode();
         assert_eq!(RepoConfig::decode(&bytes, Path::new("config")).unwrap(), c);
         let mut newer = bytes.clone();
-        newer[4] = 3;
+        newer[4] = 4;
         assert!(matches!(
             RepoConfig::decode(&newer, Path::new("config")),
-            Err(Error::UnsupportedVersion { found: 3, .. })
+            Err(Error::UnsupportedVersion { found: 4, .. })
         ));
+        // Format 3 is exactly the encrypted one: a version 3 header without keys is damage.
+        let mut three = bytes.clone();
+        three[4] = 3;
+        assert!(matches!(
+            RepoConfig::decode(&three, Path::new("config")),
+            Err(Error::Corrupt { .. })
+        ));
+        let (_, params) = crate::repo::keys::generate(&c.id).unwrap();
+        let enc = RepoConfig {
+            version: REPO_VERSION_ENCRYPTED,
+            encryption: Some(params),
+            ..c.clone()
+        };
+        assert_eq!(
+            RepoConfig::decode(&enc.encode(), Path::new("config")).unwrap(),
+            enc
+        );
         let v1 = RepoConfig {
             version: 1,
             ..c.clone()

@@ -196,7 +196,7 @@ impl Drop for Refresher {
     }
 }
 
-fn host() -> String {
+pub(crate) fn host() -> String {
     rustix::system::uname()
         .nodename()
         .to_string_lossy()

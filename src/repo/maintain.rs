@@ -12,8 +12,9 @@ use crate::progress::{Event, Progress};
 use crate::repo::backend::ObjectMeta;
 use crate::repo::index::{IndexFile, LooseEntry, PackEntry, PackedBlob};
 use crate::repo::object::BlobKind;
+use crate::repo::pack::EntryCodec;
 use crate::repo::packer::{self, EntryBlob};
-use crate::repo::{Repository, index_name, object_name, pack};
+use crate::repo::{Repository, index_name, object_name};
 
 /// The index as its files say, merged.
 #[derive(Debug, Default)]
@@ -191,6 +192,7 @@ impl Repository {
         progress: &dyn Progress,
     ) -> Result<RewriteOutcome> {
         self.require_exclusive("prune")?;
+        self.ensure_readable("prune")?;
         self.ensure_writable()?;
         let mut out = RewriteOutcome::default();
         let total: u64 = rw.repack.iter().map(|(p, _)| p.size).sum();
@@ -228,7 +230,7 @@ impl Repository {
             packs,
             loose,
         };
-        let bytes = file.encode();
+        let bytes = self.encode_index(&file)?;
         let id = IndexId::hash(&bytes);
         let name = index_name(&id);
         match self.backend.put_new(&name, &bytes) {
@@ -339,14 +341,15 @@ impl Repository {
             };
             if grouped {
                 let entry_id = BlobId(entry[..32.min(entry.len())].try_into().unwrap_or([0; 32]));
-                let (_, body) = pack::decode_entry(entry, &entry_id, &path)?;
+                let (_, body) = self.codec().decode_entry(entry, &entry_id, &path)?;
+                let codec = self.codec();
                 for b in blobs {
                     let (s, l) = b.member.unwrap_or((0, 0));
                     let member = usize::try_from(s)
                         .ok()
                         .zip(usize::try_from(l).ok())
                         .and_then(|(s, l)| body.get(s..s.checked_add(l)?));
-                    if member.is_none_or(|m| BlobId::hash(m) != b.id) {
+                    if member.is_none_or(|m| codec.member_id(m) != b.id) {
                         return Err(Error::corrupt(
                             &path,
                             format!("blob {}: content does not match its id", b.id),
@@ -354,7 +357,7 @@ impl Repository {
                     }
                 }
             } else {
-                pack::decode_entry(entry, &first.id, &path)?;
+                self.codec().decode_entry(entry, &first.id, &path)?;
             }
             let members: Vec<EntryBlob> = blobs
                 .iter()

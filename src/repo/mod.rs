@@ -19,6 +19,8 @@ mod backend;
 mod catalog;
 pub(crate) mod config;
 pub(crate) mod index;
+mod keyring;
+pub(crate) mod keys;
 mod lock;
 mod maintain;
 pub(crate) mod object;
@@ -41,6 +43,8 @@ pub use catalog::BlobInfo;
 use catalog::{Catalog, Location, Opened, Place};
 pub use config::{ChunkParams, PackParams, RepoConfig};
 use index::IndexFile;
+pub use keyring::KeyInfo;
+pub use keys::{Argon2Params, PasswordSource, Unlock};
 use lock::RepoLock;
 pub use lock::{LockMode, LockRecord};
 pub use maintain::RewriteOutcome;
@@ -124,6 +128,49 @@ pub struct Repository {
     /// Recently read group bodies: the pages of one database file are read one after the
     /// other, and each is a member of the same few groups.
     groups: GroupCache,
+    /// The keys of an encrypted repository.
+    keys: Option<Arc<keys::Keys>>,
+}
+
+/// Decodes the pack entries of a repository: plainly, or opened with its keys.
+pub(crate) struct Codec<'a> {
+    keys: Option<&'a keys::Keys>,
+}
+
+impl pack::EntryCodec for Codec<'_> {
+    fn decode_entry(&self, bytes: &[u8], id: &BlobId, path: &Path) -> Result<(BlobKind, Vec<u8>)> {
+        let Some(keys) = self.keys else {
+            return pack::decode_entry(bytes, id, path);
+        };
+        let (header, payload) = pack::split_entry(bytes, id, path)?;
+        if header.compression != object::COMPRESSION_SEALED {
+            return Err(Error::corrupt(
+                path,
+                format!("blob {id}: a plaintext entry in an encrypted repository"),
+            ));
+        }
+        let inner = keys
+            .open_blob(header.kind, id, payload)
+            .map_err(|e| match e {
+                Error::Key(what) => Error::corrupt(path, what),
+                other => other,
+            })?;
+        let data = object::decode_inner(&inner, header.raw_len, path)?;
+        if keys.storage_id(&BlobId::hash(&data)) != *id {
+            return Err(Error::corrupt(
+                path,
+                format!("blob {id}: content does not match its id"),
+            ));
+        }
+        Ok((header.kind, data))
+    }
+
+    fn member_id(&self, content: &[u8]) -> BlobId {
+        match self.keys {
+            Some(k) => k.storage_id(&BlobId::hash(content)),
+            None => BlobId::hash(content),
+        }
+    }
 }
 
 /// A group entry: its pack and offset.
@@ -181,7 +228,15 @@ pub(crate) fn now_ns() -> i64 {
 }
 
 /// The directories of a new repository.
-const DIRS: [&str; 6] = ["snapshots", "tmp", "objects", "packs", "index", "locks"];
+const DIRS: [&str; 7] = [
+    "snapshots",
+    "tmp",
+    "objects",
+    "packs",
+    "index",
+    "locks",
+    "keys",
+];
 
 impl Repository {
     /// Creates a repository at `path` (missing or an empty directory).
@@ -191,6 +246,21 @@ impl Repository {
 
     /// Creates a repository whose packs close at the given sizes.
     pub fn init_with(path: &Path, pack: PackParams) -> Result<Repository> {
+        Repository::make_dirs(path)?;
+        let backend = LocalBackend::new(path);
+        // The config is written last: a directory with a config is a complete repository.
+        let config = RepoConfig {
+            pack,
+            ..RepoConfig::new(path)
+        };
+        backend
+            .put_new("config", &config.encode())
+            .at(path.join("config"))?;
+        Repository::open(path)
+    }
+
+    /// The directories of a new local repository (`path` missing or empty).
+    fn make_dirs(path: &Path) -> Result<()> {
         if path.exists() {
             let mut rd = std::fs::read_dir(path).at(path)?;
             if rd.next().is_some() {
@@ -211,16 +281,7 @@ impl Repository {
             backend::create_private_dir(&d).at(&d)?;
         }
         let backend = LocalBackend::new(path);
-        backend.sync().at(path)?;
-        // The config is written last: a directory with a config is a complete repository.
-        let config = RepoConfig {
-            pack,
-            ..RepoConfig::new(path)
-        };
-        backend
-            .put_new("config", &config.encode())
-            .at(path.join("config"))?;
-        Repository::open(path)
+        backend.sync().at(path)
     }
 
     /// Opens an existing repository under a shared lock; loads new index files into the
@@ -231,13 +292,20 @@ impl Repository {
             Arc::new(LocalBackend::new(path)),
             LockMode::Shared,
             Duration::ZERO,
+            &Unlock::default(),
         )
     }
 
     /// Opens a repository under the lock of `mode`, waiting up to `wait` for another process
     /// to release it (then `Error::Locked`, naming the holder).
     pub fn open_waiting(path: &Path, mode: LockMode, wait: Duration) -> Result<Repository> {
-        Repository::open_with(path, Arc::new(LocalBackend::new(path)), mode, wait)
+        Repository::open_with(
+            path,
+            Arc::new(LocalBackend::new(path)),
+            mode,
+            wait,
+            &Unlock::default(),
+        )
     }
 
     /// Opens a repository under the exclusive lock (repair, migrate, forget, tag, prune).
@@ -247,13 +315,20 @@ impl Repository {
             Arc::new(LocalBackend::new(path)),
             LockMode::Exclusive,
             Duration::ZERO,
+            &Unlock::default(),
         )
     }
 
     /// Opens a repository whose files are reached through `backend` (e.g. a fault-injecting
     /// wrapper); the catalog and the lock stay local files under `path`.
     pub fn open_with_backend(path: &Path, backend: Arc<dyn Backend>) -> Result<Repository> {
-        Repository::open_with(path, backend, LockMode::Shared, Duration::ZERO)
+        Repository::open_with(
+            path,
+            backend,
+            LockMode::Shared,
+            Duration::ZERO,
+            &Unlock::default(),
+        )
     }
 
     /// [`Repository::open_with_backend`] under the exclusive lock (fault-injection tests of
@@ -262,7 +337,13 @@ impl Repository {
         path: &Path,
         backend: Arc<dyn Backend>,
     ) -> Result<Repository> {
-        Repository::open_with(path, backend, LockMode::Exclusive, Duration::ZERO)
+        Repository::open_with(
+            path,
+            backend,
+            LockMode::Exclusive,
+            Duration::ZERO,
+            &Unlock::default(),
+        )
     }
 
     /// Creates a repository in object storage (`s3://BUCKET/PREFIX`; the bucket must exist
@@ -272,6 +353,62 @@ impl Repository {
         Repository::init_remote(&shown, backend, PackParams::default())
     }
 
+    /// Creates an encrypted repository (a directory or an `s3://BUCKET/PREFIX` URL) whose
+    /// master key is sealed with `password` (Argon2id), and opens it with that key.
+    pub fn init_encrypted(spec: &str, password: &str) -> Result<Repository> {
+        Repository::init_encrypted_with(spec, password, keys::default_kdf())
+    }
+
+    /// [`Repository::init_encrypted`] with a given Argon2id cost (tests use a small one).
+    pub fn init_encrypted_with(
+        spec: &str,
+        password: &str,
+        kdf: keys::Argon2Params,
+    ) -> Result<Repository> {
+        if password.is_empty() {
+            return Err(Error::Key("the password is empty".into()));
+        }
+        let (shown, backend) = match S3Url::parse(spec) {
+            Some(_) => remote_backend(spec)?,
+            None => {
+                let path = Path::new(spec);
+                Repository::make_dirs(path)?;
+                (
+                    path.to_path_buf(),
+                    Arc::new(LocalBackend::new(path)) as Arc<dyn Backend>,
+                )
+            }
+        };
+        if backend.local().is_none() {
+            Repository::check_empty_remote(&shown, backend.as_ref())?;
+        }
+        let mut config = RepoConfig::new(&shown);
+        let (secrets, params) = keys::generate(&config.id)?;
+        config.version = config::REPO_VERSION_ENCRYPTED;
+        config.encryption = Some(params);
+        let slot = keys::KeyFile {
+            repo: config.id,
+            created_ns: now_ns(),
+            host: lock::host(),
+            label: "created with the repository".into(),
+            body: keys::password_slot(&secrets, &config.id, password.as_bytes(), kdf)?,
+        };
+        let bytes = slot.encode();
+        let name = format!("keys/{}", BlobId::hash(&bytes).to_hex());
+        backend.put_new(&name, &bytes).at(shown.join(&name))?;
+        // The config is written last: a directory with a config is a complete repository.
+        backend
+            .put_new("config", &config.encode())
+            .at(shown.join("config"))?;
+        Repository::open_with(
+            &shown,
+            backend,
+            LockMode::Shared,
+            Duration::ZERO,
+            &Unlock::with_password(password),
+        )
+    }
+
     /// Creates a repository in a remote store reached through `backend`; `shown` names it in
     /// messages.
     pub fn init_remote(
@@ -279,7 +416,26 @@ impl Repository {
         backend: Arc<dyn Backend>,
         pack: PackParams,
     ) -> Result<Repository> {
-        let taken: Vec<String> = ["config", "snapshots", "packs", "index"]
+        Repository::check_empty_remote(shown, backend.as_ref())?;
+        let config = RepoConfig {
+            pack,
+            ..RepoConfig::new(shown)
+        };
+        backend
+            .put_new("config", &config.encode())
+            .at(shown.join("config"))?;
+        Repository::open_with(
+            shown,
+            backend,
+            LockMode::Shared,
+            Duration::ZERO,
+            &Unlock::default(),
+        )
+    }
+
+    /// Refuses a remote prefix that already holds something.
+    fn check_empty_remote(shown: &Path, backend: &dyn Backend) -> Result<()> {
+        let taken: Vec<String> = ["config", "snapshots", "packs", "index", "keys"]
             .iter()
             .map(|d| backend.list(d).map(|l| (d, l)))
             .collect::<io::Result<Vec<_>>>()
@@ -299,24 +455,41 @@ impl Repository {
                 }
             )));
         }
-        let config = RepoConfig {
-            pack,
-            ..RepoConfig::new(shown)
-        };
-        backend
-            .put_new("config", &config.encode())
-            .at(shown.join("config"))?;
-        Repository::open_with(shown, backend, LockMode::Shared, Duration::ZERO)
+        Ok(())
     }
 
     /// Opens a repository given as a directory or an `s3://BUCKET/PREFIX` URL.
     pub fn open_spec(spec: &str, mode: LockMode, wait: Duration) -> Result<Repository> {
+        Repository::open_spec_unlocked(spec, mode, wait, &Unlock::default())
+    }
+
+    /// [`Repository::open_waiting`] of a directory that may hold an encrypted repository.
+    pub fn open_unlocked(
+        path: &Path,
+        mode: LockMode,
+        wait: Duration,
+        unlock: &Unlock,
+    ) -> Result<Repository> {
+        Repository::open_with(path, Arc::new(LocalBackend::new(path)), mode, wait, unlock)
+    }
+
+    /// [`Repository::open_spec`] of a repository that may be encrypted: `unlock` gives the key
+    /// file or the password (asked for only when the repository is encrypted).
+    pub fn open_spec_unlocked(
+        spec: &str,
+        mode: LockMode,
+        wait: Duration,
+        unlock: &Unlock,
+    ) -> Result<Repository> {
         match S3Url::parse(spec) {
             Some(_) => {
                 let (shown, backend) = remote_backend(spec)?;
-                Repository::open_with(&shown, backend, mode, wait)
+                Repository::open_with(&shown, backend, mode, wait, unlock)
             }
-            None => Repository::open_waiting(Path::new(spec), mode, wait),
+            None => {
+                let path = Path::new(spec);
+                Repository::open_with(path, Arc::new(LocalBackend::new(path)), mode, wait, unlock)
+            }
         }
     }
 
@@ -326,7 +499,17 @@ impl Repository {
         backend: Arc<dyn Backend>,
         mode: LockMode,
     ) -> Result<Repository> {
-        Repository::open_with(shown, backend, mode, Duration::ZERO)
+        Repository::open_with(shown, backend, mode, Duration::ZERO, &Unlock::default())
+    }
+
+    /// [`Repository::open_remote`] of an encrypted repository.
+    pub fn open_remote_unlocked(
+        shown: &Path,
+        backend: Arc<dyn Backend>,
+        mode: LockMode,
+        unlock: &Unlock,
+    ) -> Result<Repository> {
+        Repository::open_with(shown, backend, mode, Duration::ZERO, unlock)
     }
 
     /// Whether the repository is a local directory.
@@ -349,6 +532,7 @@ impl Repository {
         backend: Arc<dyn Backend>,
         mode: LockMode,
         wait: Duration,
+        unlock: &Unlock,
     ) -> Result<Repository> {
         let config_path = path.join("config");
         let bytes = match backend.get("config") {
@@ -371,6 +555,16 @@ impl Repository {
             Err(e) => return Err(Error::io(config_path, e)),
         };
         let config = RepoConfig::decode(&bytes, &config_path)?;
+        let keys = match &config.encryption {
+            Some(params) => Some(Arc::new(keys::unlock(
+                backend.as_ref(),
+                path,
+                &config.id,
+                params,
+                unlock,
+            )?)),
+            None => None,
+        };
         let remote = backend.local().is_none();
         let local_tmp = match remote {
             true => Some(
@@ -437,6 +631,7 @@ impl Repository {
             _lock: lock,
             _local_tmp: local_tmp,
             groups: GroupCache::default(),
+            keys,
         };
         repo.load_index(catalog)?;
         repo.check_packs()?;
@@ -578,7 +773,7 @@ impl Repository {
                 if IndexId::hash(&bytes) != *id {
                     return Err(Error::corrupt(&path, "index file does not match its name"));
                 }
-                IndexFile::decode(&bytes, &path)
+                self.decode_index(&bytes, &path)
             });
             match read {
                 Ok(f) => files.push((*id, f)),
@@ -614,6 +809,93 @@ impl Repository {
         self.catalog.is_some()
     }
 
+    /// Whether the repository is encrypted.
+    pub fn is_encrypted(&self) -> bool {
+        self.keys.is_some()
+    }
+
+    /// Whether snapshots and blobs can be read: always for a plaintext repository; for an
+    /// encrypted one only with the master key (a put-only key adds backups, reads nothing).
+    pub fn can_read(&self) -> bool {
+        self.keys.as_ref().is_none_or(|k| k.can_read())
+    }
+
+    /// Fails with `Error::PutOnly` naming `what` unless the repository can be read.
+    pub fn ensure_readable(&self, what: &str) -> Result<()> {
+        match self.can_read() {
+            true => Ok(()),
+            false => Err(Error::PutOnly(format!("{}: {what}", self.path.display()))),
+        }
+    }
+
+    /// The id under which the blob of content id `id` is stored: `id` itself, or in an
+    /// encrypted repository its keyed BLAKE3.
+    pub fn storage_id(&self, id: &BlobId) -> BlobId {
+        match &self.keys {
+            Some(k) => k.storage_id(id),
+            None => *id,
+        }
+    }
+
+    /// How this repository's pack entries are decoded.
+    pub(crate) fn codec(&self) -> Codec<'_> {
+        Codec {
+            keys: self.keys.as_deref(),
+        }
+    }
+
+    /// The entry of a blob (content `data`, stored under `sid`): framed, or sealed.
+    fn encode_entry(&self, sid: &BlobId, kind: BlobKind, data: &[u8]) -> Result<Vec<u8>> {
+        match &self.keys {
+            None => Ok(pack::encode_entry(sid, kind, data)),
+            Some(k) => {
+                let inner = object::encode_inner(data);
+                let envelope = k.seal_blob(kind, sid, &inner)?;
+                let framed = object::encode_sealed(kind, data.len() as u64, &envelope);
+                Ok(pack::entry_of(sid, &framed))
+            }
+        }
+    }
+
+    /// The bytes of an index file: plain, or sealed with the index key.
+    pub(crate) fn encode_index(&self, file: &IndexFile) -> Result<Vec<u8>> {
+        match &self.keys {
+            None => Ok(file.encode()),
+            Some(k) => Ok(keys::wrap_file(
+                keys::SEALED_INDEX_MAGIC,
+                &k.seal_index(&file.encode())?,
+            )),
+        }
+    }
+
+    /// Decodes an index file (opened with the index key in an encrypted repository).
+    pub(crate) fn decode_index(&self, bytes: &[u8], path: &Path) -> Result<IndexFile> {
+        match &self.keys {
+            None => IndexFile::decode(bytes, path),
+            Some(k) => {
+                let envelope = keys::unwrap_file(bytes, keys::SEALED_INDEX_MAGIC, path)?;
+                let plain = k.open_index(envelope).ok_or_else(|| {
+                    Error::corrupt(
+                        path,
+                        "index file fails authentication (damaged, or not written with this \
+                         repository's key)",
+                    )
+                })?;
+                IndexFile::decode(&plain, path)
+            }
+        }
+    }
+
+    /// The keys of an encrypted repository.
+    pub(crate) fn keys(&self) -> Option<&keys::Keys> {
+        self.keys.as_deref()
+    }
+
+    /// The backend (key management writes key files through it).
+    pub(crate) fn backend(&self) -> &dyn Backend {
+        self.backend.as_ref()
+    }
+
     /// Fails with a clear message when the repository is of a format this build only reads.
     pub fn ensure_writable(&self) -> Result<()> {
         if self.config.is_legacy() {
@@ -630,6 +912,7 @@ impl Repository {
 
     /// Where a blob lives, if the repository has it.
     fn locate(&self, id: &BlobId) -> Option<Location> {
+        let id = &self.storage_id(id);
         match self.packer.lookup(id) {
             Some(Unindexed::Done(loc)) => return Some(loc),
             Some(Unindexed::Open { len, kind, .. }) => {
@@ -709,7 +992,7 @@ impl Repository {
 
     /// The file that holds a blob (its pack or object), for messages naming it.
     pub fn blob_path(&self, id: &BlobId) -> PathBuf {
-        if let Some(Unindexed::Open { tmp, .. }) = self.packer.lookup(id) {
+        if let Some(Unindexed::Open { tmp, .. }) = self.packer.lookup(&self.storage_id(id)) {
             return tmp.to_path_buf();
         }
         match self.locate(id).map(|l| l.place) {
@@ -727,7 +1010,7 @@ impl Repository {
     pub fn blob_entry(&self, id: &BlobId) -> Option<(PathBuf, u64, u64)> {
         if let Some(Unindexed::Open {
             tmp, offset, len, ..
-        }) = self.packer.lookup(id)
+        }) = self.packer.lookup(&self.storage_id(id))
         {
             return Some((tmp.to_path_buf(), offset, len));
         }
@@ -813,7 +1096,7 @@ impl Repository {
             packs: batch.packs.clone(),
             loose: batch.loose.clone(),
         };
-        let bytes = file.encode();
+        let bytes = self.encode_index(&file)?;
         let id = IndexId::hash(&bytes);
         let name = index_name(&id);
         match self.backend.put_new(&name, &bytes) {
@@ -870,9 +1153,10 @@ impl Repository {
                 object::MAX_RAW_LEN
             )));
         }
-        let entry = pack::encode_entry(&id, kind, data);
+        let sid = self.storage_id(&id);
+        let entry = self.encode_entry(&sid, kind, data)?;
         self.packer
-            .append(self.backend.as_ref(), id, kind, data.len() as u64, &entry)?;
+            .append(self.backend.as_ref(), sid, kind, data.len() as u64, &entry)?;
         self.after_write()?;
         Ok(PutOutcome {
             id,
@@ -922,13 +1206,16 @@ impl Repository {
         self.ensure_writable()?;
         let members: Vec<&[u8]> = new.iter().map(|&i| blobs[i]).collect();
         let body = pack::encode_group(&members);
-        let group_id = BlobId::hash(&body);
-        let entry = pack::encode_entry(&group_id, BlobKind::Group, &body);
+        let group_id = self.storage_id(&BlobId::hash(&body));
+        let entry = self.encode_entry(&group_id, BlobKind::Group, &body)?;
         let spans = pack::group_members(&body, &self.path)?;
         let entry_blobs: Vec<packer::EntryBlob> = new
             .iter()
             .zip(&spans)
-            .map(|(&i, &span)| (ids[i], BlobKind::Data, blobs[i].len() as u64, Some(span)))
+            .map(|(&i, &span)| {
+                let sid = self.storage_id(&ids[i]);
+                (sid, BlobKind::Data, blobs[i].len() as u64, Some(span))
+            })
             .collect();
         self.packer
             .append_entry(self.backend.as_ref(), BlobKind::Group, &entry, &entry_blobs)?;
@@ -976,6 +1263,7 @@ impl Repository {
     ) -> Result<PutOutcome> {
         self.ensure_writable()?;
         if link
+            && self.keys.is_none()
             && !self.link_failed.load(Ordering::Relaxed)
             && let Some(local) = self.backend.local()
         {
@@ -1022,7 +1310,9 @@ impl Repository {
     /// repository is not a local directory: callers that hold a file's bytes already store
     /// them with [`Repository::put_blob`] instead.
     pub fn can_link(&self) -> bool {
-        !self.link_failed.load(Ordering::Relaxed) && self.backend.local().is_some()
+        !self.link_failed.load(Ordering::Relaxed)
+            && self.backend.local().is_some()
+            && self.keys.is_none()
     }
 
     /// How many files this process linked into the repository, by kind.
@@ -1037,6 +1327,9 @@ impl Repository {
     /// object file (and the blob). Reading never changes the repository: damage is reported,
     /// and `repair index` acts on it.
     pub fn get_blob(&self, id: &BlobId) -> Result<Vec<u8>> {
+        use pack::EntryCodec;
+        self.ensure_readable("reading backed-up content")?;
+        let sid = self.storage_id(id);
         // A blob in a pack still being written may move to its published pack meanwhile.
         for _ in 0..3 {
             if let Some(Unindexed::Open {
@@ -1045,15 +1338,18 @@ impl Repository {
                 len,
                 member,
                 ..
-            }) = self.packer.lookup(id)
+            }) = self.packer.lookup(&sid)
             {
                 match read_range(tmp.as_path(), offset, len) {
                     Ok(bytes) => {
                         return match member {
                             Some((start, mlen)) => {
-                                pack::decode_member(&bytes, id, start, mlen, &tmp)
+                                self.decode_member(&bytes, id, start, mlen, &tmp)
                             }
-                            None => pack::decode_entry(&bytes, id, &tmp).map(|(_, d)| d),
+                            None => self
+                                .codec()
+                                .decode_entry(&bytes, &sid, &tmp)
+                                .map(|(_, d)| d),
                         };
                     }
                     Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
@@ -1132,7 +1428,10 @@ impl Repository {
                         let one = match &bytes {
                             Ok(b) => match b.get(from..from + len as usize) {
                                 Some(entry) => {
-                                    pack::decode_entry(entry, &ids[i], &path).map(|(_, d)| d)
+                                    use pack::EntryCodec;
+                                    self.codec()
+                                        .decode_entry(entry, &self.storage_id(&ids[i]), &path)
+                                        .map(|(_, d)| d)
                                 }
                                 // Cut short: read it alone (names the damage precisely).
                                 None => self.get_blob(&ids[i]),
@@ -1159,11 +1458,36 @@ impl Repository {
             .collect()
     }
 
+    /// The member `id` (plain content id) of the group entry in `bytes`.
+    fn decode_member(
+        &self,
+        bytes: &[u8],
+        id: &BlobId,
+        start: u64,
+        len: u64,
+        path: &Path,
+    ) -> Result<Vec<u8>> {
+        use pack::EntryCodec;
+        let group = pack::entry_id(bytes, path)?;
+        let (kind, body) = self.codec().decode_entry(bytes, &group, path)?;
+        if kind != BlobKind::Group {
+            return Err(Error::corrupt(
+                path,
+                format!("blob {id}: not in a group entry"),
+            ));
+        }
+        pack::member_of(&body, id, start, len, path)
+    }
+
     fn read_at(&self, id: &BlobId, loc: &Location) -> Result<Vec<u8>> {
+        use pack::EntryCodec;
         match loc.place {
             Place::Packed { pack, offset } => {
+                let sid = self.storage_id(id);
                 let (bytes, path) = self.read_entry(id, pack, offset, loc.len)?;
-                pack::decode_entry(&bytes, id, &path).map(|(_, d)| d)
+                self.codec()
+                    .decode_entry(&bytes, &sid, &path)
+                    .map(|(_, d)| d)
             }
             Place::Member {
                 pack,
@@ -1177,7 +1501,7 @@ impl Repository {
                     None => {
                         let (bytes, path) = self.read_entry(id, pack, offset, loc.len)?;
                         let group = pack::entry_id(&bytes, &path)?;
-                        let (kind, body) = pack::decode_entry(&bytes, &group, &path)?;
+                        let (kind, body) = self.codec().decode_entry(&bytes, &group, &path)?;
                         if kind != BlobKind::Group {
                             return Err(Error::corrupt(
                                 &path,
@@ -1265,7 +1589,7 @@ impl Repository {
     /// an older snapshot version keeps its id). The bytes must decode as a snapshot.
     pub fn commit_snapshot_file(&self, bytes: &[u8]) -> Result<SnapshotId> {
         self.ensure_writable()?;
-        let id = SnapshotId::hash(bytes);
+        let id = self.snapshot_id_of(bytes);
         Snapshot::decode(bytes, &self.path.join(snapshot_name(&id)))?;
         self.flush()?;
         self.put_snapshot_file(bytes)
@@ -1273,8 +1597,17 @@ impl Repository {
 
     /// Writes a snapshot file create-only and durably (an existing one is the same file).
     fn put_snapshot_file(&self, bytes: &[u8]) -> Result<SnapshotId> {
-        let id = SnapshotId::hash(bytes);
+        let id = self.snapshot_id_of(bytes);
         let name = snapshot_name(&id);
+        let sealed;
+        let bytes = match &self.keys {
+            None => bytes,
+            Some(k) => {
+                sealed =
+                    keys::wrap_file(keys::SEALED_SNAPSHOT_MAGIC, &k.seal_snapshot(&id, bytes)?);
+                &sealed
+            }
+        };
         match self.backend.put_new(&name, bytes) {
             Ok(()) => Ok(id),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(id),
@@ -1287,6 +1620,7 @@ impl Repository {
     /// Returns the id of the new file; when it equals `old`, nothing is removed.
     pub fn replace_snapshot(&self, old: &SnapshotId, new: &Snapshot) -> Result<SnapshotId> {
         self.ensure_writable()?;
+        self.ensure_readable("rewriting snapshots")?;
         let id = self.put_snapshot_file(&new.encode())?;
         if id != *old {
             self.remove_snapshot(old)?;
@@ -1298,6 +1632,7 @@ impl Repository {
     /// that is already gone is not an error.
     pub fn remove_snapshot(&self, id: &SnapshotId) -> Result<()> {
         self.ensure_writable()?;
+        self.ensure_readable("removing snapshots")?;
         let name = snapshot_name(id);
         self.backend.delete(&name).at(self.path.join(&name))?;
         if let Some(local) = self.backend.local() {
@@ -1306,7 +1641,17 @@ impl Repository {
         Ok(())
     }
 
-    fn snapshot_ids(&self) -> Result<BTreeSet<SnapshotId>> {
+    /// The id a snapshot file with these plain bytes has here: their BLAKE3, or in an
+    /// encrypted repository their keyed BLAKE3.
+    pub fn snapshot_id_of(&self, plain: &[u8]) -> SnapshotId {
+        match &self.keys {
+            Some(k) => k.snapshot_id(plain),
+            None => SnapshotId::hash(plain),
+        }
+    }
+
+    /// The ids of the snapshot files (one listing, nothing read: a put-only key can do this).
+    pub fn snapshot_ids(&self) -> Result<BTreeSet<SnapshotId>> {
         let names = self
             .backend
             .list("snapshots")
@@ -1326,6 +1671,7 @@ impl Repository {
     /// Every readable snapshot, oldest first, and the errors of those that cannot be read
     /// (so one damaged file does not hide the others or block the next backup).
     pub fn snapshots_lenient(&self) -> Result<(SnapshotList, Vec<Error>)> {
+        self.ensure_readable("reading snapshots")?;
         let mut out = Vec::new();
         let mut bad = Vec::new();
         for id in self.snapshot_ids()? {
@@ -1355,6 +1701,14 @@ impl Repository {
             }
             Err(e) => return Err(Error::io(path, e)),
         };
+        if let Some(k) = &self.keys {
+            self.ensure_readable("reading snapshots")?;
+            let envelope = keys::unwrap_file(&bytes, keys::SEALED_SNAPSHOT_MAGIC, &path)?;
+            return k.open_snapshot(id, envelope).map_err(|e| match e {
+                Error::Key(what) => Error::corrupt(&path, what),
+                other => other,
+            });
+        }
         if SnapshotId::hash(&bytes) != *id {
             return Err(Error::corrupt(path, "snapshot file does not match its id"));
         }

@@ -28,6 +28,9 @@ pub const HEADER_LEN: usize = 23;
 pub const COMPRESSION_NONE: u8 = 0;
 /// Compression: zstd (one frame).
 pub const COMPRESSION_ZSTD: u8 = 1;
+/// Compression: sealed (an encrypted repository): the payload is an envelope of `repo::keys`
+/// around one compression byte (none or zstd) and the payload it describes.
+pub const COMPRESSION_SEALED: u8 = 2;
 /// zstd level for objects: fast, and most of the gain.
 pub const ZSTD_LEVEL: i32 = 3;
 /// The largest blob a repository holds: chunks are at most 1 MiB, databases are split into
@@ -113,7 +116,10 @@ impl Header {
         let kind = BlobKind::from_u8(bytes[5])
             .ok_or_else(|| Error::corrupt(path, format!("unknown object kind {}", bytes[5])))?;
         let compression = bytes[6];
-        if compression != COMPRESSION_NONE && compression != COMPRESSION_ZSTD {
+        if compression != COMPRESSION_NONE
+            && compression != COMPRESSION_ZSTD
+            && compression != COMPRESSION_SEALED
+        {
             return Err(Error::corrupt(
                 path,
                 format!("unknown compression {compression}"),
@@ -194,8 +200,32 @@ pub fn encode(kind: BlobKind, data: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Decodes a framed object into the blob content (not yet hash-verified).
-pub fn decode(bytes: &[u8], path: &Path) -> Result<(Header, Vec<u8>)> {
+/// The inner bytes of a sealed object before sealing: one compression byte, then the
+/// payload (zstd when it shrinks the content).
+pub fn encode_inner(data: &[u8]) -> Vec<u8> {
+    let framed = encode(BlobKind::Data, data);
+    let mut out = Vec::with_capacity(1 + framed.len() - HEADER_LEN);
+    out.push(framed[6]);
+    out.extend_from_slice(&framed[HEADER_LEN..]);
+    out
+}
+
+/// A sealed object: the header (compression sealed) and the envelope.
+pub fn encode_sealed(kind: BlobKind, raw_len: u64, envelope: &[u8]) -> Vec<u8> {
+    let header = Header {
+        kind,
+        compression: COMPRESSION_SEALED,
+        raw_len,
+        stored_len: envelope.len() as u64,
+    };
+    let mut out = Vec::with_capacity(HEADER_LEN + envelope.len());
+    out.extend_from_slice(&header.encode());
+    out.extend_from_slice(envelope);
+    out
+}
+
+/// The header and payload of a framed object, its length checked (not decompressed).
+pub fn split<'a>(bytes: &'a [u8], path: &Path) -> Result<(Header, &'a [u8])> {
     let header = Header::decode(bytes, path)?;
     let payload = &bytes[HEADER_LEN..];
     if payload.len() as u64 != header.stored_len {
@@ -208,8 +238,43 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<(Header, Vec<u8>)> {
             ),
         ));
     }
+    Ok((header, payload))
+}
+
+/// The content of an opened sealed object's inner bytes (`raw_len` from its header).
+pub fn decode_inner(inner: &[u8], raw_len: u64, path: &Path) -> Result<Vec<u8>> {
+    let Some((&compression, payload)) = inner.split_first() else {
+        return Err(Error::corrupt(path, "sealed object is empty"));
+    };
+    if compression != COMPRESSION_NONE && compression != COMPRESSION_ZSTD {
+        return Err(Error::corrupt(
+            path,
+            format!("unknown compression {compression} inside a sealed object"),
+        ));
+    }
+    let mut bytes = Header {
+        kind: BlobKind::Data,
+        compression,
+        raw_len,
+        stored_len: payload.len() as u64,
+    }
+    .encode()
+    .to_vec();
+    bytes.extend_from_slice(payload);
+    decode(&bytes, path).map(|(_, d)| d)
+}
+
+/// Decodes a framed object into the blob content (not yet hash-verified).
+pub fn decode(bytes: &[u8], path: &Path) -> Result<(Header, Vec<u8>)> {
+    let (header, payload) = split(bytes, path)?;
     let data = match header.compression {
         COMPRESSION_NONE => payload.to_vec(),
+        COMPRESSION_SEALED => {
+            return Err(Error::corrupt(
+                path,
+                "a sealed object (of an encrypted repository) where a plain one belongs",
+            ));
+        }
         _ => {
             let data = decompress(payload, header.raw_len)
                 .map_err(|e| Error::corrupt(path, format!("zstd: {e}")))?;

@@ -107,46 +107,6 @@ pub fn member_of(body: &[u8], id: &BlobId, start: u64, len: u64, path: &Path) ->
     Ok(data)
 }
 
-/// Decodes the member `id` at `start..start + len` of the group entry in `bytes`, verifying
-/// the group (framing, BLAKE3 of the body against the entry's id) and the member (its id).
-pub fn decode_member(
-    bytes: &[u8],
-    id: &BlobId,
-    start: u64,
-    len: u64,
-    path: &Path,
-) -> Result<Vec<u8>> {
-    if bytes.len() < ENTRY_ID_LEN + HEADER_LEN {
-        return Err(Error::corrupt(
-            path,
-            format!("blob {id}: group entry is truncated"),
-        ));
-    }
-    let group = BlobId(bytes[..ENTRY_ID_LEN].try_into().expect("32 bytes"));
-    let (kind, body) = decode_entry(bytes, &group, path).map_err(|e| with_blob(e, id))?;
-    if kind != BlobKind::Group {
-        return Err(Error::corrupt(
-            path,
-            format!("blob {id}: not in a group entry"),
-        ));
-    }
-    let end = start.checked_add(len).filter(|e| *e <= body.len() as u64);
-    let Some(end) = end else {
-        return Err(Error::corrupt(
-            path,
-            format!("blob {id}: lies outside its group"),
-        ));
-    };
-    let data = body[start as usize..end as usize].to_vec();
-    if BlobId::hash(&data) != *id {
-        return Err(Error::corrupt(
-            path,
-            format!("blob {id}: content does not match its id"),
-        ));
-    }
-    Ok(data)
-}
-
 /// What a pack holds: data packs are large and read for content; metadata packs are small and
 /// read (and, later, cached) without touching data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -226,6 +186,59 @@ fn with_blob(e: Error, id: &BlobId) -> Error {
     }
 }
 
+/// How the entries of a repository's packs are decoded: plainly, or opened with the keys of an
+/// encrypted repository.
+pub trait EntryCodec: Sync {
+    /// Decodes and verifies the entry `bytes` stored under `id`.
+    fn decode_entry(&self, bytes: &[u8], id: &BlobId, path: &Path) -> Result<(BlobKind, Vec<u8>)>;
+    /// The id a group member with this content is stored under.
+    fn member_id(&self, content: &[u8]) -> BlobId;
+}
+
+/// The entries of a plaintext repository.
+#[cfg(test)]
+pub struct Plain;
+
+#[cfg(test)]
+impl EntryCodec for Plain {
+    fn decode_entry(&self, bytes: &[u8], id: &BlobId, path: &Path) -> Result<(BlobKind, Vec<u8>)> {
+        decode_entry(bytes, id, path)
+    }
+
+    fn member_id(&self, content: &[u8]) -> BlobId {
+        BlobId::hash(content)
+    }
+}
+
+/// The header and payload of the entry `bytes` stored under `id` (not decoded).
+pub fn split_entry<'a>(
+    bytes: &'a [u8],
+    id: &BlobId,
+    path: &Path,
+) -> Result<(object::Header, &'a [u8])> {
+    if bytes.len() < ENTRY_ID_LEN + HEADER_LEN {
+        return Err(Error::corrupt(
+            path,
+            format!("blob {id}: entry is truncated ({} bytes)", bytes.len()),
+        ));
+    }
+    if bytes[..ENTRY_ID_LEN] != id.0 {
+        return Err(Error::corrupt(
+            path,
+            format!("blob {id}: the entry at this position holds another blob"),
+        ));
+    }
+    object::split(&bytes[ENTRY_ID_LEN..], path).map_err(|e| with_blob(e, id))
+}
+
+/// An entry from a framed object already encoded (sealed objects).
+pub fn entry_of(id: &BlobId, framed: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(ENTRY_ID_LEN + framed.len());
+    out.extend_from_slice(&id.0);
+    out.extend_from_slice(framed);
+    out
+}
+
 /// One blob found by [`scan`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScannedBlob {
@@ -244,7 +257,7 @@ pub struct ScannedBlob {
 /// index from packs: nothing is listed that was not read back whole.
 #[cfg(test)]
 pub fn scan(bytes: &[u8], path: &Path) -> Result<Vec<ScannedBlob>> {
-    let (good, mut bad) = scan_lenient(bytes, path)?;
+    let (good, mut bad) = scan_lenient(bytes, path, &Plain)?;
     match bad.is_empty() {
         true => Ok(good),
         false => Err(bad.swap_remove(0)),
@@ -254,7 +267,11 @@ pub fn scan(bytes: &[u8], path: &Path) -> Result<Vec<ScannedBlob>> {
 /// Like [`scan`], but goes on past a damaged blob whose framing is intact, and returns the
 /// sound blobs with the errors of the damaged ones. A broken frame ends the scan (what follows
 /// cannot be found again) with an error.
-pub fn scan_lenient(bytes: &[u8], path: &Path) -> Result<(Vec<ScannedBlob>, Vec<Error>)> {
+pub fn scan_lenient(
+    bytes: &[u8],
+    path: &Path,
+    codec: &dyn EntryCodec,
+) -> Result<(Vec<ScannedBlob>, Vec<Error>)> {
     if bytes.len() < PACK_HEADER_LEN || bytes[0..4] != PACK_MAGIC {
         return Err(Error::corrupt(path, "not a mailvault pack"));
     }
@@ -299,13 +316,13 @@ pub fn scan_lenient(bytes: &[u8], path: &Path) -> Result<(Vec<ScannedBlob>, Vec<
             ));
             break;
         }
-        match decode_entry(&rest[..len as usize], &id, path) {
+        match codec.decode_entry(&rest[..len as usize], &id, path) {
             Ok((BlobKind::Group, body)) => match group_members(&body, path) {
                 Ok(members) => {
                     for (start, mlen) in members {
                         let data = &body[start as usize..(start + mlen) as usize];
                         good.push(ScannedBlob {
-                            id: BlobId::hash(data),
+                            id: codec.member_id(data),
                             kind: BlobKind::Data,
                             offset: at as u64,
                             len,
@@ -375,11 +392,13 @@ mod tests {
             assert_eq!(f.id, BlobId::hash(page));
             let (start, len) = f.member.unwrap();
             let entry = &grouped[f.offset as usize..(f.offset + f.len) as usize];
+            let group = entry_id(entry, Path::new("p")).unwrap();
+            let (_, body) = decode_entry(entry, &group, Path::new("p")).unwrap();
             assert_eq!(
-                &decode_member(entry, &f.id, start, len, Path::new("p")).unwrap(),
+                &member_of(&body, &f.id, start, len, Path::new("p")).unwrap(),
                 page
             );
-            assert!(decode_member(entry, &f.id, start + 1, len, Path::new("p")).is_err());
+            assert!(member_of(&body, &f.id, start + 1, len, Path::new("p")).is_err());
         }
         // Truncated, flipped, or another blob at the position: all named errors.
         assert!(scan(&pack[..pack.len() - 1], Path::new("p")).is_err());

@@ -85,6 +85,7 @@ impl Repository {
     /// one, which are then removed. Needs [`Repository::open_exclusive`].
     pub fn repair_index(&mut self, progress: &dyn Progress) -> Result<IndexRepair> {
         self.require_exclusive("repair index")?;
+        self.ensure_readable("repair index (it reads every blob)")?;
         self.ensure_writable()?;
         let mut out = IndexRepair::default();
         let names = self.backend.list("packs").at(self.path.join("packs"))?;
@@ -118,7 +119,7 @@ impl Repository {
                     path.display()
                 ));
             }
-            match pack::scan_lenient(&bytes, &path) {
+            match pack::scan_lenient(&bytes, &path, &self.codec()) {
                 Ok((good, bad)) => {
                     out.damaged.extend(bad.iter().map(|e| e.to_string()));
                     if good.is_empty() {
@@ -158,7 +159,7 @@ impl Repository {
             packs,
             loose,
         };
-        let bytes = file.encode();
+        let bytes = self.encode_index(&file)?;
         let id = IndexId::hash(&bytes);
         let name = index_name(&id);
         match self.backend.put_new(&name, &bytes) {
