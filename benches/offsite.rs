@@ -466,48 +466,47 @@ fn main() {
         &work,
     );
     // Encryption's cost on a first backup: a local repository that stores every byte, in the
-    // clear and sealed.
-    for (step, init, backup_env) in [
+    // clear and sealed; three of each, alternating, the fastest of each kept (the machine's
+    // noise hits both alike).
+    let pairs = [
         ("local backup, copy mode (first)", vec!["init"], vec![]),
         (
             "local backup, encrypted (first)",
             vec!["init", "--encrypt"],
             vec![("MAILVAULT_PASSWORD", PASSWORD)],
         ),
-    ] {
-        let dir = work.join("local-compare");
-        let _ = std::fs::remove_dir_all(&dir);
-        let dir_s = dir.to_str().unwrap();
-        let mut init_args = vec![mv];
-        init_args.extend(init);
-        init_args.push(dir_s);
-        run("mailvault init", &init_args, &backup_env, &work);
-        let time = run(
-            step,
-            &[mv, "--repo", dir_s, "backup", "--no-link", inst],
-            &backup_env,
-            &work,
-        );
+    ];
+    let mut best: Vec<Option<util::Step>> = vec![None, None];
+    for _ in 0..3 {
+        for (i, (step, init, backup_env)) in pairs.iter().enumerate() {
+            let dir = work.join("local-compare");
+            let _ = std::fs::remove_dir_all(&dir);
+            let dir_s = dir.to_str().unwrap();
+            let mut init_args = vec![mv];
+            init_args.extend(init.iter().copied());
+            init_args.push(dir_s);
+            run("mailvault init", &init_args, backup_env, &work);
+            let time = run(
+                step,
+                &[mv, "--repo", dir_s, "backup", "--no-link", inst],
+                backup_env,
+                &work,
+            );
+            if best[i].as_ref().is_none_or(|b| time.seconds < b.seconds) {
+                best[i] = Some(time);
+            }
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+    for ((step, _, _), time) in pairs.iter().zip(best) {
         rows.push(Row {
             tool: "mailvault".into(),
-            step: step.into(),
-            time,
+            step: step.to_string(),
+            time: time.unwrap(),
             files: None,
             ..Row::default()
         });
-        let _ = std::fs::remove_dir_all(&dir);
     }
-    rows.push(Row {
-        tool: "mailvault".into(),
-        step: "local backup (first)".into(),
-        time: run(
-            "mailvault backup (first)",
-            &[mv, "backup", inst],
-            &mv_local,
-            &work,
-        ),
-        ..Row::default()
-    });
     replicate(&mut rows, "first");
     replicate(&mut rows, "nothing new");
     if restic {

@@ -445,7 +445,11 @@ fn tampering_is_detected_and_named() {
     let report = check_damaged(&damaged);
     let name = biggest.file_name().unwrap().to_string_lossy().into_owned();
     assert!(report.contains(&name), "{report}");
-    assert!(report.contains("fails authentication"), "{report}");
+    // Almost always inside a sealed payload; a hit on an entry's header is named as damage too.
+    assert!(
+        report.contains("fails authentication") || report.contains("corrupt"),
+        "{report}"
+    );
 
     // Two packs swapped.
     let swapped = work.join("swapped");
@@ -499,18 +503,22 @@ fn tampering_is_detected_and_named() {
     // A rolled-back index: the newest index file withdrawn.
     let rolled = work.join("rolled");
     check::copy_dir(repo, &rolled);
-    let newest = files_in(&rolled.join("index"))
+    let newest = files_in(&repo.join("index"))
         .into_iter()
         .max_by_key(|p| std::fs::metadata(p).unwrap().modified().unwrap())
         .unwrap();
-    std::fs::remove_file(&newest).unwrap();
+    std::fs::remove_file(rolled.join("index").join(newest.file_name().unwrap())).unwrap();
     let report = check_damaged(&rolled);
     assert!(
-        report.contains("referenced but not in the repository"),
+        report.contains("referenced but not in the repository")
+            || report.contains("is missing from the repository"),
         "{report}"
     );
     assert!(
-        report.contains("in alice/") || report.contains("in bob/") || report.contains("in carol/"),
+        ["alice", "bob", "carol"]
+            .iter()
+            .any(|a| report.contains(&format!("in {a}/"))
+                || report.contains(&format!("account {a}"))),
         "{report}"
     );
 

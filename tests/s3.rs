@@ -732,4 +732,16 @@ fn an_encrypted_offsite_copy_with_a_put_only_key() {
         );
         assert_eq!(&model(&dest.join("data")), want);
     }
+    // A byte changed in the bucket is found and named.
+    let pack = backend.list("packs").unwrap().into_iter().next().unwrap();
+    let name = format!("packs/{pack}");
+    let mut bytes = backend.get(&name).unwrap();
+    let at = bytes.len() - 20;
+    bytes[at] ^= 1;
+    backend.delete(&name).unwrap();
+    backend.put_new(&name, &bytes).unwrap();
+    let out = run(&["-r", &url, "check", "--read-data"], &pw);
+    let shown = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(4), "{shown}");
+    assert!(shown.contains(&pack), "{shown}");
 }

@@ -468,18 +468,35 @@ impl Keys {
     }
 
     fn seal_to(&self, class: Class, aad: &[u8], plain: &[u8]) -> Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(SEALED_OVERHEAD + plain.len());
+        self.seal_into(class, aad, &[plain], &mut out)?;
+        Ok(out)
+    }
+
+    /// Appends the envelope of the concatenated `parts` to `out`, encrypting in place.
+    fn seal_into(
+        &self,
+        class: Class,
+        aad: &[u8],
+        parts: &[&[u8]],
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
+        use chacha20poly1305::AeadInOut;
         let run = &self.run[class as usize];
         let mut nonce = [0u8; 24];
         random(&mut nonce)?;
-        let ct = run
-            .cipher
-            .encrypt(&XNonce::from(nonce), Payload { msg: plain, aad })
-            .map_err(|_| Error::Key("sealing failed".into()))?;
-        let mut out = Vec::with_capacity(SEALED_OVERHEAD + plain.len());
         out.extend_from_slice(&run.public);
         out.extend_from_slice(&nonce);
-        out.extend_from_slice(&ct);
-        Ok(out)
+        let start = out.len();
+        for p in parts {
+            out.extend_from_slice(p);
+        }
+        let tag = run
+            .cipher
+            .encrypt_inout_detached(&XNonce::from(nonce), aad, (&mut out[start..]).into())
+            .map_err(|_| Error::Key("sealing failed".into()))?;
+        out.extend_from_slice(&tag);
+        Ok(())
     }
 
     fn open_from(&self, class: Class, aad: &[u8], sealed: &[u8], what: &str) -> Result<Vec<u8>> {
@@ -520,10 +537,25 @@ impl Keys {
             })
     }
 
-    /// Seals a blob's framed content for storage under `sid` (its storage id).
-    pub fn seal_blob(&self, kind: BlobKind, sid: &BlobId, inner: &[u8]) -> Result<Vec<u8>> {
+    /// Seals a blob's inner bytes (the concatenated `parts`) for storage under `sid` (its
+    /// storage id), appending the envelope to `out`.
+    pub fn seal_blob_into(
+        &self,
+        kind: BlobKind,
+        sid: &BlobId,
+        parts: &[&[u8]],
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
         let aad = self.blob_aad(b"MVBL", kind.to_u8(), &sid.0);
-        self.seal_to(class_of(kind), &aad, inner)
+        self.seal_into(class_of(kind), &aad, parts, out)
+    }
+
+    /// Seals a blob's inner bytes for storage under `sid`.
+    #[cfg(test)]
+    pub fn seal_blob(&self, kind: BlobKind, sid: &BlobId, inner: &[u8]) -> Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(SEALED_OVERHEAD + inner.len());
+        self.seal_blob_into(kind, sid, &[inner], &mut out)?;
+        Ok(out)
     }
 
     /// Opens a sealed blob stored under `sid` as `kind`.

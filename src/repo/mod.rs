@@ -155,7 +155,7 @@ impl pack::EntryCodec for Codec<'_> {
                 Error::Key(what) => Error::corrupt(path, what),
                 other => other,
             })?;
-        let data = object::decode_inner(&inner, header.raw_len, path)?;
+        let data = object::decode_inner(inner, header.raw_len, path)?;
         if keys.storage_id(&BlobId::hash(&data)) != *id {
             return Err(Error::corrupt(
                 path,
@@ -849,10 +849,22 @@ impl Repository {
         match &self.keys {
             None => Ok(pack::encode_entry(sid, kind, data)),
             Some(k) => {
-                let inner = object::encode_inner(data);
-                let envelope = k.seal_blob(kind, sid, &inner)?;
-                let framed = object::encode_sealed(kind, data.len() as u64, &envelope);
-                Ok(pack::entry_of(sid, &framed))
+                // One buffer: id, header, envelope (sealed in place); the header is filled in
+                // once the envelope's length is known.
+                let (compression, packed) = object::compressed(data);
+                let payload = packed.as_deref().unwrap_or(data);
+                let head = pack::ENTRY_ID_LEN + object::HEADER_LEN;
+                let mut out = Vec::with_capacity(head + keys::SEALED_OVERHEAD + 1 + payload.len());
+                out.extend_from_slice(&sid.0);
+                out.resize(head, 0);
+                k.seal_blob_into(kind, sid, &[&[compression], payload], &mut out)?;
+                let stored = (out.len() - head) as u64;
+                out[pack::ENTRY_ID_LEN..head].copy_from_slice(&object::sealed_header(
+                    kind,
+                    data.len() as u64,
+                    stored,
+                ));
+                Ok(out)
             }
         }
     }

@@ -200,28 +200,29 @@ pub fn encode(kind: BlobKind, data: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The inner bytes of a sealed object before sealing: one compression byte, then the
-/// payload (zstd when it shrinks the content).
-pub fn encode_inner(data: &[u8]) -> Vec<u8> {
-    let framed = encode(BlobKind::Data, data);
-    let mut out = Vec::with_capacity(1 + framed.len() - HEADER_LEN);
-    out.push(framed[6]);
-    out.extend_from_slice(&framed[HEADER_LEN..]);
-    out
+/// The compression of a sealed object's inner bytes and its payload: zstd when that makes the
+/// content smaller (`Some`), the content as is otherwise (`None`).
+pub fn compressed(data: &[u8]) -> (u8, Option<Vec<u8>>) {
+    let compressed = if data.len() >= 64 {
+        compress(data).filter(|c| c.len() < data.len())
+    } else {
+        None
+    };
+    match compressed {
+        Some(c) => (COMPRESSION_ZSTD, Some(c)),
+        None => (COMPRESSION_NONE, None),
+    }
 }
 
-/// A sealed object: the header (compression sealed) and the envelope.
-pub fn encode_sealed(kind: BlobKind, raw_len: u64, envelope: &[u8]) -> Vec<u8> {
-    let header = Header {
+/// The header of a sealed object whose envelope is `stored_len` bytes.
+pub fn sealed_header(kind: BlobKind, raw_len: u64, stored_len: u64) -> [u8; HEADER_LEN] {
+    Header {
         kind,
         compression: COMPRESSION_SEALED,
         raw_len,
-        stored_len: envelope.len() as u64,
-    };
-    let mut out = Vec::with_capacity(HEADER_LEN + envelope.len());
-    out.extend_from_slice(&header.encode());
-    out.extend_from_slice(envelope);
-    out
+        stored_len,
+    }
+    .encode()
 }
 
 /// The header and payload of a framed object, its length checked (not decompressed).
@@ -241,27 +242,39 @@ pub fn split<'a>(bytes: &'a [u8], path: &Path) -> Result<(Header, &'a [u8])> {
     Ok((header, payload))
 }
 
-/// The content of an opened sealed object's inner bytes (`raw_len` from its header).
-pub fn decode_inner(inner: &[u8], raw_len: u64, path: &Path) -> Result<Vec<u8>> {
-    let Some((&compression, payload)) = inner.split_first() else {
-        return Err(Error::corrupt(path, "sealed object is empty"));
-    };
-    if compression != COMPRESSION_NONE && compression != COMPRESSION_ZSTD {
+/// The content of an opened sealed object's inner bytes (one compression byte, then the
+/// payload; `raw_len` from its header).
+pub fn decode_inner(mut inner: Vec<u8>, raw_len: u64, path: &Path) -> Result<Vec<u8>> {
+    match inner.first().copied() {
+        Some(COMPRESSION_NONE) => {
+            if inner.len() as u64 - 1 != raw_len {
+                return Err(Error::corrupt(
+                    path,
+                    "uncompressed object with raw_len != stored_len",
+                ));
+            }
+            inner.remove(0);
+            Ok(inner)
+        }
+        Some(COMPRESSION_ZSTD) => decompress_checked(&inner[1..], raw_len, path),
+        Some(other) => Err(Error::corrupt(
+            path,
+            format!("unknown compression {other} inside a sealed object"),
+        )),
+        None => Err(Error::corrupt(path, "sealed object is empty")),
+    }
+}
+
+fn decompress_checked(payload: &[u8], raw_len: u64, path: &Path) -> Result<Vec<u8>> {
+    let data =
+        decompress(payload, raw_len).map_err(|e| Error::corrupt(path, format!("zstd: {e}")))?;
+    if data.len() as u64 != raw_len {
         return Err(Error::corrupt(
             path,
-            format!("unknown compression {compression} inside a sealed object"),
+            "decompressed length differs from header",
         ));
     }
-    let mut bytes = Header {
-        kind: BlobKind::Data,
-        compression,
-        raw_len,
-        stored_len: payload.len() as u64,
-    }
-    .encode()
-    .to_vec();
-    bytes.extend_from_slice(payload);
-    decode(&bytes, path).map(|(_, d)| d)
+    Ok(data)
 }
 
 /// Decodes a framed object into the blob content (not yet hash-verified).
@@ -275,17 +288,7 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<(Header, Vec<u8>)> {
                 "a sealed object (of an encrypted repository) where a plain one belongs",
             ));
         }
-        _ => {
-            let data = decompress(payload, header.raw_len)
-                .map_err(|e| Error::corrupt(path, format!("zstd: {e}")))?;
-            if data.len() as u64 != header.raw_len {
-                return Err(Error::corrupt(
-                    path,
-                    "decompressed length differs from header",
-                ));
-            }
-            data
-        }
+        _ => decompress_checked(payload, header.raw_len, path)?,
     };
     Ok((header, data))
 }

@@ -231,14 +231,6 @@ pub fn split_entry<'a>(
     object::split(&bytes[ENTRY_ID_LEN..], path).map_err(|e| with_blob(e, id))
 }
 
-/// An entry from a framed object already encoded (sealed objects).
-pub fn entry_of(id: &BlobId, framed: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(ENTRY_ID_LEN + framed.len());
-    out.extend_from_slice(&id.0);
-    out.extend_from_slice(framed);
-    out
-}
-
 /// One blob found by [`scan`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScannedBlob {
