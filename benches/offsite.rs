@@ -507,6 +507,17 @@ fn main() {
             ..Row::default()
         });
     }
+    rows.push(Row {
+        tool: "mailvault".into(),
+        step: "local backup (first)".into(),
+        time: run(
+            "mailvault backup (first)",
+            &[mv, "backup", inst],
+            &mv_local,
+            &work,
+        ),
+        ..Row::default()
+    });
     replicate(&mut rows, "first");
     replicate(&mut rows, "nothing new");
     if restic {

@@ -864,3 +864,39 @@ mod tests {
         assert!(master.open_index(&idx[1..]).is_none());
     }
 }
+
+#[cfg(test)]
+mod speed {
+    use super::*;
+
+    /// `cargo test --release --lib keys::speed -- --ignored --nocapture`: sealing and opening
+    /// throughput on this machine (printed, not asserted).
+    #[test]
+    #[ignore]
+    fn seal_and_open_throughput() {
+        let repo = [1u8; 32];
+        let (s, p) = generate(&repo).unwrap();
+        let master = Keys::master(&s, &repo, &p).unwrap();
+        let blob = vec![7u8; 20_000];
+        let n = 5_000;
+        let t = std::time::Instant::now();
+        let sealed: Vec<(BlobId, Vec<u8>)> = (0..n)
+            .map(|i| {
+                let sid = master.storage_id(&BlobId::hash(&(i as u64).to_le_bytes()));
+                (sid, master.seal_blob(BlobKind::Data, &sid, &blob).unwrap())
+            })
+            .collect();
+        let seal = t.elapsed();
+        let t = std::time::Instant::now();
+        for (sid, env) in &sealed {
+            master.open_blob(BlobKind::Data, sid, env).unwrap();
+        }
+        let open = t.elapsed();
+        let mb = (n * blob.len()) as f64 / 1e6;
+        eprintln!(
+            "seal {:.0} MB/s, open {:.0} MB/s",
+            mb / seal.as_secs_f64(),
+            mb / open.as_secs_f64()
+        );
+    }
+}
