@@ -54,7 +54,7 @@ pub struct PasswdArgs {
 }
 
 fn new_password(file: Option<PathBuf>) -> anyhow::Result<zeroize::Zeroizing<String>> {
-    let ask = super::password_source(file, "MAILVAULT_NEW_PASSWORD", "new password: ");
+    let ask = super::password_source(file, "MAILVAULT_NEW_PASSWORD", "new password: ", true);
     let p = zeroize::Zeroizing::new(ask()?);
     if p.is_empty() {
         anyhow::bail!("the new password is empty");

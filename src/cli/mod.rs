@@ -166,6 +166,7 @@ pub fn password_source(
     file: Option<PathBuf>,
     env: &'static str,
     prompt: &'static str,
+    confirm: bool,
 ) -> mailvault::PasswordSource {
     std::sync::Arc::new(move || {
         if let Some(p) = &file {
@@ -187,8 +188,17 @@ pub fn password_source(
                  --password-file or --key-file, or run on a terminal)"
             )));
         }
-        rpassword::prompt_password(prompt)
-            .map_err(|e| mailvault::Error::Key(format!("cannot read the password: {e}")))
+        let read = |p: &str| {
+            rpassword::prompt_password(p)
+                .map_err(|e| mailvault::Error::Key(format!("cannot read the password: {e}")))
+        };
+        let first = read(prompt)?;
+        if confirm && read("again: ")? != first {
+            return Err(mailvault::Error::Key(
+                "the two passwords differ: nothing was changed".into(),
+            ));
+        }
+        Ok(first)
     })
 }
 
@@ -219,6 +229,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 cli.password_file,
                 "MAILVAULT_PASSWORD",
                 "repository password: ",
+                matches!(cli.command, Command::Init(_)),
             )),
         },
     };
