@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::find::MessageFilter;
 use crate::mox::{self, AccountDb, Civil};
 use crate::repo::Repository;
-use crate::restore::mox::{load_list, load_manifest};
+use crate::restore::mox::{load_list, load_manifest, load_message};
 use crate::snapshot::{Snapshot, SourceKind};
 use crate::tree::Tree;
 use crate::{Error, Event, IoContext, Progress, Result};
@@ -239,7 +239,7 @@ pub fn export_selected(
         for entry in &list.messages {
             let record = record_of(entry.id)?;
             let mut data = record.msgprefix.clone();
-            data.extend_from_slice(&repo.get_blob(&entry.blob)?);
+            data.extend_from_slice(&load_message(repo, entry)?);
             let flags = flags_of(&record);
             let lost = writer.write(
                 entry.mode & 0o666,

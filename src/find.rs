@@ -17,7 +17,7 @@ use crate::header::{envelope_of, normalize_message_id};
 use crate::manifest::{AccountManifest, MailboxEntry, MessageEntry};
 use crate::mox::{AccountDb, Envelope};
 use crate::repo::Repository;
-use crate::restore::mox::{load_list, load_manifest};
+use crate::restore::mox::{load_list, load_manifest, load_message};
 use crate::snapshot::{Snapshot, SourceKind};
 use crate::tree::Tree;
 use crate::{BlobId, Error, Event, Progress, Result, SnapshotId};
@@ -139,7 +139,7 @@ impl MessageFilter {
                 }
                 h
             }
-            None => MessageHeader::from_envelope(&envelope_of(&repo.get_blob(&entry.blob)?)),
+            None => MessageHeader::from_envelope(&envelope_of(&load_message(repo, entry)?)),
         };
         Ok(self.matches_header(&header))
     }
@@ -393,7 +393,7 @@ impl<'r> Finder<'r> {
         if let Some(h) = self.file_headers.get(&entry.blob) {
             return Ok(h.clone());
         }
-        let data = self.repo.get_blob(&entry.blob)?;
+        let data = load_message(self.repo, entry)?;
         self.stats.files_read += 1;
         let h = MessageHeader::from_envelope(&envelope_of(&data));
         self.file_headers.insert(entry.blob, h.clone());
@@ -610,7 +610,7 @@ pub fn message_content(
         )
     })?;
     let mut data = record.msgprefix;
-    data.extend_from_slice(&repo.get_blob(&entry.blob)?);
+    data.extend_from_slice(&load_message(repo, entry)?);
     Ok(data)
 }
 

@@ -33,7 +33,10 @@ pub use backup::mox::{DB_CHUNK_SIZE, MoxBackupOptions, backup_mox, is_mox_source
 pub use backup::tree::{TreeBackupOptions, backup_tree};
 pub use backup::{BackupSummary, find_parent, host_name};
 pub use check::{CheckOptions, CheckReport, Problem, ReadData, check};
-pub use chunk::{Chunking, StoredFile, chunking_for, split, store_file};
+pub use chunk::{
+    Chunking, MESSAGE_CDC, MESSAGE_WHOLE_MAX, StoredFile, StoredMessage, chunking_for, split,
+    store_file, store_message,
+};
 pub use diff::{AccountDiff, DiffMessage, MailboxDiff, SnapshotDiff, describe_changes, diff};
 pub use error::{Error, IoContext, Result};
 pub use export::{
@@ -48,7 +51,7 @@ pub use find::{
 pub use header::{envelope_of, normalize_message_id};
 pub use id::{BlobId, ID_LEN, IndexId, PackId, ParseIdError, SnapshotId};
 pub use manifest::{
-    AccountManifest, MailboxEntry, ManifestError, MessageEntry, MessageList, Owner,
+    AccountManifest, MailboxEntry, ManifestError, MessageChunks, MessageEntry, MessageList, Owner,
 };
 pub use progress::{Collect, Event, NoProgress, Progress};
 pub use prune::{PruneOptions, PruneReport, prune};
@@ -61,7 +64,10 @@ pub use repo::{
     ObjectMeta, PackParams, PasswordSource, PutOutcome, RepoConfig, Repository, Retry,
     RewriteOutcome, S3Backend, S3Url, SnapshotList, TransferStats, Unlock,
 };
-pub use restore::mox::{MoxRestoreSelection, load_list, load_manifest, restore_mox};
+pub use restore::mox::{
+    MoxRestoreSelection, load_list, load_manifest, load_message, message_chunks, message_stored,
+    restore_mox,
+};
 pub use restore::{MessageRef, RestoreFailure, RestoreOptions, RestoreStats, restore_tree};
 pub use select::{SnapshotFilter, resolve_snapshot};
 pub use snapshot::{

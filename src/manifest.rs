@@ -4,7 +4,9 @@
 //! "Message list"):
 //! - an [`AccountManifest`] lists the account's mailboxes with their modseq high-water marks and,
 //!   for each, the id of a [`MessageList`] blob;
-//! - a [`MessageList`] lists the live messages of one mailbox with the blob of each message file.
+//! - a [`MessageList`] lists the live messages of one mailbox with the blob of each message file;
+//! - a [`MessageChunks`] lists the content-defined chunks of a large message file stored in
+//!   chunks (a copying backup), which its list entry names instead of a single blob.
 //!
 //! Splitting the lists per mailbox is what makes a night cost O(changed mailboxes): a mailbox whose
 //! modseq did not move reuses its list blob as is, and an account whose `SyncState.LastModSeq` did
@@ -18,9 +20,14 @@ use crate::BlobId;
 pub const ACCOUNT_MAGIC: [u8; 4] = *b"MVAM";
 /// Magic of an encoded message list.
 pub const LIST_MAGIC: [u8; 4] = *b"MVML";
+/// Magic of an encoded chunk list of one message.
+pub const CHUNKS_MAGIC: [u8; 4] = *b"MVMC";
 /// The manifest format version this build writes and the highest it reads. Version 2 appended
-/// [`MessageEntry::owner`]; version 1 lists are still read (owner `None`).
-pub const MANIFEST_VERSION: u32 = 2;
+/// [`MessageEntry::owner`], version 3 [`MessageEntry::chunked`]; version 1 and 2 lists are
+/// still read (owner `None`, `chunked` false).
+pub const MANIFEST_VERSION: u32 = 3;
+/// The chunk list format version this build writes and the highest it reads.
+pub const CHUNKS_VERSION: u32 = 1;
 
 /// One account at the time of a snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,7 +85,9 @@ pub struct MessageEntry {
     pub size: u64,
     /// Length of the file itself.
     pub file_size: u64,
-    /// Blob holding the file's bytes.
+    /// Blob holding the file's bytes, or, when `chunked`, the [`MessageChunks`] blob listing the
+    /// chunks whose concatenation is the file. Either way, equal content has an equal id.
+    /// Readers resolve it with `restore::mox::message_chunks`, never by hand.
     pub blob: BlobId,
     /// Mode and modification time of the file, restored as they were.
     pub mode: u32,
@@ -86,6 +95,16 @@ pub struct MessageEntry {
     /// Owner of the file, restored as it was when restoring as root. `None` in lists written
     /// before version 2 (restore then takes the account directory's owner).
     pub owner: Option<Owner>,
+    /// Whether `blob` is a [`MessageChunks`] blob (since version 3; false before).
+    pub chunked: bool,
+}
+
+/// The chunks of one message file stored in content-defined chunks: Data blobs whose
+/// concatenation, `size` bytes long, is the file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageChunks {
+    pub size: u64,
+    pub chunks: Vec<BlobId>,
 }
 
 /// A file's owner.
@@ -95,13 +114,14 @@ pub struct Owner {
     pub gid: u32,
 }
 
-/// A message list as version 1 wrote it.
+/// A message list as version 1 (`owner: false`) or 2 wrote it: `T` is the entry.
 #[derive(Deserialize)]
-struct MessageListV1 {
+struct OldMessageList<T> {
     mailbox_id: i64,
-    messages: Vec<MessageEntryV1>,
+    messages: Vec<T>,
 }
 
+/// A message entry of version 1.
 #[derive(Deserialize)]
 struct MessageEntryV1 {
     id: i64,
@@ -114,25 +134,59 @@ struct MessageEntryV1 {
     mtime_ns: i64,
 }
 
-impl From<MessageListV1> for MessageList {
-    fn from(v1: MessageListV1) -> MessageList {
+/// A message entry of version 2: version 1 and the owner.
+#[derive(Deserialize)]
+struct MessageEntryV2 {
+    id: i64,
+    uid: u32,
+    modseq: i64,
+    size: u64,
+    file_size: u64,
+    blob: BlobId,
+    mode: u32,
+    mtime_ns: i64,
+    owner: Option<Owner>,
+}
+
+impl From<MessageEntryV1> for MessageEntry {
+    fn from(m: MessageEntryV1) -> MessageEntry {
+        MessageEntry {
+            id: m.id,
+            uid: m.uid,
+            modseq: m.modseq,
+            size: m.size,
+            file_size: m.file_size,
+            blob: m.blob,
+            mode: m.mode,
+            mtime_ns: m.mtime_ns,
+            owner: None,
+            chunked: false,
+        }
+    }
+}
+
+impl From<MessageEntryV2> for MessageEntry {
+    fn from(m: MessageEntryV2) -> MessageEntry {
+        MessageEntry {
+            id: m.id,
+            uid: m.uid,
+            modseq: m.modseq,
+            size: m.size,
+            file_size: m.file_size,
+            blob: m.blob,
+            mode: m.mode,
+            mtime_ns: m.mtime_ns,
+            owner: m.owner,
+            chunked: false,
+        }
+    }
+}
+
+impl<T: Into<MessageEntry>> From<OldMessageList<T>> for MessageList {
+    fn from(old: OldMessageList<T>) -> MessageList {
         MessageList {
-            mailbox_id: v1.mailbox_id,
-            messages: v1
-                .messages
-                .into_iter()
-                .map(|m| MessageEntry {
-                    id: m.id,
-                    uid: m.uid,
-                    modseq: m.modseq,
-                    size: m.size,
-                    file_size: m.file_size,
-                    blob: m.blob,
-                    mode: m.mode,
-                    mtime_ns: m.mtime_ns,
-                    owner: None,
-                })
-                .collect(),
+            mailbox_id: old.mailbox_id,
+            messages: old.messages.into_iter().map(Into::into).collect(),
         }
     }
 }
@@ -142,10 +196,12 @@ impl From<MessageListV1> for MessageList {
 pub enum ManifestError {
     #[error("not a {expected} (bad magic)")]
     BadMagic { expected: &'static str },
-    #[error(
-        "{what} format version {found} is not supported (this build reads up to {MANIFEST_VERSION})"
-    )]
-    UnsupportedVersion { what: &'static str, found: u32 },
+    #[error("{what} format version {found} is not supported (this build reads up to {max})")]
+    UnsupportedVersion {
+        what: &'static str,
+        found: u32,
+        max: u32,
+    },
     #[error("truncated {0}")]
     Truncated(&'static str),
     /// Mailboxes must be in ascending id order (lookups by id rely on it).
@@ -159,10 +215,10 @@ pub enum ManifestError {
     },
 }
 
-fn encode<T: Serialize>(magic: [u8; 4], value: &T) -> Vec<u8> {
+fn encode<T: Serialize>(magic: [u8; 4], version: u32, value: &T) -> Vec<u8> {
     let mut out = Vec::with_capacity(64);
     out.extend_from_slice(&magic);
-    out.extend_from_slice(&MANIFEST_VERSION.to_le_bytes());
+    out.extend_from_slice(&version.to_le_bytes());
     postcard::to_io(value, &mut out).expect("encoding into a Vec cannot fail");
     out
 }
@@ -170,6 +226,7 @@ fn encode<T: Serialize>(magic: [u8; 4], value: &T) -> Vec<u8> {
 /// Checks magic and version; returns the version and the body.
 fn header<'a>(
     magic: [u8; 4],
+    max: u32,
     what: &'static str,
     bytes: &'a [u8],
 ) -> Result<(u32, &'a [u8]), ManifestError> {
@@ -180,10 +237,11 @@ fn header<'a>(
         return Err(ManifestError::BadMagic { expected: what });
     }
     let version = u32::from_le_bytes(bytes[4..8].try_into().expect("4 bytes"));
-    if version == 0 || version > MANIFEST_VERSION {
+    if version == 0 || version > max {
         return Err(ManifestError::UnsupportedVersion {
             what,
             found: version,
+            max,
         });
     }
     Ok((version, &bytes[8..]))
@@ -204,13 +262,13 @@ fn body<'a, T: Deserialize<'a>>(what: &'static str, bytes: &'a [u8]) -> Result<T
 
 impl AccountManifest {
     pub fn encode(&self) -> Vec<u8> {
-        encode(ACCOUNT_MAGIC, self)
+        encode(ACCOUNT_MAGIC, MANIFEST_VERSION, self)
     }
 
-    /// Decodes versions 1 and 2 (the same body).
+    /// Decodes versions 1 to 3 (the same body).
     pub fn decode(bytes: &[u8]) -> Result<Self, ManifestError> {
         let what = "account manifest";
-        let (_, rest) = header(ACCOUNT_MAGIC, what, bytes)?;
+        let (_, rest) = header(ACCOUNT_MAGIC, MANIFEST_VERSION, what, bytes)?;
         let manifest: Self = body(what, rest)?;
         if !manifest.mailboxes.windows(2).all(|w| w[0].id < w[1].id) {
             return Err(ManifestError::Unordered);
@@ -258,16 +316,37 @@ fn mailbox_names_equal(a: &str, b: &str) -> bool {
 
 impl MessageList {
     pub fn encode(&self) -> Vec<u8> {
-        encode(LIST_MAGIC, self)
+        encode(LIST_MAGIC, MANIFEST_VERSION, self)
     }
 
-    /// Decodes versions 1 (no owners) and 2.
+    /// Decodes versions 1 (no owners), 2 (nothing chunked) and 3.
     pub fn decode(bytes: &[u8]) -> Result<Self, ManifestError> {
         let what = "message list";
-        match header(LIST_MAGIC, what, bytes)? {
-            (1, rest) => body::<MessageListV1>(what, rest).map(MessageList::from),
+        match header(LIST_MAGIC, MANIFEST_VERSION, what, bytes)? {
+            (1, rest) => body::<OldMessageList<MessageEntryV1>>(what, rest).map(MessageList::from),
+            (2, rest) => body::<OldMessageList<MessageEntryV2>>(what, rest).map(MessageList::from),
             (_, rest) => body(what, rest),
         }
+    }
+}
+
+impl MessageChunks {
+    pub fn encode(&self) -> Vec<u8> {
+        encode(CHUNKS_MAGIC, CHUNKS_VERSION, self)
+    }
+
+    /// Decodes version 1. A list without chunks is refused (an empty file is stored whole).
+    pub fn decode(bytes: &[u8]) -> Result<Self, ManifestError> {
+        let what = "message chunk list";
+        let (_, rest) = header(CHUNKS_MAGIC, CHUNKS_VERSION, what, bytes)?;
+        let chunks: Self = body(what, rest)?;
+        if chunks.chunks.is_empty() {
+            return Err(ManifestError::Decode {
+                what,
+                source: postcard::Error::DeserializeBadEncoding,
+            });
+        }
+        Ok(chunks)
     }
 }
 
@@ -290,6 +369,7 @@ mod tests {
                 uid: 1000 + seed as u32,
                 gid: 1001,
             }),
+            chunked: seed % 2 == 1,
         }
     }
 
@@ -314,13 +394,81 @@ mod tests {
         v1.extend_from_slice(&postcard::to_stdvec(&old).unwrap());
         let list = MessageList::decode(&v1).unwrap();
         assert_eq!(list.mailbox_id, 7);
-        assert_eq!(list.messages, vec![MessageEntry { owner: None, ..e }]);
-        let mut v3 = list.encode();
-        v3[4] = 3;
+        let unchunked = MessageEntry {
+            owner: None,
+            chunked: false,
+            ..e.clone()
+        };
+        assert_eq!(list.messages, vec![unchunked]);
+        let mut v4 = list.encode();
+        v4[4] = 4;
         assert!(matches!(
-            MessageList::decode(&v3),
-            Err(ManifestError::UnsupportedVersion { found: 3, .. })
+            MessageList::decode(&v4),
+            Err(ManifestError::UnsupportedVersion { found: 4, .. })
         ));
+    }
+
+    #[test]
+    fn version_2_lists_still_read() {
+        // The version 2 body: version 1 and the owner, nothing chunked.
+        let e = entry(9, 3);
+        let mut v2 = b"MVML\x02\0\0\0".to_vec();
+        let old = (
+            7i64,
+            vec![(
+                e.id,
+                e.uid,
+                e.modseq,
+                e.size,
+                e.file_size,
+                e.blob,
+                e.mode,
+                e.mtime_ns,
+                e.owner,
+            )],
+        );
+        v2.extend_from_slice(&postcard::to_stdvec(&old).unwrap());
+        let list = MessageList::decode(&v2).unwrap();
+        assert_eq!(
+            list.messages,
+            vec![MessageEntry {
+                chunked: false,
+                ..e.clone()
+            }]
+        );
+        // Version 3 appends the flag: a version 3 list is the version 2 bytes plus one byte
+        // per entry.
+        let v3 = list.encode();
+        assert_eq!(&v3[4..8], &3u32.to_le_bytes());
+        assert_eq!(v3.len(), v2.len() + 1);
+        assert_eq!(MessageList::decode(&v3).unwrap(), list);
+    }
+
+    #[test]
+    fn chunk_list_round_trip_and_refusals() {
+        let c = MessageChunks {
+            size: 300_000,
+            chunks: vec![BlobId::hash(b"a"), BlobId::hash(b"b")],
+        };
+        let bytes = c.encode();
+        assert_eq!(&bytes[..8], b"MVMC\x01\0\0\0");
+        assert_eq!(MessageChunks::decode(&bytes).unwrap(), c);
+        let mut v2 = bytes.clone();
+        v2[4] = 2;
+        assert!(matches!(
+            MessageChunks::decode(&v2),
+            Err(ManifestError::UnsupportedVersion { found: 2, .. })
+        ));
+        let empty = MessageChunks {
+            size: 0,
+            chunks: vec![],
+        };
+        assert!(MessageChunks::decode(&empty.encode()).is_err());
+        assert!(matches!(
+            MessageList::decode(&bytes),
+            Err(ManifestError::BadMagic { .. })
+        ));
+        assert!(MessageChunks::decode(&bytes[..bytes.len() - 1]).is_err());
     }
 
     #[test]
@@ -349,10 +497,10 @@ mod tests {
         assert_eq!(AccountManifest::decode(&bytes).unwrap(), m);
 
         let mut newer = bytes.clone();
-        newer[4..8].copy_from_slice(&3u32.to_le_bytes());
+        newer[4..8].copy_from_slice(&4u32.to_le_bytes());
         assert!(matches!(
             AccountManifest::decode(&newer),
-            Err(ManifestError::UnsupportedVersion { found: 3, .. })
+            Err(ManifestError::UnsupportedVersion { found: 4, .. })
         ));
         let mut v1 = bytes.clone();
         v1[4..8].copy_from_slice(&1u32.to_le_bytes());
@@ -377,6 +525,7 @@ mod tests {
         #[test]
         fn decode_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
             let _ = MessageList::decode(&bytes);
+            let _ = MessageChunks::decode(&bytes);
             let mut framed = b"MVAM\x01\0\0\0".to_vec();
             framed.extend_from_slice(&bytes);
             let _ = AccountManifest::decode(&framed);

@@ -1,17 +1,18 @@
 //! What snapshots reference: the walk behind `prune`, `check` and `stats`.
 //!
-//! Reads each snapshot's tree, account manifests and message lists (each distinct one once:
-//! unchanged mailboxes share their list across nights) and collects every blob they name.
+//! Reads each snapshot's tree, account manifests, message lists and the chunk lists of chunked
+//! messages (each distinct one once: unchanged mailboxes share their list across nights) and
+//! collects every blob they name.
 //! Structure blobs are read (and so verified); data blobs are only named.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use crate::id::{BlobId, SnapshotId};
-use crate::manifest::{AccountManifest, MessageList};
+use crate::manifest::{AccountManifest, MessageEntry, MessageList};
 use crate::progress::{Event, Progress};
 use crate::repo::Repository;
-use crate::restore::mox::{load_list, load_manifest};
+use crate::restore::mox::{decode_chunk_list, load_list, load_manifest, message_chunks};
 use crate::snapshot::Snapshot;
 use crate::tree::Tree;
 
@@ -28,7 +29,7 @@ pub struct Unreadable {
 /// Every blob a set of snapshots references.
 #[derive(Debug, Default)]
 pub(crate) struct Reach {
-    /// Structure blobs (trees, manifests, lists) that were read.
+    /// Structure blobs (trees, manifests, lists, chunk lists) that were read.
     pub structure: HashSet<BlobId>,
     /// Data blobs (file chunks, messages): named, not read.
     pub data: HashSet<BlobId>,
@@ -44,12 +45,14 @@ pub struct BlobUse {
     pub what: String,
 }
 
-/// A structure blob met while walking, by id. The blobs a tree or list names are added to the
-/// reach when it is first read; only a manifest's lists are kept (to walk them per snapshot).
+/// A structure blob met while walking, by id. The blobs a tree, list or chunk list names are
+/// added to the reach when it is first read; only a manifest's lists and a list's chunked
+/// messages are kept (to walk them per snapshot).
 enum Parsed {
     Tree,
     Manifest(Vec<(String, BlobId)>),
-    List,
+    List(Vec<MessageEntry>),
+    Chunks,
     Bad(String),
 }
 
@@ -94,14 +97,35 @@ pub(crate) fn reach(
                 _ => continue,
             };
             for (mailbox, list) in lists {
-                if let Parsed::Bad(e) = parse(repo, &mut cache, list, Kind::List, &mut out) {
-                    let e = e.clone();
-                    bad(
-                        list,
-                        format!("message list of {}/{}", account.name, mailbox),
-                        &e,
-                        &mut out,
-                    )
+                let chunked = match parse(repo, &mut cache, list, Kind::List, &mut out) {
+                    Parsed::List(chunked) => chunked.clone(),
+                    Parsed::Bad(e) => {
+                        let e = e.clone();
+                        bad(
+                            list,
+                            format!("message list of {}/{}", account.name, mailbox),
+                            &e,
+                            &mut out,
+                        );
+                        continue;
+                    }
+                    _ => continue,
+                };
+                for m in chunked {
+                    if let Parsed::Bad(e) =
+                        parse(repo, &mut cache, m.blob, Kind::Chunks(&m), &mut out)
+                    {
+                        let e = e.clone();
+                        bad(
+                            m.blob,
+                            format!(
+                                "chunk list of message {} in {}/{}",
+                                m.id, account.name, mailbox
+                            ),
+                            &e,
+                            &mut out,
+                        );
+                    }
                 }
             }
         }
@@ -115,17 +139,19 @@ pub(crate) fn reach(
 }
 
 #[derive(Clone, Copy)]
-enum Kind {
+enum Kind<'m> {
     Tree,
     Manifest,
     List,
+    /// The chunk list of this chunked message.
+    Chunks(&'m MessageEntry),
 }
 
 fn parse<'a>(
     repo: &Repository,
     cache: &'a mut HashMap<BlobId, Parsed>,
     id: BlobId,
-    kind: Kind,
+    kind: Kind<'_>,
     out: &mut Reach,
 ) -> &'a Parsed {
     cache.entry(id).or_insert_with(|| {
@@ -154,8 +180,16 @@ fn parse<'a>(
                 .map_err(|e| e.to_string()),
             Kind::List => MessageList::decode(&bytes)
                 .map(|l| {
-                    out.data.extend(l.messages.into_iter().map(|m| m.blob));
-                    Parsed::List
+                    let (chunked, whole): (Vec<_>, Vec<_>) =
+                        l.messages.into_iter().partition(|m| m.chunked);
+                    out.data.extend(whole.into_iter().map(|m| m.blob));
+                    Parsed::List(chunked)
+                })
+                .map_err(|e| e.to_string()),
+            Kind::Chunks(entry) => decode_chunk_list(entry, &bytes)
+                .map(|c| {
+                    out.data.extend(c.chunks);
+                    Parsed::Chunks
                 })
                 .map_err(|e| e.to_string()),
         };
@@ -215,13 +249,18 @@ pub(crate) fn name_uses(
                     continue;
                 };
                 for m in &list.messages {
-                    used(
-                        &m.blob,
-                        format!(
-                            "message {} (uid {}) in {}/{}",
-                            m.id, m.uid, account.name, mb.name
-                        ),
+                    let what = format!(
+                        "message {} (uid {}) in {}/{}",
+                        m.id, m.uid, account.name, mb.name
                     );
+                    if m.chunked {
+                        used(&m.blob, format!("chunk list of {what}"));
+                        for c in message_chunks(repo, m).unwrap_or_default() {
+                            used(&c, what.clone());
+                        }
+                    } else {
+                        used(&m.blob, what);
+                    }
                 }
             }
         }

@@ -17,7 +17,7 @@ use crate::id::{BlobId, SnapshotId};
 use crate::manifest::MessageList;
 use crate::progress::{Event, Progress};
 use crate::repo::{BlobKind, Repository};
-use crate::restore::mox::{load_list, load_manifest};
+use crate::restore::mox::{load_list, load_manifest, message_stored};
 use crate::snapshot::{AccountRef, Notice, Snapshot};
 use crate::tree::Tree;
 
@@ -142,7 +142,7 @@ fn salvage(repo: &Repository, snap: &Snapshot, dry_run: bool) -> Result<(Snapsho
                     let before = list.messages.len();
                     let mut gone = Vec::new();
                     list.messages.retain(|m| {
-                        let keep = repo.has_blob(&m.blob);
+                        let keep = message_stored(repo, m);
                         if !keep {
                             gone.push(format!(
                                 "message {} (uid {}) in {}/{}",

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::manifest::{AccountManifest, MessageList};
 use crate::repo::Repository;
+use crate::restore::mox::decode_chunk_list;
 use crate::snapshot::Snapshot;
 use crate::tree::Tree;
 use crate::{BlobId, Event, Progress, Result};
@@ -41,10 +42,11 @@ impl VerifyReport {
     }
 }
 
-/// Every blob a snapshot needs, found by reading its structure (tree, manifests, message lists).
+/// Every blob a snapshot needs, found by reading its structure (tree, manifests, message lists,
+/// chunk lists of chunked messages).
 #[derive(Debug, Default)]
 pub struct SnapshotBlobs {
-    /// The tree, manifests and message lists: read (and so verified) while walking.
+    /// The tree, manifests, message lists and chunk lists: read (and so verified) while walking.
     pub structure: Vec<(BlobId, String)>,
     pub structure_bytes: u64,
     /// Every other blob (file chunks, message files), each once, with its first use.
@@ -93,6 +95,7 @@ pub fn snapshot_blobs(repo: &Repository, snapshot: &Snapshot) -> SnapshotBlobs {
             Err(e) => undecodable(snapshot.tree, "tree".into(), e.to_string(), &mut out),
         }
     }
+    let mut chunk_lists = BTreeSet::new();
     for account in &snapshot.accounts {
         let what = format!("manifest of account {}", account.name);
         let Some(bytes) = read(account.manifest, what.clone(), &mut out) else {
@@ -113,10 +116,30 @@ pub fn snapshot_blobs(repo: &Repository, snapshot: &Snapshot) -> SnapshotBlobs {
             match MessageList::decode(&bytes) {
                 Ok(list) => {
                     for m in list.messages {
-                        out.data.push((
-                            m.blob,
-                            format!("message {} in {}/{}", m.id, account.name, mb.name),
-                        ));
+                        let what = format!("message {} in {}/{}", m.id, account.name, mb.name);
+                        if !m.chunked {
+                            out.data.push((m.blob, what));
+                            continue;
+                        }
+                        // A chunk list is structure: read (each once), its chunks data.
+                        if !chunk_lists.insert(m.blob) {
+                            continue;
+                        }
+                        let Some(bytes) = read(m.blob, format!("chunk list of {what}"), &mut out)
+                        else {
+                            continue;
+                        };
+                        match decode_chunk_list(&m, &bytes) {
+                            Ok(c) => out
+                                .data
+                                .extend(c.chunks.into_iter().map(|c| (c, what.clone()))),
+                            Err(e) => undecodable(
+                                m.blob,
+                                format!("chunk list of {what}"),
+                                e.to_string(),
+                                &mut out,
+                            ),
+                        }
                     }
                 }
                 Err(e) => undecodable(mb.list, what, e.to_string(), &mut out),

@@ -596,3 +596,146 @@ fn a_message_changed_in_place_is_stored_again() {
     });
     assert!(warned);
 }
+
+fn copy_backup(inst: &Installation) -> (tempfile::TempDir, Repository, mailvault::BackupSummary) {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = Repository::init(&dir.path().join("repo")).unwrap();
+    let opts = MoxBackupOptions {
+        link: false,
+        ..MoxBackupOptions::default()
+    };
+    let s = backup_mox(&repo, &inst.root, &opts, &NoProgress).unwrap();
+    assert!(s.complete);
+    (dir, repo, s)
+}
+
+/// Copy mode stores a large message file as content-defined chunks behind a chunk list: two
+/// messages sharing a long run store it once (the repository grows by about one run, not two),
+/// and everything restores byte for byte. Linking is unchanged: whole raw objects.
+#[test]
+fn large_messages_are_chunked_in_copy_mode_and_shared_runs_stored_once() {
+    let run = 1 << 20;
+    let (shared, ids) = common::large_messages(2, run, true);
+    let (own, own_ids) = common::large_messages(2, run, false);
+    assert_eq!(ids, own_ids);
+    let (_d1, repo, s) = copy_backup(&shared);
+    let (_d2, own_repo, own_s) = copy_backup(&own);
+
+    let snap = repo.load_snapshot(&s.snapshot).unwrap();
+    let all = common::all_messages(&repo, &snap);
+    // Exactly the files above the threshold are chunked (the fixture has a few of its own).
+    for (_, m) in &all {
+        assert_eq!(m.chunked, m.file_size > mailvault::MESSAGE_WHOLE_MAX as u64);
+    }
+    let chunked: Vec<mailvault::MessageEntry> = all
+        .into_iter()
+        .filter(|(account, m)| account == "alice" && ids.contains(&m.id))
+        .map(|(_, m)| m)
+        .collect();
+    assert!(chunked.len() >= ids.len());
+    for m in &chunked {
+        assert!(m.file_size > run as u64);
+        let chunks = mailvault::message_chunks(&repo, m).unwrap();
+        assert!(chunks.len() > 4, "{} chunks", chunks.len());
+        assert_eq!(
+            mailvault::load_message(&repo, m).unwrap().len() as u64,
+            m.file_size
+        );
+        // The chunk list is metadata; its chunks are data.
+        assert_eq!(repo.blob_info(&m.blob).unwrap().kind, BlobKind::Manifest);
+        assert!(
+            chunks
+                .iter()
+                .all(|c| repo.blob_info(c).unwrap().kind == BlobKind::Data)
+        );
+    }
+    // The shared run is stored once: the other repository holds two runs of their own.
+    let (added, own_added) = (s.stats["bytes_added"], own_s.stats["bytes_added"]);
+    assert!(
+        own_added > added + run as u64 / 2 && own_added < added + 2 * run as u64,
+        "{added} bytes added with a shared run, {own_added} with two runs"
+    );
+    let restored = common::restore_whole(&repo, &s.snapshot);
+    assert_messages_and_config_equal(&shared.root, restored.path());
+    let restored = common::restore_whole(&own_repo, &own_s.snapshot);
+    assert_messages_and_config_equal(&own.root, restored.path());
+    // Every structure and data blob, chunk lists and chunks included, read back and hashed.
+    let report = mailvault::check(
+        &repo,
+        &mailvault::CheckOptions {
+            read_data: mailvault::ReadData::All,
+        },
+        &NoProgress,
+    )
+    .unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    assert!(mailvault::verify(&repo, &snap, &NoProgress).unwrap().ok());
+
+    // Linked: the same files are whole raw objects, nothing chunked.
+    let dir = tempfile::tempdir().unwrap();
+    let linked = Repository::init(&dir.path().join("repo")).unwrap();
+    let l = backup_mox(
+        &linked,
+        &shared.root,
+        &MoxBackupOptions::default(),
+        &NoProgress,
+    )
+    .unwrap();
+    let lsnap = linked.load_snapshot(&l.snapshot).unwrap();
+    for (_, m) in common::all_messages(&linked, &lsnap) {
+        assert!(!m.chunked);
+        if ids.contains(&m.id) {
+            assert!(linked.raw_object_path(&m.blob).is_some());
+        }
+    }
+}
+
+/// A damaged chunk is found by `check --read-data` and traced to its message; restore fails
+/// that message alone.
+#[test]
+fn a_damaged_chunk_is_traced_to_its_message() {
+    let (inst, ids) = common::large_messages(1, 600 << 10, false);
+    let (dir, repo, s) = copy_backup(&inst);
+    let snap = repo.load_snapshot(&s.snapshot).unwrap();
+    let (_, entry) = common::all_messages(&repo, &snap)
+        .into_iter()
+        .find(|(_, m)| m.id == ids[0])
+        .unwrap();
+    assert!(entry.chunked);
+    let chunk = mailvault::message_chunks(&repo, &entry).unwrap()[1];
+    let (pack, offset, len) = repo.blob_entry(&chunk).unwrap();
+    let mut bytes = std::fs::read(&pack).unwrap();
+    bytes[(offset + len / 2) as usize] ^= 0xff;
+    std::fs::write(&pack, &bytes).unwrap();
+    drop(repo);
+    let repo = Repository::open(&dir.path().join("repo")).unwrap();
+
+    let report = mailvault::check(
+        &repo,
+        &mailvault::CheckOptions {
+            read_data: mailvault::ReadData::All,
+        },
+        &NoProgress,
+    )
+    .unwrap();
+    assert!(!report.ok());
+    assert!(
+        report.uses.iter().any(
+            |u| u.blob == chunk.to_hex() && u.what.starts_with(&format!("message {} ", ids[0]))
+        ),
+        "{:?}",
+        report.uses
+    );
+    let out = tempfile::tempdir().unwrap();
+    let stats = restore_mox(
+        &repo,
+        &snap,
+        out.path(),
+        &MoxRestoreSelection::default(),
+        &RestoreOptions::default(),
+        &NoProgress,
+    )
+    .unwrap();
+    assert_eq!(stats.failed.len(), 1, "{:?}", stats.failed);
+    assert_eq!(stats.failed[0].message.as_ref().unwrap().id, ids[0]);
+}

@@ -91,6 +91,12 @@ struct Nights {
 
 /// A generated installation backed up on `n` nights (copy mode, small packs).
 fn nights(n: usize, link: bool) -> Nights {
+    nights_with(n, link, 0.0)
+}
+
+/// `nights` with a share of messages carrying an attachment (40 KB to 600 KB, cut from one
+/// pool: large ones are chunked in copy mode, and share runs).
+fn nights_with(n: usize, link: bool, attachment_percent: f64) -> Nights {
     let dir = tempfile::tempdir().unwrap();
     let inst = dir.path().join("mox");
     let report = generate(
@@ -98,7 +104,8 @@ fn nights(n: usize, link: bool) -> Nights {
             accounts: 2,
             messages: 60,
             seed: 5,
-            attachment_percent: 0.0,
+            attachment_percent,
+            max_attachment: 600_000,
             queue: 2,
             ..GenOptions::default()
         },
@@ -606,4 +613,84 @@ fn forget_with_prune_shrinks_the_repository() {
     assert_eq!(repo.snapshots().unwrap().len(), 1);
     assert!(read_all(&repo).ok());
     assert_restores(&repo, &n.nights[3].0, &n.nights[3].1);
+}
+
+/// Chunk lists and chunks of the chunked messages of a snapshot.
+fn chunk_blobs(repo: &Repository, id: &SnapshotId) -> HashSet<BlobId> {
+    let snap = repo.load_snapshot(id).unwrap();
+    let mut out = HashSet::new();
+    for (_, m) in common::all_messages(repo, &snap) {
+        if m.chunked {
+            out.insert(m.blob);
+            out.extend(mailvault::message_chunks(repo, &m).unwrap());
+        }
+    }
+    out
+}
+
+/// Large messages in copy mode are chunks behind chunk lists: prune keeps every chunk a kept
+/// snapshot needs (they restore byte-identical and pass `check --read-data`), and removes the
+/// chunks and chunk lists once no snapshot references them.
+#[test]
+fn prune_keeps_chunked_messages_and_removes_them_with_their_last_snapshot() {
+    let n = nights_with(4, false, 40.0);
+    let repo = Repository::open(&n.repo_path).unwrap();
+    let chunked: Vec<HashSet<BlobId>> = n
+        .nights
+        .iter()
+        .map(|(id, _)| chunk_blobs(&repo, id))
+        .collect();
+    drop(repo);
+    assert!(chunked.iter().all(|c| c.len() > 20), "{chunked:?}");
+    for (id, _) in &n.nights[..3] {
+        forget(&n.repo_path, id);
+    }
+    // Every unused entry goes (no pack kept for being mostly used).
+    let prune_all = || {
+        let mut repo = Repository::open_exclusive(&n.repo_path).unwrap();
+        let opts = PruneOptions {
+            max_unused_percent: 0.0,
+            ..PruneOptions::default()
+        };
+        prune(&mut repo, &opts, &NoProgress).unwrap();
+    };
+    prune_all();
+    let repo = Repository::open(&n.repo_path).unwrap();
+    let (last, model_last) = &n.nights[3];
+    assert_restores(&repo, last, model_last);
+    let report = read_all(&repo);
+    assert!(report.ok(), "{:?}", report.problems);
+    let kept = referenced(&repo);
+    assert!(chunked[3].is_subset(&kept));
+    for c in chunked.iter().flatten() {
+        assert_eq!(repo.has_blob(c), kept.contains(c), "blob {c}");
+    }
+
+    // Another source's snapshot, nothing chunked; the last night forgotten: its chunks go.
+    let other = tempfile::tempdir().unwrap();
+    generate(
+        &GenOptions {
+            accounts: 1,
+            messages: 10,
+            seed: 9,
+            attachment_percent: 0.0,
+            ..GenOptions::default()
+        },
+        &other.path().join("mox"),
+    )
+    .unwrap();
+    let opts = MoxBackupOptions {
+        link: false,
+        ..MoxBackupOptions::default()
+    };
+    let s = backup_mox(&repo, &other.path().join("mox"), &opts, &NoProgress).unwrap();
+    drop(repo);
+    forget(&n.repo_path, last);
+    prune_all();
+    let repo = Repository::open(&n.repo_path).unwrap();
+    for c in chunked.iter().flatten() {
+        assert!(!repo.has_blob(c), "blob {c} outlived its snapshots");
+    }
+    assert!(read_all(&repo).ok());
+    assert!(common::restore_whole(&repo, &s.snapshot).path().exists());
 }

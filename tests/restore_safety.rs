@@ -63,6 +63,7 @@ fn craft(
                 mode: 0o640,
                 mtime_ns: 1_700_000_000_000_000_000,
                 owner: None,
+                chunked: false,
             });
         }
         let list = MessageList {

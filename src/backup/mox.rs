@@ -18,10 +18,11 @@ use rayon::prelude::*;
 
 use crate::backup::BackupSummary;
 use crate::backup::capture::{capture_entry, open_regular};
-use crate::chunk::{Chunking, chunking_for, store_file};
+use crate::chunk::{Chunking, chunking_for, store_file, store_message};
 use crate::manifest::{AccountManifest, MailboxEntry, MessageEntry, MessageList, Owner};
 use crate::mox::{self, AccountDb, MoxError, Source};
 use crate::repo::{BlobKind, Repository};
+use crate::restore::mox::message_stored;
 use crate::snapshot::{AccountRef, Notice, Snapshot, SourceKind, normalize_tags};
 use crate::tree::{Entry, Tree, entry_from_metadata};
 use crate::{BlobId, Error, Event, IoContext, Progress, Result, SnapshotId};
@@ -175,7 +176,7 @@ struct Run<'a> {
     problems: Mutex<Vec<Notice>>,
     warnings: Mutex<Vec<Notice>>,
     /// Blob of each source inode already read in this run: hardlinked files are read once.
-    inodes: Mutex<HashMap<(u64, u64), BlobId>>,
+    inodes: Mutex<HashMap<(u64, u64), (BlobId, bool)>>,
     link_groups: Mutex<HashMap<(u64, u64), u64>>,
     counters: Counters,
 }
@@ -343,8 +344,8 @@ impl<'a> Run<'a> {
                     let missing: Vec<BlobId> = list
                         .messages
                         .iter()
+                        .filter(|e| check && !message_stored(self.repo, e))
                         .map(|e| e.blob)
-                        .filter(|b| check && !self.repo.has_blob(b))
                         .collect();
                     if !missing.is_empty() {
                         self.warning(
@@ -623,14 +624,20 @@ impl<'a> Run<'a> {
     }
 
     /// Hashes an immutable file (once per inode) and stores it, linked when possible.
-    /// Returns the blob, the file's metadata and whether it was read.
+    /// Returns the blob, whether it is a chunk list (`chunk`: a large message file that is
+    /// copied, not linked, is stored in content-defined chunks) and the file's metadata.
     /// A symlink in the file's place is an error naming the path; its target is never read.
-    fn store_immutable(&self, abs: &Path, phase: &str) -> Result<(BlobId, fs::Metadata)> {
+    fn store_immutable(
+        &self,
+        abs: &Path,
+        phase: &str,
+        chunk: bool,
+    ) -> Result<(BlobId, bool, fs::Metadata)> {
         let (mut file, meta) = open_regular(abs).at(abs)?;
         // Only a file with several links can be met again: the cache holds just those.
         let key = (meta.nlink() > 1).then(|| (meta.dev(), meta.ino()));
         if let Some(key) = key
-            && let Some(id) = self.inodes.lock().expect("poisoned").get(&key).copied()
+            && let Some((id, chunked)) = self.inodes.lock().expect("poisoned").get(&key).copied()
         {
             // Done, without reading: one more item of the phase, no bytes.
             self.progress.event(Event::Advance {
@@ -638,30 +645,39 @@ impl<'a> Run<'a> {
                 items: 1,
                 bytes: 0,
             });
-            return Ok((id, meta));
+            return Ok((id, chunked, meta));
         }
         let mut data = Vec::with_capacity(meta.len() as usize);
         file.read_to_end(&mut data).at(abs)?;
         let read = data.len() as u64;
-        let id = BlobId::hash(&data);
         add(&self.counters.files_read, 1);
         add(&self.counters.bytes_read, read);
         // Linking stores the file itself; elsewhere the bytes in hand are stored, not read again.
-        let outcome = if self.opts.link && self.repo.can_link() {
-            self.repo.put_file(abs, id, true, self.progress)?
+        let (id, chunked, stored_bytes) = if self.opts.link && self.repo.can_link() {
+            let outcome = self
+                .repo
+                .put_file(abs, BlobId::hash(&data), true, self.progress)?;
+            (outcome.id, false, outcome.stored_bytes)
+        } else if chunk {
+            let stored = store_message(self.repo, &data)?;
+            (stored.blob, stored.chunked, stored.stored_bytes)
         } else {
-            self.repo.put_blob(BlobKind::Data, &data)?
+            let outcome = self.repo.put_blob(BlobKind::Data, &data)?;
+            (outcome.id, false, outcome.stored_bytes)
         };
-        add(&self.counters.bytes_added, outcome.stored_bytes);
+        add(&self.counters.bytes_added, stored_bytes);
         self.progress.event(Event::Advance {
             phase: phase.to_string(),
             items: 1,
             bytes: read,
         });
         if let Some(key) = key {
-            self.inodes.lock().expect("poisoned").insert(key, id);
+            self.inodes
+                .lock()
+                .expect("poisoned")
+                .insert(key, (id, chunked));
         }
-        Ok((id, meta))
+        Ok((id, chunked, meta))
     }
 
     /// Tries the lock of every database before anything is read or stored: a running server
@@ -768,8 +784,8 @@ impl<'a> Run<'a> {
                 continue;
             }
             add(&self.counters.files_total, 1);
-            match self.store_immutable(&abs, FILES_PHASE) {
-                Ok((id, meta)) => {
+            match self.store_immutable(&abs, FILES_PHASE, false) {
+                Ok((id, _, meta)) => {
                     let mut entry = entry_from_metadata(&tree_rel, &meta);
                     entry.chunks = vec![id];
                     entry.link_group = self.link_group(&meta);
@@ -1304,12 +1320,14 @@ impl<'a> Run<'a> {
         phase: &str,
     ) -> std::result::Result<MessageEntry, String> {
         let abs = dir.join("msg").join(mox::message_path(p.id));
-        let (blob, meta) = self.store_immutable(&abs, phase).map_err(|e| match e {
-            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
-                "file is missing".to_string()
-            }
-            other => other.to_string(),
-        })?;
+        let (blob, chunked, meta) =
+            self.store_immutable(&abs, phase, true)
+                .map_err(|e| match e {
+                    Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+                        "file is missing".to_string()
+                    }
+                    other => other.to_string(),
+                })?;
         Ok(MessageEntry {
             id: p.id,
             uid: p.uid,
@@ -1323,6 +1341,7 @@ impl<'a> Run<'a> {
                 uid: meta.uid(),
                 gid: meta.gid(),
             }),
+            chunked,
         })
     }
 

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use crate::manifest::{AccountManifest, MessageList, Owner};
+use crate::manifest::{AccountManifest, MessageChunks, MessageEntry, MessageList, Owner};
 use crate::mox;
 use crate::repo::Repository;
 use crate::restore::{
@@ -41,13 +41,69 @@ pub fn load_list(repo: &Repository, id: &BlobId) -> Result<MessageList> {
         .map_err(|e| Error::corrupt(format!("message list {id}"), e.to_string()))
 }
 
+/// The Data blobs whose concatenation is a message file: its one blob, or the chunks its chunk
+/// list names. Every reader of a message's content goes through here (or [`load_message`]).
+pub fn message_chunks(repo: &Repository, entry: &MessageEntry) -> Result<Vec<BlobId>> {
+    if !entry.chunked {
+        return Ok(vec![entry.blob]);
+    }
+    load_chunk_list(repo, entry).map(|c| c.chunks)
+}
+
+fn load_chunk_list(repo: &Repository, entry: &MessageEntry) -> Result<MessageChunks> {
+    decode_chunk_list(entry, &repo.get_blob(&entry.blob)?)
+}
+
+/// Decodes the chunk list of a chunked message (its `blob`'s bytes) and checks it against the
+/// entry's file size.
+pub(crate) fn decode_chunk_list(entry: &MessageEntry, bytes: &[u8]) -> Result<MessageChunks> {
+    let what = || format!("chunk list {} of message {}", entry.blob, entry.id);
+    let chunks = MessageChunks::decode(bytes).map_err(|e| Error::corrupt(what(), e.to_string()))?;
+    if chunks.size != entry.file_size {
+        return Err(Error::corrupt(
+            what(),
+            format!(
+                "it lists {} bytes, the message file has {}",
+                chunks.size, entry.file_size
+            ),
+        ));
+    }
+    Ok(chunks)
+}
+
+/// The bytes of a message file (without `MsgPrefix`), whole or chunked.
+pub fn load_message(repo: &Repository, entry: &MessageEntry) -> Result<Vec<u8>> {
+    if !entry.chunked {
+        return repo.get_blob(&entry.blob);
+    }
+    let list = load_chunk_list(repo, entry)?;
+    let mut data = Vec::with_capacity(list.size as usize);
+    for chunk in &list.chunks {
+        data.extend_from_slice(&repo.get_blob(chunk)?);
+    }
+    if data.len() as u64 != list.size {
+        return Err(Error::corrupt(
+            format!("chunk list {} of message {}", entry.blob, entry.id),
+            format!("its chunks hold {} bytes, not {}", data.len(), list.size),
+        ));
+    }
+    Ok(data)
+}
+
+/// Whether the repository holds every blob of a message (for a chunked one, its chunk list is
+/// read).
+pub fn message_stored(repo: &Repository, entry: &MessageEntry) -> bool {
+    repo.has_blob(&entry.blob)
+        && message_chunks(repo, entry).is_ok_and(|c| c.iter().all(|c| repo.has_blob(c)))
+}
+
 /// Restores a mox snapshot (or one account of it) under `target`.
 ///
 /// Message files are written with the tree's files, before any symlink of the tree exists, so
 /// a symlink in the snapshot (say `data/accounts/A/msg/a`) can never redirect them. An account
 /// name that cannot be a directory name is refused before anything is written. A message whose
-/// blob (or a mailbox whose list, or an account whose manifest) cannot be read is listed in the
-/// result's `failed`, and everything else is restored.
+/// blob or chunk list (or a mailbox whose list, or an account whose manifest) cannot be read is
+/// listed in the result's `failed`, and everything else is restored.
 pub fn restore_mox(
     repo: &Repository,
     snapshot: &Snapshot,
@@ -171,6 +227,25 @@ pub fn restore_mox(
             };
             for msg in list.messages {
                 let path = format!("{msg_rel}/{}", mox::message_path(msg.id));
+                let chunks = match message_chunks(repo, &msg) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        progress.event(Event::Problem {
+                            path: Some(target.join(&path)),
+                            message: format!("not restored: {e}"),
+                        });
+                        unreadable.push(RestoreFailure {
+                            path: path.clone(),
+                            message: Some(MessageRef {
+                                account: account.name.clone(),
+                                mailbox: mailbox.name.clone(),
+                                id: msg.id,
+                            }),
+                            error: e.to_string(),
+                        });
+                        continue;
+                    }
+                };
                 for dir in [msg_rel.clone(), parent_of(&path).to_string()] {
                     if dirs.insert(dir.clone()) {
                         let like = fallback.cloned().unwrap_or(Entry {
@@ -205,7 +280,7 @@ pub fn restore_mox(
                         gid: owner.gid,
                         size: msg.file_size,
                         link_group: group,
-                        chunks: vec![msg.blob],
+                        chunks,
                         ..Default::default()
                     },
                     message: Some(MessageRef {

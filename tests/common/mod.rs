@@ -168,3 +168,63 @@ pub fn restore_whole(
     .unwrap();
     out
 }
+
+/// Pseudo-random bytes (BLAKE3 in XOF mode): incompressible, the same for the same seed.
+pub fn random_bytes(seed: &str, len: usize) -> Vec<u8> {
+    let mut out = vec![0u8; len];
+    blake3::Hasher::new()
+        .update(seed.as_bytes())
+        .finalize_xof()
+        .fill(&mut out);
+    out
+}
+
+/// The small fixture with `n` of alice's message files made large: each keeps its content and
+/// gains `run` bytes, the same run in every one of them (`shared`, as an attachment forwarded
+/// or sent again) or one of its own. Files with other links are left alone. Returns the
+/// installation and the message ids made large.
+pub fn large_messages(n: usize, run: usize, shared: bool) -> (Installation, Vec<i64>) {
+    use std::os::unix::fs::MetadataExt;
+    let inst = Installation::new("small-state1");
+    let msg = inst.data().join("accounts/alice/msg");
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(&msg)
+        .sort_by_file_name()
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file() && e.metadata().unwrap().nlink() == 1)
+        .map(|e| e.into_path())
+        .collect();
+    files.truncate(n);
+    assert_eq!(files.len(), n);
+    let mut ids = Vec::new();
+    for (i, path) in files.iter().enumerate() {
+        let mut data = std::fs::read(path).unwrap();
+        let seed = if shared {
+            "shared run".to_string()
+        } else {
+            format!("run {i}")
+        };
+        data.extend_from_slice(b"\r\n");
+        data.extend_from_slice(&random_bytes(&seed, run));
+        std::fs::write(path, &data).unwrap();
+        ids.push(path.file_name().unwrap().to_str().unwrap().parse().unwrap());
+    }
+    (inst, ids)
+}
+
+/// Every message entry of every mailbox of a snapshot, with its account.
+pub fn all_messages(
+    repo: &mailvault::Repository,
+    snap: &mailvault::Snapshot,
+) -> Vec<(String, mailvault::MessageEntry)> {
+    let mut out = Vec::new();
+    for account in &snap.accounts {
+        let manifest = mailvault::load_manifest(repo, account).unwrap();
+        for mb in &manifest.mailboxes {
+            for m in mailvault::load_list(repo, &mb.list).unwrap().messages {
+                out.push((account.name.clone(), m));
+            }
+        }
+    }
+    out
+}
