@@ -345,7 +345,10 @@ fn a_put_only_key_backs_up_and_replicates_but_reads_and_removes_nothing() {
     let lines = json(&["-r", s(&o.offsite), "backup", s(&o.inst.root)], &put);
     let s2 = summary(&lines);
     let added = s2["bytes_added"].as_u64().unwrap();
-    assert!(added < b1 / 4, "put-only backup added {added} bytes of {b1}");
+    assert!(
+        added < b1 / 4,
+        "put-only backup added {added} bytes of {b1}"
+    );
     assert!(s2["messages_read"].as_u64().unwrap() > 300, "{s2}");
 
     // Every command that reads or removes refuses, clearly, and writes nothing.
