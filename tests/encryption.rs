@@ -704,25 +704,7 @@ fn write_golden_v3() {
     repo.key_add_file(&out.join("master.key"), false, "golden master key")
         .unwrap();
     drop(repo);
-    for e in walkdir::WalkDir::new(&root) {
-        let e = e.unwrap();
-        let rel = e.path().strip_prefix(&root).unwrap();
-        let top = rel
-            .components()
-            .next()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned());
-        if !e.file_type().is_file()
-            || matches!(
-                top.as_deref(),
-                Some("tmp" | "locks" | "lock" | "catalog.redb")
-            )
-        {
-            continue;
-        }
-        let dest = out.join("repo").join(rel);
-        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
-        std::fs::copy(e.path(), dest).unwrap();
-    }
+    check::copy_repository_files(&root, &out.join("repo"));
     let lines: String = common::file_contents(&inst)
         .into_iter()
         .filter(|(p, _)| p.contains("/msg/") || p.starts_with("config/"))

@@ -315,25 +315,7 @@ fn write_golden_v2() {
     drop(repo);
     let out = golden(2);
     let _ = std::fs::remove_dir_all(&out);
-    for e in walkdir::WalkDir::new(&root) {
-        let e = e.unwrap();
-        let rel = e.path().strip_prefix(&root).unwrap();
-        let top = rel
-            .components()
-            .next()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned());
-        if !e.file_type().is_file()
-            || matches!(
-                top.as_deref(),
-                Some("tmp" | "locks" | "lock" | "catalog.redb")
-            )
-        {
-            continue;
-        }
-        let dest = out.join(rel);
-        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
-        std::fs::copy(e.path(), dest).unwrap();
-    }
+    check::copy_repository_files(&root, &out);
     let lines: String = file_hashes(&inst)
         .into_iter()
         .filter(|(p, _)| p.contains("/msg/") || p.starts_with("config/"))

@@ -153,18 +153,7 @@ pub fn encode_entry(id: &BlobId, kind: BlobKind, data: &[u8]) -> Vec<u8> {
 /// Decodes one entry read at its index position and verifies it: the id in front, the framed
 /// object, and the BLAKE3 of the content. `path` names the pack in errors.
 pub fn decode_entry(bytes: &[u8], id: &BlobId, path: &Path) -> Result<(BlobKind, Vec<u8>)> {
-    if bytes.len() < ENTRY_ID_LEN + HEADER_LEN {
-        return Err(Error::corrupt(
-            path,
-            format!("blob {id}: entry is truncated ({} bytes)", bytes.len()),
-        ));
-    }
-    if bytes[..ENTRY_ID_LEN] != id.0 {
-        return Err(Error::corrupt(
-            path,
-            format!("blob {id}: the entry at this position holds another blob"),
-        ));
-    }
+    split_entry(bytes, id, path)?;
     let (header, data) =
         object::decode(&bytes[ENTRY_ID_LEN..], path).map_err(|e| with_blob(e, id))?;
     if BlobId::hash(&data) != *id {

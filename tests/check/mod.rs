@@ -190,3 +190,27 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Copies a repository's files (not its lock, lock records, temp files or catalog) into `to`:
+/// what a golden repository keeps.
+pub fn copy_repository_files(root: &Path, to: &Path) {
+    for e in walkdir::WalkDir::new(root) {
+        let e = e.unwrap();
+        let rel = e.path().strip_prefix(root).unwrap();
+        let top = rel
+            .components()
+            .next()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned());
+        if !e.file_type().is_file()
+            || matches!(
+                top.as_deref(),
+                Some("tmp" | "locks" | "lock" | "catalog.redb")
+            )
+        {
+            continue;
+        }
+        let dest = to.join(rel);
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::copy(e.path(), dest).unwrap();
+    }
+}
