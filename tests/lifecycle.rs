@@ -120,6 +120,7 @@ fn nights(n: usize, link: bool) -> Nights {
                     percent: 5.0,
                     seed: 100 + night as u64,
                     restart: true,
+                    ..MutateOptions::default()
                 },
             )
             .unwrap();
@@ -368,6 +369,7 @@ fn prune_never_runs_beside_a_backup() {
             percent: 5.0,
             seed: 999,
             restart: true,
+            ..MutateOptions::default()
         },
     )
     .unwrap();
