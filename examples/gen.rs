@@ -4,7 +4,8 @@
 //! cargo run --release --example gen -- --accounts 20 --messages 5000 --seed 1 --out DIR
 //! cargo run --release --example gen -- --out DIR --mutate 1
 //! ```
-//! `--json` prints the full report instead of a summary.
+//! `--json` prints the full report (every message record and file) instead of a summary;
+//! `--only-deliver N` makes the night exactly N new messages in the first account.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -16,6 +17,7 @@ fn main() -> anyhow::Result<()> {
     let mut opts = GenOptions::default();
     let mut out: Option<PathBuf> = None;
     let mut night: Option<f64> = None;
+    let mut only_deliver: Option<usize> = None;
     let mut json = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -29,13 +31,15 @@ fn main() -> anyhow::Result<()> {
             "--queue" => opts.queue = val()?.parse()?,
             "--out" => out = Some(PathBuf::from(val()?)),
             "--mutate" => night = Some(val()?.parse()?),
+            "--only-deliver" => only_deliver = Some(val()?.parse()?),
             "--json" => json = true,
             "-h" | "--help" => {
                 println!(
                     "usage: gen --accounts N --messages M --seed S --out DIR [--mutate PCT] [--json]\n\
-                     \x20      [--shared PCT] [--attachments PCT] [--queue N]\n\
+                     \x20      [--shared PCT] [--attachments PCT] [--queue N] [--only-deliver N]\n\
                      Without --mutate, writes DIR/config and DIR/data; with it, applies a night\n\
-                     (PCT % new messages per account, flag changes, an expunge, a move) to DIR."
+                     (PCT % new messages per account, flag changes, an expunge, a move) to DIR;\n\
+                     --only-deliver N: exactly N new messages in the first account, nothing else."
                 );
                 return Ok(());
             }
@@ -43,6 +47,11 @@ fn main() -> anyhow::Result<()> {
         }
     }
     let out = out.context("--out DIR is required")?;
+    // Only the JSON report needs every message record and every file.
+    opts.detailed_report = json;
+    if only_deliver.is_some() && night.is_none() {
+        night = Some(0.0);
+    }
     let start = Instant::now();
     if let Some(percent) = night {
         let r = mutate(
@@ -50,6 +59,8 @@ fn main() -> anyhow::Result<()> {
             &MutateOptions {
                 percent,
                 seed: opts.seed,
+                only_deliver,
+                detailed_report: json,
                 ..MutateOptions::default()
             },
         )?;

@@ -127,6 +127,7 @@ fn nights_with(n: usize, link: bool, attachment_percent: f64) -> Nights {
                     percent: 5.0,
                     seed: 100 + night as u64,
                     restart: true,
+                    ..MutateOptions::default()
                 },
             )
             .unwrap();
@@ -375,6 +376,7 @@ fn prune_never_runs_beside_a_backup() {
             percent: 5.0,
             seed: 999,
             restart: true,
+            ..MutateOptions::default()
         },
     )
     .unwrap();

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
-use mailvault::mox::bbolt_write::{BoltBucket, BoltEntry, build};
+use mailvault::mox::bbolt_write::{BoltBucket, BoltEntry, StreamWriter, build};
 use mailvault::mox::bstore_encode::{
     self as enc, GoTime, Kind, Record, TypeData, TypeVersion, Value, decode_record, encode_value,
 };
@@ -351,6 +351,7 @@ fn a_night_moves_modseqs_as_mox_does_and_inspect_agrees() {
             percent: 10.0,
             seed: 3,
             restart: true,
+            ..MutateOptions::default()
         },
     )
     .unwrap();
@@ -472,6 +473,7 @@ fn generation_is_deterministic_by_seed() {
         percent: 5.0,
         seed: 9,
         restart: true,
+        ..MutateOptions::default()
     };
     let na = mutate(a.path(), &night).unwrap();
     let nb = mutate(b.path(), &night).unwrap();
@@ -752,6 +754,116 @@ proptest! {
         }
         let bolt = Bolt::from_bytes("t.db".into(), build(&root, 5)).unwrap();
         prop_assert_eq!(BoltBucket::load(&bolt.root()).unwrap(), root);
+    }
+
+    /// A file written by the StreamWriter (some buckets streamed, small ones inline, big values
+    /// on overflow pages) reads back as the tree, in as many pages as `build` writes.
+    #[test]
+    fn streamed_bolt_files_read_back_as_the_tree(seed in any::<u64>(), n in 0usize..3000) {
+        let mut s = seed | 1;
+        let mut next = move || { s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407); s >> 20 };
+        let mut root = BoltBucket::new();
+        for i in 0..n {
+            let b = root.bucket_mut(format!("b{}", next() % 3).as_bytes());
+            let target = b.bucket_mut(format!("s{}", next() % 3).as_bytes());
+            target.sequence = next() % 1000;
+            let vlen = if next() % 200 == 0 { 5000 + (next() % 20000) as usize } else { (next() % 100) as usize };
+            target.put(format!("k{:08}", next() % 100_000 + i as u64).into_bytes(), vec![(i % 251) as u8; vlen]);
+        }
+        // Stream every `s*` bucket of `b0` and `b1`; `b2` stays in the tree.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let mut w = StreamWriter::create(&path, 0o640).unwrap();
+        let mut streamed = root.clone();
+        for name in [&b"b0"[..], b"b1"] {
+            let Some(BoltEntry::Bucket(b)) = streamed.entries.get_mut(name) else { continue };
+            for entry in b.entries.values_mut() {
+                let BoltEntry::Bucket(sub) = entry else { continue };
+                let items = sub.entries.iter().map(|(k, v)| match v {
+                    BoltEntry::Value(v) => Ok::<_, mailvault::mox::MoxError>((k.clone(), v.clone())),
+                    _ => unreachable!("values only"),
+                });
+                *entry = w.bucket(sub.sequence, items).unwrap();
+            }
+        }
+        let len = w.finish(&streamed, 5).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        prop_assert_eq!(bytes.len() as u64, len);
+        let built = build(&root, 5);
+        prop_assert_eq!(bytes.len(), built.len());
+        let bolt = Bolt::from_bytes("t.db".into(), bytes).unwrap();
+        prop_assert_eq!(BoltBucket::load(&bolt.root()).unwrap(), root);
+    }
+}
+
+#[test]
+fn a_night_of_one_new_message_changes_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = generate(&small_opts(4), dir.path()).unwrap();
+    let night = mutate(
+        dir.path(),
+        &MutateOptions {
+            seed: 4,
+            only_deliver: Some(1),
+            restart: false,
+            ..MutateOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(night.accounts.len(), 1, "only the first account");
+    let a = &night.accounts[0];
+    assert_eq!(a.name, r.accounts[0].name);
+    assert_eq!(a.delivered.len(), 1);
+    assert!(a.flags_changed.is_empty() && a.expunged.is_empty() && a.moved.is_empty());
+    assert_eq!(a.after.live_messages, r.accounts[0].live_messages + 1);
+    assert_eq!(a.after.last_modseq, r.accounts[0].last_modseq + 1);
+    assert_eq!(night.files_added.len(), 1);
+    assert!(night.files_removed.is_empty() && night.files_changed.is_empty());
+    assert!(night.queue_removed.is_empty() && night.databases_restarted.is_empty());
+    assert_eq!(
+        night.databases_rewritten,
+        vec![format!("accounts/{}/index.db", a.name)]
+    );
+    // One mailbox moved: the one that got the message.
+    assert_eq!(a.changed_mailboxes.len(), 1);
+    let m = &a.changed_mailboxes[0];
+    assert_eq!(m.messages_after, m.messages_before + 1);
+    let mut after = vec![a.after.clone()];
+    after.extend(r.accounts[1..].iter().cloned());
+    check_inspect(&night.data_dir, &after);
+}
+
+#[test]
+fn a_report_without_details_has_the_same_counts() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let full = generate(&small_opts(5), a.path()).unwrap();
+    let brief = generate(
+        &GenOptions {
+            detailed_report: false,
+            ..small_opts(5)
+        },
+        b.path(),
+    )
+    .unwrap();
+    assert!(brief.files.is_empty());
+    assert_eq!(brief.totals, full.totals);
+    for (x, y) in brief.accounts.iter().zip(&full.accounts) {
+        assert!(x.messages.is_empty() && !y.messages.is_empty());
+        assert_eq!(x.mailboxes, y.mailboxes);
+        assert_eq!(
+            (
+                x.live_messages,
+                x.message_records,
+                x.disk_usage,
+                x.last_modseq
+            ),
+            (
+                y.live_messages,
+                y.message_records,
+                y.disk_usage,
+                y.last_modseq
+            )
+        );
     }
 }
 

@@ -187,6 +187,7 @@ impl Local {
                     percent: 10.0,
                     seed: 50 + self.nights.len() as u64,
                     restart: true,
+                    ..MutateOptions::default()
                 },
             )
             .unwrap();

@@ -1,5 +1,6 @@
 //! Writing bbolt files from scratch: the whole database is built in memory from a sorted tree
-//! of buckets and laid out in one pass, as a bulk loader.
+//! of buckets and laid out in one pass, as a bulk loader ([`build`]), or written to the file as
+//! its pages fill, big buckets streamed from sorted entries ([`StreamWriter`]).
 //!
 //! Layout of a written file (page size [`PAGE_SIZE`], all integers little-endian):
 //! - pages 0 and 1: meta pages (the current transaction id in page `txid % 2`, the previous one
@@ -39,6 +40,9 @@ pub struct BoltBucket {
 pub enum BoltEntry {
     Value(Vec<u8>),
     Bucket(BoltBucket),
+    /// A sub-bucket already laid out by a [`StreamWriter`]: the value its parent stores for it
+    /// (the bucket header, with the inline page when the bucket is small).
+    Written(Vec<u8>),
 }
 
 impl BoltBucket {
@@ -59,12 +63,12 @@ impl BoltBucket {
             .entries
             .entry(name.to_vec())
             .or_insert_with(|| BoltEntry::Bucket(BoltBucket::new()));
-        if let BoltEntry::Value(_) = entry {
+        if !matches!(entry, BoltEntry::Bucket(_)) {
             *entry = BoltEntry::Bucket(BoltBucket::new());
         }
         match entry {
             BoltEntry::Bucket(b) => b,
-            BoltEntry::Value(_) => unreachable!("replaced above"),
+            BoltEntry::Value(_) | BoltEntry::Written(_) => unreachable!("replaced above"),
         }
     }
 
@@ -113,8 +117,10 @@ impl BoltBucket {
 pub fn build(root: &BoltBucket, txid: u64) -> Vec<u8> {
     let mut w = PageWriter {
         buf: vec![0; 3 * PAGE_SIZE],
+        base: 0,
         next_pgid: 3,
         free: BTreeSet::new(),
+        sink: None,
     };
     let root_pgid = w.write_tree(root);
     // Freelist: page 2, no free pages.
@@ -131,8 +137,10 @@ pub fn update(old: &[u8], path: &Path, root: &BoltBucket) -> Result<Vec<u8>, Mox
     let meta = OldFile::parse(old, path)?;
     let mut w = PageWriter {
         buf: old[..meta.high_water as usize * PAGE_SIZE].to_vec(),
+        base: 0,
         next_pgid: meta.high_water,
         free: meta.free.iter().copied().collect(),
+        sink: None,
     };
     for p in meta.freelist..=meta.freelist + u64::from(meta.freelist_overflow) {
         w.free.insert(p);
@@ -173,6 +181,134 @@ pub fn write_file(path: &Path, root: &BoltBucket, txid: u64) -> Result<u64, MoxE
         source,
     })?;
     Ok(bytes.len() as u64)
+}
+
+/// A bbolt file written page by page, for databases too large to build in memory: big buckets
+/// are streamed from sorted entries with [`StreamWriter::bucket`] (their pages go to the file as
+/// they fill), then [`StreamWriter::finish`] lays out the rest of the tree, which names them as
+/// [`BoltEntry::Written`]. The layout follows the same rules as [`build`].
+pub struct StreamWriter {
+    w: PageWriter,
+}
+
+impl StreamWriter {
+    /// Creates (or truncates) `path` with mode `mode`.
+    pub fn create(path: &Path, mode: u32) -> Result<StreamWriter, MoxError> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(mode)
+            .open(path)
+            .map_err(|source| MoxError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        Ok(StreamWriter {
+            w: PageWriter {
+                buf: vec![0; 3 * PAGE_SIZE],
+                base: 0,
+                next_pgid: 3,
+                free: BTreeSet::new(),
+                sink: Some((file, path.to_path_buf())),
+            },
+        })
+    }
+
+    /// Writes a bucket without sub-buckets from its entries in ascending key order (no
+    /// duplicates); returns the entry to put under its name in the parent.
+    pub fn bucket<E: From<MoxError>>(
+        &mut self,
+        sequence: u64,
+        entries: impl IntoIterator<Item = Result<(Vec<u8>, Vec<u8>), E>>,
+    ) -> Result<BoltEntry, E> {
+        let mut header = Vec::with_capacity(BUCKET_HEADER_LEN);
+        // Elements of the leaf being filled, and its size.
+        let mut cur: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+        let mut size = PAGE_HEADER_LEN;
+        // Whether the bucket may still be inline (nothing written yet, at most a quarter page).
+        let mut inline = true;
+        let mut level: Vec<(Vec<u8>, u64)> = Vec::new();
+        for e in entries {
+            let (k, v) = e?;
+            let esize = ELEMENT_LEN + k.len() + v.len();
+            if inline && size + esize > MAX_INLINE_BUCKET_SIZE {
+                inline = false;
+            }
+            if !cur.is_empty() && size + esize > PAGE_SIZE {
+                level.push(self.leaf(&cur, size));
+                cur.clear();
+                size = PAGE_HEADER_LEN;
+                if self.w.buf.len() >= 4 << 20 {
+                    self.w.flush()?;
+                }
+            }
+            size += esize;
+            cur.push((k, v));
+        }
+        if inline {
+            header.extend_from_slice(&0u64.to_le_bytes());
+            header.extend_from_slice(&sequence.to_le_bytes());
+            let start = header.len();
+            header.resize(start + size, 0);
+            put_leaf(
+                &mut header[start..],
+                0,
+                cur.iter().map(|(k, v)| (0, k.as_slice(), v.as_slice())),
+            );
+            return Ok(BoltEntry::Written(header));
+        }
+        if !cur.is_empty() {
+            level.push(self.leaf(&cur, size));
+        }
+        let root = self.w.write_branches(level);
+        self.w.flush()?;
+        header.extend_from_slice(&root.to_le_bytes());
+        header.extend_from_slice(&sequence.to_le_bytes());
+        Ok(BoltEntry::Written(header))
+    }
+
+    fn leaf(&mut self, cur: &[(Vec<u8>, Vec<u8>)], size: usize) -> (Vec<u8>, u64) {
+        let elems: Vec<LeafElem<'_>> = cur
+            .iter()
+            .map(|(k, v)| LeafElem {
+                flags: 0,
+                key: k,
+                value: std::borrow::Cow::Borrowed(v.as_slice()),
+            })
+            .collect();
+        self.w.write_leaf(&elems, size)
+    }
+
+    /// Lays out `root` (its [`BoltEntry::Written`] entries as they were written), the freelist
+    /// and the meta pages with transaction id `txid`; returns the file size.
+    pub fn finish(mut self, root: &BoltBucket, txid: u64) -> Result<u64, MoxError> {
+        use std::os::unix::fs::FileExt;
+        let root_pgid = self.w.write_tree(root);
+        self.w.flush()?;
+        let high_water = self.w.next_pgid;
+        let Some((file, path)) = self.w.sink.take() else {
+            unreachable!("a StreamWriter has a file");
+        };
+        let mut head = PageWriter {
+            buf: vec![0; 3 * PAGE_SIZE],
+            base: 0,
+            next_pgid: high_water,
+            free: BTreeSet::new(),
+            sink: None,
+        };
+        put_freelist(&mut head.buf[2 * PAGE_SIZE..], 2, 0, &[]);
+        let head = head.finish(root_pgid, root.sequence, 2, txid.max(1));
+        let io = |source| MoxError::Io {
+            path: path.clone(),
+            source,
+        };
+        file.write_all_at(&head, 0).map_err(io)?;
+        let len = high_water * PAGE_SIZE as u64;
+        file.set_len(len).map_err(io)?;
+        Ok(len)
+    }
 }
 
 /// The pages of a bucket in an existing file.
@@ -380,10 +516,14 @@ impl<'a> PageReader<'a> {
 }
 
 struct PageWriter {
+    /// Pages from `base` on (all of them unless written to `sink` already).
     buf: Vec<u8>,
+    base: u64,
     next_pgid: u64,
     /// Free pages that may be reused (update only).
     free: BTreeSet<u64>,
+    /// The file pages are flushed to ([`StreamWriter`] only; pages are then only appended).
+    sink: Option<(std::fs::File, std::path::PathBuf)>,
 }
 
 /// A leaf element about to be written.
@@ -404,6 +544,41 @@ impl LeafElem<'_> {
 }
 
 impl PageWriter {
+    /// Offset of page `pgid` in `buf`.
+    fn off(&self, pgid: u64) -> usize {
+        (pgid - self.base) as usize * PAGE_SIZE
+    }
+
+    /// Writes the pages held so far to the sink (when there is one) and drops them.
+    fn flush(&mut self) -> Result<(), MoxError> {
+        use std::os::unix::fs::FileExt;
+        let Some((file, path)) = &self.sink else {
+            return Ok(());
+        };
+        file.write_all_at(&self.buf, self.base * PAGE_SIZE as u64)
+            .map_err(|source| MoxError::Io {
+                path: path.clone(),
+                source,
+            })?;
+        self.base = self.next_pgid;
+        self.buf.clear();
+        Ok(())
+    }
+
+    /// Writes one leaf page of `chunk` (at least one element); returns (first key, page id).
+    fn write_leaf(&mut self, chunk: &[LeafElem<'_>], size: usize) -> (Vec<u8>, u64) {
+        let (pgid, overflow) = self.alloc(size);
+        let off = self.off(pgid);
+        put_leaf(
+            &mut self.buf[off..off + size],
+            pgid,
+            chunk.iter().map(LeafElem::parts),
+        );
+        set_overflow(&mut self.buf, off, overflow);
+        let first = chunk.first().map(|e| e.key.to_vec()).unwrap_or_default();
+        (first, pgid)
+    }
+
     /// Reserves pages for `bytes` bytes of page content, from the free pages when a run of
     /// them is long enough, else at the end; returns the first page id and the overflow.
     fn alloc(&mut self, bytes: usize) -> (u64, u32) {
@@ -432,11 +607,12 @@ impl PageWriter {
             None => {
                 let p = self.next_pgid;
                 self.next_pgid += npages;
-                self.buf.resize(self.next_pgid as usize * PAGE_SIZE, 0);
+                self.buf
+                    .resize((self.next_pgid - self.base) as usize * PAGE_SIZE, 0);
                 p
             }
         };
-        let off = pgid as usize * PAGE_SIZE;
+        let off = self.off(pgid);
         self.buf[off..off + npages as usize * PAGE_SIZE].fill(0);
         (pgid, (npages - 1) as u32)
     }
@@ -509,6 +685,11 @@ impl PageWriter {
                         self.bucket_value(b, old.and_then(|o| o.subs.get(key))),
                     ),
                 },
+                BoltEntry::Written(v) => LeafElem {
+                    flags: LEAF_FLAG_BUCKET,
+                    key,
+                    value: std::borrow::Cow::Borrowed(v.as_slice()),
+                },
             })
             .collect()
     }
@@ -518,7 +699,7 @@ impl PageWriter {
         let has_sub = bucket
             .entries
             .values()
-            .any(|e| matches!(e, BoltEntry::Bucket(_)));
+            .any(|e| !matches!(e, BoltEntry::Value(_)));
         let inline_size = PAGE_HEADER_LEN
             + bucket
                 .entries
@@ -528,7 +709,7 @@ impl PageWriter {
                         + k.len()
                         + match e {
                             BoltEntry::Value(v) => v.len(),
-                            BoltEntry::Bucket(_) => 0,
+                            BoltEntry::Bucket(_) | BoltEntry::Written(_) => 0,
                         }
                 })
                 .sum::<usize>();
@@ -615,17 +796,7 @@ impl PageWriter {
                 size += elems[end].size();
                 end += 1;
             }
-            let (pgid, overflow) = self.alloc(size);
-            let off = pgid as usize * PAGE_SIZE;
-            let chunk = &elems[start..end];
-            put_leaf(
-                &mut self.buf[off..off + size],
-                pgid,
-                chunk.iter().map(LeafElem::parts),
-            );
-            set_overflow(&mut self.buf, off, overflow);
-            let first = chunk.first().map(|e| e.key.to_vec()).unwrap_or_default();
-            level.push((first, pgid));
+            level.push(self.write_leaf(&elems[start..end], size));
             start = end;
             if start >= elems.len() {
                 break;
@@ -649,7 +820,7 @@ impl PageWriter {
                     end += 1;
                 }
                 let (pgid, overflow) = self.alloc(size);
-                let off = pgid as usize * PAGE_SIZE;
+                let off = self.off(pgid);
                 put_branch(&mut self.buf[off..off + size], pgid, &level[start..end]);
                 set_overflow(&mut self.buf, off, overflow);
                 next.push((level[start].0.clone(), pgid));

@@ -4,8 +4,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use super::super::bbolt_write::{self, BoltBucket};
-use super::super::bstore_encode::{GoTime, Record, StoreData, Value};
+use super::super::bbolt_write::{self, BoltBucket, StreamWriter};
+use super::super::bstore_encode::{GoTime, Record, StoreData, Value, index_keys, int64_key};
+use super::content::Rng;
+use super::table::MessageTable;
 use super::{MailboxReport, MessageReport, SCHEMA_ACCOUNT, io_err, mkdirs};
 use crate::Error as GenError;
 use crate::mox::message_path as datadir_path;
@@ -40,12 +42,14 @@ pub(crate) struct Account {
     pub store: StoreData,
     /// Mailbox records by id.
     pub mailboxes: BTreeMap<i64, Record>,
-    /// Every Message record by id, tombstones included.
-    pub messages: BTreeMap<i64, Record>,
+    /// Every Message record by id, tombstones included (spilled to a temporary file).
+    pub messages: MessageTable,
+    /// Changed Message records (a loaded account; a new one writes every record).
     dirty: BTreeSet<i64>,
     pub last_modseq: i64,
     pub next_uidvalidity: u32,
-    /// Files written or removed (relative to the account dir), in order.
+    /// Files written or removed (relative to the account dir), in order (a loaded account
+    /// only: a new one writes them all).
     pub files_added: Vec<String>,
     pub files_removed: Vec<String>,
     /// The bbolt transaction id of the file this account was read from (0 when new).
@@ -56,12 +60,14 @@ impl Account {
     /// A new account with the standard mailboxes, as mox creates it (all at modseq 2).
     pub(crate) fn create(name: &str, dir: &Path, uidvalidity: u32) -> Result<Account, GenError> {
         let store = StoreData::from_schema_lines(SCHEMA_ACCOUNT)?;
+        mkdirs(dir)?;
+        let messages = MessageTable::new(store.type_data("Message")?.schema.clone(), dir)?;
         let mut a = Account {
             name: name.to_string(),
             dir: dir.to_path_buf(),
             store,
             mailboxes: BTreeMap::new(),
-            messages: BTreeMap::new(),
+            messages,
             dirty: BTreeSet::new(),
             last_modseq: 1,
             next_uidvalidity: uidvalidity,
@@ -101,7 +107,15 @@ impl Account {
             Ok(out)
         };
         let mailboxes = decode_all("Mailbox")?;
-        let messages = decode_all("Message")?;
+        let mut messages = MessageTable::new(store.type_data("Message")?.schema.clone(), dir)?;
+        {
+            let td = store.type_data("Message")?;
+            for (pk, v) in &td.records {
+                let r = super::super::bstore_encode::decode_record(&td.schema, pk, v)
+                    .map_err(|e| GenError::corrupt(&db, e.to_string()))?;
+                messages.put(&r)?;
+            }
+        }
         let sync = decode_all("SyncState")?;
         let next = decode_all("NextUIDValidity")?;
         Ok(Account {
@@ -186,7 +200,7 @@ impl Account {
             .type_data("Message")
             .map(|t| t.sequence)
             .unwrap_or(0) as i64;
-        t.max(self.messages.keys().next_back().copied().unwrap_or(0))
+        t.max(self.messages.max_id())
     }
 
     fn bump_mailbox(&mut self, mailbox_id: i64, modseq: i64, keywords: &[String]) {
@@ -253,10 +267,19 @@ impl Account {
         r.set("Size", Value::Int((m.prefix_len + file_len) as i64));
         let keywords = r.strings("Keywords");
         self.bump_mailbox(mailbox_id, modseq, &keywords);
-        self.messages.insert(id, r);
-        self.dirty.insert(id);
-        self.files_added.push(rel);
+        self.messages.put(&r)?;
+        self.mark(id);
+        if self.txid != 0 {
+            self.files_added.push(rel);
+        }
         Ok(id)
+    }
+
+    /// Notes a changed record (a new account writes them all anyway).
+    fn mark(&mut self, id: i64) {
+        if self.txid != 0 {
+            self.dirty.insert(id);
+        }
     }
 
     /// The absolute path of message `id`'s file.
@@ -271,23 +294,24 @@ impl Account {
         mailbox_id: i64,
         ids: &[i64],
         mut change: impl FnMut(&mut Record),
-    ) -> i64 {
+    ) -> Result<i64, GenError> {
         let modseq = self.next_modseq();
         let mut keywords = Vec::new();
-        for id in ids {
-            if let Some(r) = self.messages.get_mut(id) {
-                change(r);
+        for &id in ids {
+            if let Some(mut r) = self.messages.get(id)? {
+                change(&mut r);
                 r.set("ModSeq", Value::Int(modseq));
                 for k in r.strings("Keywords") {
                     if !keywords.contains(&k) {
                         keywords.push(k);
                     }
                 }
-                self.dirty.insert(*id);
+                self.messages.put(&r)?;
+                self.mark(id);
             }
         }
         self.bump_mailbox(mailbox_id, modseq, &keywords);
-        modseq
+        Ok(modseq)
     }
 
     /// The record a message is cleared to when erased (mox `Message.erase`).
@@ -307,15 +331,17 @@ impl Account {
     pub(crate) fn expunge(&mut self, mailbox_id: i64, ids: &[i64]) -> Result<i64, GenError> {
         let modseq = self.next_modseq();
         for &id in ids {
-            let Some(r) = self.messages.get(&id) else {
+            let Some(r) = self.messages.get(id)? else {
                 continue;
             };
-            let t = Self::erased(r, id, modseq);
-            self.messages.insert(id, t);
-            self.dirty.insert(id);
+            let t = Self::erased(&r, id, modseq);
+            self.messages.put(&t)?;
+            self.mark(id);
             let path = self.message_file(id);
             std::fs::remove_file(&path).map_err(|e| io_err(&path, e))?;
-            self.files_removed.push(format!("msg/{}", datadir_path(id)));
+            if self.txid != 0 {
+                self.files_removed.push(format!("msg/{}", datadir_path(id)));
+            }
         }
         self.bump_mailbox(mailbox_id, modseq, &[]);
         Ok(modseq)
@@ -330,21 +356,20 @@ impl Account {
         dst: i64,
         ids: &[i64],
         now: GoTime,
-    ) -> Vec<i64> {
+    ) -> Result<Vec<i64>, GenError> {
         let modseq = self.next_modseq();
         let mut keywords = Vec::new();
         let mut tombs = Vec::new();
         for &id in ids {
-            let Some(old) = self.messages.get(&id).cloned() else {
+            let Some(mut r) = self.messages.get(id)? else {
                 continue;
             };
             let tomb_id = self.message_seq() + 1;
-            let tomb = Self::erased(&old, tomb_id, modseq);
-            self.messages.insert(tomb_id, tomb);
-            self.dirty.insert(tomb_id);
+            let tomb = Self::erased(&r, tomb_id, modseq);
+            self.messages.put(&tomb)?;
+            self.mark(tomb_id);
             tombs.push(tomb_id);
             let uid = self.take_uid(dst);
-            let r = self.messages.get_mut(&id).expect("present");
             r.set("MailboxID", Value::Int(dst));
             r.set("UID", Value::Uint(u64::from(uid)));
             r.set("ModSeq", Value::Int(modseq));
@@ -355,43 +380,65 @@ impl Account {
                     keywords.push(k);
                 }
             }
-            self.dirty.insert(id);
+            self.messages.put(&r)?;
+            self.mark(id);
         }
         self.bump_mailbox(src, modseq, &[]);
         self.bump_mailbox(dst, modseq, &keywords);
-        tombs
+        Ok(tombs)
     }
 
     /// Live messages of a mailbox, by id.
     pub(crate) fn live_in(&self, mailbox_id: i64) -> Vec<i64> {
         self.messages
-            .values()
-            .filter(|r| r.int("MailboxID") == mailbox_id && !r.bool("Expunged"))
-            .map(|r| r.int("ID"))
-            .collect()
+            .live(mailbox_id)
+            .map(|l| l.to_vec())
+            .unwrap_or_default()
+    }
+
+    /// The `i`-th live message of a mailbox (by id), `i` below [`Account::live_count`].
+    pub(crate) fn live_at(&self, mailbox_id: i64, i: usize) -> i64 {
+        self.messages.live(mailbox_id).map_or(0, |l| l.get(i))
+    }
+
+    /// Number of live messages in a mailbox.
+    pub(crate) fn live_count(&self, mailbox_id: i64) -> usize {
+        self.messages.live(mailbox_id).map_or(0, |l| l.len())
+    }
+
+    /// `n` distinct live messages of a mailbox, ascending: what [`super::pick_n`] picks from
+    /// [`Account::live_in`], without listing the mailbox.
+    pub(crate) fn pick_live(&self, rng: &mut Rng, mailbox_id: i64, n: usize) -> Vec<i64> {
+        match self.messages.live(mailbox_id) {
+            Some(l) => super::pick_indices(rng, l.len(), n)
+                .into_iter()
+                .map(|i| l.get(i))
+                .collect(),
+            None => Vec::new(),
+        }
     }
 
     /// Mailbox counts (Total, Deleted, Unread, Unseen, Size) recomputed from the messages,
     /// as mox counts them.
     fn counts(&self) -> BTreeMap<i64, [i64; 5]> {
         let mut c: BTreeMap<i64, [i64; 5]> = BTreeMap::new();
-        for r in self.messages.values() {
-            if r.bool("Expunged") {
+        for (_, m) in self.messages.metas() {
+            if m.expunged {
                 continue;
             }
-            let e = c.entry(r.int("MailboxID")).or_default();
-            if r.bool("Deleted") {
+            let e = c.entry(m.mailbox_id).or_default();
+            if m.deleted {
                 e[1] += 1;
             } else {
                 e[0] += 1;
             }
-            if !r.bool("Seen") {
+            if !m.seen {
                 e[3] += 1;
-                if !r.bool("Deleted") {
+                if !m.deleted {
                     e[2] += 1;
                 }
             }
-            e[4] += r.int("Size");
+            e[4] += m.size;
         }
         c
     }
@@ -399,9 +446,9 @@ impl Account {
     /// Sum of the sizes of live messages (what `DiskUsage` holds).
     pub(crate) fn disk_usage(&self) -> i64 {
         self.messages
-            .values()
-            .filter(|r| !r.bool("Expunged"))
-            .map(|r| r.int("Size"))
+            .metas()
+            .filter(|(_, m)| !m.expunged)
+            .map(|(_, m)| m.size)
             .sum()
     }
 
@@ -412,8 +459,8 @@ impl Account {
         let dirty = std::mem::take(&mut self.dirty);
         {
             let td = self.store.type_mut("Message")?;
-            for id in &dirty {
-                td.insert(&self.messages[id])?;
+            for &id in &dirty {
+                td.insert(&self.messages.must(id)?)?;
             }
         }
         let names: Vec<(i64, String)> = self
@@ -475,7 +522,7 @@ impl Account {
         let path = self.dir.join("index.db");
         if self.txid == 0 {
             self.txid = 2;
-            write_db(&path, &self.store.to_bucket(), self.txid)
+            self.write_new(&path)
         } else {
             // Over the existing file, as a transaction: unchanged pages stay in place.
             self.txid += 1;
@@ -483,26 +530,105 @@ impl Account {
         }
     }
 
+    /// Writes `index.db` of a new account without holding it in memory: the Message records
+    /// stream from the table into their bucket's pages, each index's keys go through a
+    /// temporary file and are sorted one index at a time; the other types come from the store.
+    fn write_new(&mut self, path: &Path) -> Result<u64, GenError> {
+        use std::io::{BufWriter, Read, Seek, Write};
+        let tv = self.store.type_data("Message")?.schema.clone();
+        let sequence = self.message_seq() as u64;
+        let mut w = StreamWriter::create(path, 0o640)?;
+        let mut spills = Vec::with_capacity(tv.indices.len());
+        for _ in &tv.indices {
+            let f = tempfile::tempfile_in(&self.dir).map_err(|e| io_err(&self.dir, e))?;
+            spills.push(BufWriter::with_capacity(1 << 20, f));
+        }
+        let spill_err = |e| io_err(Path::new("index spill file"), e);
+        let table = &self.messages;
+        let records = w.bucket(
+            sequence,
+            table
+                .ids()
+                .map(|id| -> Result<(Vec<u8>, Vec<u8>), GenError> {
+                    let pk = int64_key(id).to_vec();
+                    let v = table
+                        .encoded(id)?
+                        .ok_or_else(|| GenError::Invalid(format!("no message record {id}")))?;
+                    let r = super::super::bstore_encode::decode_record(&tv, &pk, &v)?;
+                    for (idx, spill) in tv.indices.iter().zip(spills.iter_mut()) {
+                        for key in index_keys(&tv, idx, &r, &pk)? {
+                            spill
+                                .write_all(&(key.len() as u32).to_le_bytes())
+                                .and_then(|()| spill.write_all(&key))
+                                .map_err(spill_err)?;
+                        }
+                    }
+                    Ok((pk, v))
+                }),
+        )?;
+        let mut written = vec![(b"records".to_vec(), records)];
+        for (idx, spill) in tv.indices.iter().zip(spills) {
+            let mut f = spill.into_inner().map_err(|e| spill_err(e.into_error()))?;
+            let size = f.metadata().map_err(spill_err)?.len() as usize;
+            let mut buf = Vec::with_capacity(size);
+            f.rewind()
+                .and_then(|()| f.read_to_end(&mut buf))
+                .map_err(spill_err)?;
+            drop(f);
+            let mut keys: Vec<(usize, usize)> = Vec::new();
+            let mut at = 0;
+            while at + 4 <= buf.len() {
+                let len = u32::from_le_bytes(buf[at..at + 4].try_into().expect("4 bytes")) as usize;
+                keys.push((at + 4, len));
+                at += 4 + len;
+            }
+            let key = |&(o, l): &(usize, usize)| &buf[o..o + l];
+            keys.sort_unstable_by(|a, b| key(a).cmp(key(b)));
+            keys.dedup_by(|a, b| key(a) == key(b));
+            let entry = w.bucket(
+                0,
+                keys.iter()
+                    .map(|k| Ok::<_, GenError>((key(k).to_vec(), Vec::new()))),
+            )?;
+            written.push((format!("index.{}", idx.name).into_bytes(), entry));
+        }
+        let mut root = self.store.to_bucket();
+        let mb = root.bucket_mut(b"Message");
+        for (name, entry) in written {
+            mb.entries.insert(name, entry);
+        }
+        Ok(w.finish(&root, self.txid)?)
+    }
+
     /// What the account holds now, for the report.
-    pub(crate) fn report(&self) -> super::AccountReport {
-        let mut per_box: BTreeMap<i64, (u64, u64)> = BTreeMap::new();
-        let mut messages = Vec::with_capacity(self.messages.len());
-        for r in self.messages.values() {
-            let expunged = r.bool("Expunged");
-            let e = per_box.entry(r.int("MailboxID")).or_default();
-            if expunged {
+    /// `detailed`: with every message record (else `messages` is empty).
+    pub(crate) fn report(&self, detailed: bool) -> Result<super::AccountReport, GenError> {
+        // Per mailbox: live, tombstones, highest message modseq.
+        let mut per_box: BTreeMap<i64, (u64, u64, Option<i64>)> = BTreeMap::new();
+        let mut live_messages = 0;
+        for (_, m) in self.messages.metas() {
+            let e = per_box.entry(m.mailbox_id).or_default();
+            if m.expunged {
                 e.1 += 1;
             } else {
                 e.0 += 1;
+                live_messages += 1;
             }
-            messages.push(MessageReport::from_record(r));
+            e.2 = Some(e.2.map_or(m.mod_seq, |x| x.max(m.mod_seq)));
+        }
+        let mut messages = Vec::new();
+        if detailed {
+            messages.reserve(self.messages.len());
+            for id in self.messages.ids() {
+                messages.push(MessageReport::from_record(&self.messages.must(id)?));
+            }
         }
         let mailboxes = self
             .mailboxes
             .values()
             .map(|mb| {
                 let id = mb.int("ID");
-                let (live, tomb) = per_box.get(&id).copied().unwrap_or_default();
+                let (live, tomb, max_modseq) = per_box.get(&id).copied().unwrap_or_default();
                 MailboxReport {
                     id,
                     name: mb.str("Name").to_string(),
@@ -525,30 +651,21 @@ impl Account {
                     size: mb.int("Size"),
                     messages: live,
                     tombstones: tomb,
-                    max_message_modseq: self
-                        .messages
-                        .values()
-                        .filter(|r| r.int("MailboxID") == id)
-                        .map(|r| r.int("ModSeq"))
-                        .max(),
+                    max_message_modseq: max_modseq,
                 }
             })
             .collect();
-        super::AccountReport {
+        Ok(super::AccountReport {
             name: self.name.clone(),
             last_modseq: self.last_modseq,
             next_uid_validity: self.next_uidvalidity,
             disk_usage: self.disk_usage(),
             message_sequence: self.message_seq() as u64,
-            live_messages: self
-                .messages
-                .values()
-                .filter(|r| !r.bool("Expunged"))
-                .count() as u64,
+            live_messages,
             message_records: self.messages.len() as u64,
             mailboxes,
             messages,
-        }
+        })
     }
 
     /// Inserts a record of another type (e.g. Recipient) with the next id of that type.

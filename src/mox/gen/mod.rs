@@ -12,8 +12,9 @@
 mod account;
 mod content;
 mod mutate;
+mod table;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -67,6 +68,9 @@ pub struct GenOptions {
     pub queue: usize,
     /// Every n-th account (the first included) has a junk filter; 0 for none.
     pub junk_every: usize,
+    /// Whether the report lists every message record and every file (false for large runs:
+    /// the lists stay empty, the per-mailbox counts and the totals are there).
+    pub detailed_report: bool,
 }
 
 impl Default for GenOptions {
@@ -80,6 +84,7 @@ impl Default for GenOptions {
             max_attachment: 5 << 20,
             queue: 4,
             junk_every: 3,
+            detailed_report: true,
         }
     }
 }
@@ -92,7 +97,7 @@ pub struct GenReport {
     pub data_dir: PathBuf,
     pub accounts: Vec<AccountReport>,
     pub queue: Vec<QueueReport>,
-    /// Every file under the data directory.
+    /// Every file under the data directory (empty without `detailed_report`).
     pub files: Vec<FileReport>,
     pub totals: Totals,
 }
@@ -110,6 +115,7 @@ pub struct AccountReport {
     /// Message records, tombstones included.
     pub message_records: u64,
     pub mailboxes: Vec<MailboxReport>,
+    /// Every message record (empty without `detailed_report`).
     pub messages: Vec<MessageReport>,
 }
 
@@ -556,8 +562,12 @@ pub fn generate(opts: &GenOptions, out: &Path) -> Result<GenReport> {
     mkdirs(&data_dir.join("tmp"))?;
     write_config(&config_dir, &names)?;
 
-    let files = list_files(&data_dir)?;
-    let totals = totals(&accounts, &files, &data_dir)?;
+    let files = if opts.detailed_report {
+        list_files(&data_dir)?
+    } else {
+        Vec::new()
+    };
+    let totals = totals(&accounts, &data_dir)?;
     Ok(GenReport {
         options: opts.clone(),
         config_dir,
@@ -639,7 +649,8 @@ fn generate_account(
     let moves_total = opts.messages / 100;
     let mut expunged = 0usize;
     let mut moved = 0usize;
-    let mut threads: Vec<ThreadInfo> = Vec::new();
+    // Replies go to one of the last 40 messages.
+    let mut threads: VecDeque<ThreadInfo> = VecDeque::with_capacity(41);
     let mut last_time = HISTORY_START;
 
     for (i, (time, shared_idx)) in timeline.into_iter().enumerate() {
@@ -723,12 +734,15 @@ fn generate_account(
         if info.thread_id == 0 {
             info.thread_id = id;
         }
-        threads.push(info);
+        threads.push_back(info);
+        if threads.len() > 40 {
+            threads.pop_front();
+        }
 
         // Between deliveries: flag changes, expunges and moves, spread over the history.
         let progress = (i + 1) as f64 / deliveries as f64;
         if rng.chance(0.03) {
-            flag_batch(rng, &mut acc, &boxes);
+            flag_batch(rng, &mut acc, &boxes)?;
         }
         while (expunged as f64) < expunge_total as f64 * progress.powi(2) {
             let cands: Vec<(i64, BoxKind)> = boxes
@@ -742,55 +756,54 @@ fn generate_account(
                 })
                 .collect();
             let (b, _) = *rng.pick(&cands);
-            let live = acc.live_in(b);
-            if live.is_empty() {
+            let live = acc.live_count(b);
+            if live == 0 {
                 break;
             }
             let n = (1 + rng.below(3) as usize)
-                .min(live.len())
+                .min(live)
                 .min(expunge_total - expunged);
-            let ids: Vec<i64> = pick_n(rng, &live, n);
+            let ids: Vec<i64> = acc.pick_live(rng, b, n);
             acc.expunge(b, &ids)?;
             expunged += ids.len();
         }
         while (moved as f64) < moves_total as f64 * progress {
-            let live = acc.live_in(1);
-            if live.is_empty() {
+            let live = acc.live_count(1);
+            if live == 0 {
                 break;
             }
             let n = (1 + rng.below(4) as usize)
-                .min(live.len())
+                .min(live)
                 .min(moves_total - moved);
-            let ids = pick_n(rng, &live, n);
-            acc.move_messages(1, 2, &ids, GoTime::utc(time + 60, 0));
+            let ids = acc.pick_live(rng, 1, n);
+            acc.move_messages(1, 2, &ids, GoTime::utc(time + 60, 0))?;
             moved += ids.len();
         }
     }
     // Anything left to expunge (when the early mailboxes were empty).
     while expunged < expunge_total {
-        let live = acc.live_in(1);
-        if live.is_empty() {
+        if acc.live_count(1) == 0 {
             break;
         }
-        let ids = pick_n(rng, &live, 1);
+        let ids = acc.pick_live(rng, 1, 1);
         acc.expunge(1, &ids)?;
         expunged += 1;
     }
     acc.finish()?;
-    Ok(acc.report())
+    acc.report(opts.detailed_report)
 }
 
 /// One IMAP STORE: a few messages of one mailbox change flags or keywords.
-fn flag_batch(rng: &mut Rng, acc: &mut Account, boxes: &[(i64, BoxKind)]) -> Option<i64> {
+fn flag_batch(rng: &mut Rng, acc: &mut Account, boxes: &[(i64, BoxKind)]) -> Result<Option<i64>> {
     let (b, _) = *rng.pick(boxes);
-    let live = acc.live_in(b);
-    if live.is_empty() {
-        return None;
+    let live = acc.live_count(b);
+    if live == 0 {
+        return Ok(None);
     }
-    let n = (1 + rng.below(20) as usize).min(live.len());
-    let ids = pick_n(rng, &live, n);
+    let n = (1 + rng.below(20) as usize).min(live);
+    let ids = acc.pick_live(rng, b, n);
     let what = rng.below(4);
-    Some(acc.store_flags(b, &ids, |r| match what {
+    acc.store_flags(b, &ids, |r| match what {
         0 => {
             let seen = r.bool("Seen");
             r.set("Seen", Value::Bool(!seen));
@@ -812,19 +825,34 @@ fn flag_batch(rng: &mut Rng, acc: &mut Account, boxes: &[(i64, BoxKind)]) -> Opt
                 Value::List(kw.into_iter().map(Value::Str).collect()),
             );
         }
-    }))
+    })
+    .map(Some)
 }
 
 /// `n` distinct items of `from`, in their original order.
 fn pick_n(rng: &mut Rng, from: &[i64], n: usize) -> Vec<i64> {
-    let mut idx: Vec<usize> = (0..from.len()).collect();
-    for i in 0..n.min(idx.len()) {
-        let j = i + rng.below((idx.len() - i) as u64) as usize;
-        idx.swap(i, j);
+    pick_indices(rng, from.len(), n)
+        .into_iter()
+        .map(|i| from[i])
+        .collect()
+}
+
+/// `n` distinct indices below `len`, ascending: the first `n` of a partial Fisher-Yates
+/// shuffle of `0..len`, with only the swapped positions in memory.
+fn pick_indices(rng: &mut Rng, len: usize, n: usize) -> Vec<usize> {
+    let mut moved: HashMap<usize, usize> = HashMap::new();
+    for i in 0..n.min(len) {
+        let j = i + rng.below((len - i) as u64) as usize;
+        let vi = moved.get(&i).copied().unwrap_or(i);
+        let vj = moved.get(&j).copied().unwrap_or(j);
+        moved.insert(i, vj);
+        moved.insert(j, vi);
     }
-    let mut chosen: Vec<usize> = idx.into_iter().take(n).collect();
+    let mut chosen: Vec<usize> = (0..n.min(len))
+        .map(|i| moved.get(&i).copied().unwrap_or(i))
+        .collect();
     chosen.sort_unstable();
-    chosen.into_iter().map(|i| from[i]).collect()
+    chosen
 }
 
 fn write_junk_filter(rng: &mut Rng, dir: &Path) -> Result<()> {
@@ -990,11 +1018,10 @@ pub(crate) fn list_files(data_dir: &Path) -> Result<Vec<FileReport>> {
     Ok(out)
 }
 
-fn totals(accounts: &[AccountReport], files: &[FileReport], data_dir: &Path) -> Result<Totals> {
+fn totals(accounts: &[AccountReport], data_dir: &Path) -> Result<Totals> {
     use std::os::unix::fs::MetadataExt;
     let mut t = Totals {
         accounts: accounts.len() as u64,
-        files: files.len() as u64,
         ..Totals::default()
     };
     for a in accounts {
@@ -1002,24 +1029,39 @@ fn totals(accounts: &[AccountReport], files: &[FileReport], data_dir: &Path) -> 
         t.live_messages += a.live_messages;
         t.message_records += a.message_records;
     }
-    let mut inodes: HashMap<(u64, u64), u64> = HashMap::new();
-    let mut msg_inodes: HashMap<(u64, u64), u64> = HashMap::new();
-    for f in files {
-        let path = data_dir.join(&f.path);
-        let md = std::fs::metadata(&path).map_err(|e| io_err(&path, e))?;
-        let ino = (md.dev(), md.ino());
-        inodes.insert(ino, f.size);
-        if f.path.starts_with("accounts/") && f.path.contains("/msg/") {
-            t.message_files += 1;
-            t.message_bytes += f.size;
-            msg_inodes.insert(ino, f.size);
+    // Files with more than one link are counted once (the only inodes remembered).
+    let mut linked: HashSet<(u64, u64)> = HashSet::new();
+    let mut msg_linked: HashSet<(u64, u64)> = HashSet::new();
+    for e in walkdir::WalkDir::new(data_dir) {
+        let e = e.map_err(|e| {
+            let path = e.path().unwrap_or(data_dir).to_path_buf();
+            Error::io(path, std::io::Error::other(e.to_string()))
+        })?;
+        if !e.file_type().is_file() {
+            continue;
         }
-        if f.path.ends_with(".db") {
-            t.database_bytes += f.size;
+        let md = e
+            .metadata()
+            .map_err(|err| Error::io(e.path(), std::io::Error::other(err.to_string())))?;
+        let rel = e.path().strip_prefix(data_dir).unwrap_or(e.path());
+        let rel = rel.to_string_lossy();
+        let size = md.len();
+        let ino = (md.dev(), md.ino());
+        t.files += 1;
+        if md.nlink() < 2 || linked.insert(ino) {
+            t.data_bytes += size;
+        }
+        if rel.starts_with("accounts/") && rel.contains("/msg/") {
+            t.message_files += 1;
+            t.message_bytes += size;
+            if md.nlink() < 2 || msg_linked.insert(ino) {
+                t.distinct_message_files += 1;
+                t.distinct_message_bytes += size;
+            }
+        }
+        if rel.ends_with(".db") {
+            t.database_bytes += size;
         }
     }
-    t.distinct_message_files = msg_inodes.len() as u64;
-    t.distinct_message_bytes = msg_inodes.values().sum();
-    t.data_bytes = inodes.values().sum();
     Ok(t)
 }

@@ -26,6 +26,12 @@ pub struct MutateOptions {
     /// mox restarted during the night: every database not otherwise changed gets a new
     /// transaction anyway (new meta and freelist pages, as every mox start writes them).
     pub restart: bool,
+    /// Instead of `percent`: exactly this many new messages, all to the first account, and
+    /// nothing else (no flag changes, expunge, move, junk filter training or queue delivery).
+    pub only_deliver: Option<usize>,
+    /// Whether the reports list every message record and every file (false for large runs:
+    /// the lists stay empty, the counts and totals are there).
+    pub detailed_report: bool,
 }
 
 impl Default for MutateOptions {
@@ -34,6 +40,8 @@ impl Default for MutateOptions {
             percent: 1.0,
             seed: 1,
             restart: true,
+            only_deliver: None,
+            detailed_report: true,
         }
     }
 }
@@ -128,7 +136,10 @@ pub fn mutate(dir: &Path, opts: &MutateOptions) -> Result<MutateReport> {
         files: Vec::new(),
         totals: Totals::default(),
     };
-    for name in &names {
+    for (ai, name) in names.iter().enumerate() {
+        if opts.only_deliver.is_some() && ai > 0 {
+            continue;
+        }
         let night = night_for_account(opts, &mut rng, &pools, name, &accounts_dir.join(name))?;
         let prefix = format!("accounts/{name}/");
         report
@@ -139,7 +150,9 @@ pub fn mutate(dir: &Path, opts: &MutateOptions) -> Result<MutateReport> {
             .extend(night.2.iter().map(|f| format!("{prefix}{f}")));
         report.databases_rewritten.push(format!("{prefix}index.db"));
         let trained = night.0.delivered.len() + night.0.moved.len();
-        if train_junk_filter(&mut rng, &accounts_dir.join(name), trained)? {
+        if opts.only_deliver.is_none()
+            && train_junk_filter(&mut rng, &accounts_dir.join(name), trained)?
+        {
             report
                 .databases_rewritten
                 .push(format!("{prefix}junkfilter.db"));
@@ -149,7 +162,7 @@ pub fn mutate(dir: &Path, opts: &MutateOptions) -> Result<MutateReport> {
         }
         report.accounts.push(night.0);
     }
-    let (removed, queue) = deliver_one_queued(&data_dir)?;
+    let (removed, queue) = deliver_one_queued(&data_dir, opts.only_deliver.is_none())?;
     if let Some(id) = removed {
         report.queue_removed.push(id);
         report.files_removed.push(format!("queue/{}", msg_path(id)));
@@ -173,9 +186,11 @@ pub fn mutate(dir: &Path, opts: &MutateOptions) -> Result<MutateReport> {
             report.databases_restarted.push(rel);
         }
     }
-    report.files = list_files(&data_dir)?;
+    if opts.detailed_report {
+        report.files = list_files(&data_dir)?;
+    }
     let afters: Vec<AccountReport> = report.accounts.iter().map(|a| a.after.clone()).collect();
-    report.totals = totals(&afters, &report.files, &data_dir)?;
+    report.totals = totals(&afters, &data_dir)?;
     Ok(report)
 }
 
@@ -189,19 +204,21 @@ fn night_for_account(
     dir: &Path,
 ) -> Result<NightResult> {
     let mut acc = Account::load(name, dir)?;
-    let before = acc.report();
+    let before = acc.report(opts.detailed_report)?;
     let now = acc
         .messages
-        .values()
-        .filter_map(|r| match r.get("Received") {
-            Some(Value::Time(t)) => Some(t.unix),
-            _ => None,
-        })
+        .metas()
+        .filter_map(|(_, m)| m.received)
         .max()
         .unwrap_or(super::HISTORY_START)
         + 8 * 3600;
     let live = before.live_messages as f64;
-    let n = ((live * opts.percent / 100.0).round() as usize).max(usize::from(opts.percent > 0.0));
+    let n = match opts.only_deliver {
+        Some(k) => k,
+        None => {
+            ((live * opts.percent / 100.0).round() as usize).max(usize::from(opts.percent > 0.0))
+        }
+    };
     let lists: Vec<i64> = acc
         .mailboxes
         .values()
@@ -221,9 +238,12 @@ fn night_for_account(
         };
         // Some new mail answers mail already in the Inbox.
         let parent = if rng.chance(0.2) {
-            let cands = acc.live_in(inbox);
-            (!cands.is_empty()).then(|| {
-                let r = &acc.messages[rng.pick(&cands)];
+            let cands = acc.live_count(inbox);
+            if cands == 0 {
+                None
+            } else {
+                let id = acc.live_at(inbox, rng.below(cands as u64) as usize);
+                let r = acc.messages.must(id)?;
                 let mut parents = vec![r.int("ID")];
                 if let Some(Value::List(l)) = r.get("ThreadParentIDs") {
                     parents.extend(l.iter().filter_map(|v| match v {
@@ -231,14 +251,14 @@ fn night_for_account(
                         _ => None,
                     }));
                 }
-                ThreadInfo {
+                Some(ThreadInfo {
                     id: r.int("ID"),
                     thread_id: r.int("ThreadID"),
                     parents: parents[1..].to_vec(),
                     subject: r.str("SubjectBase").to_string(),
                     message_id: r.str("MessageID").to_string(),
-                }
-            })
+                })
+            }
         } else {
             None
         };
@@ -257,7 +277,8 @@ fn night_for_account(
 
     // Two STOREs in the Archive (or the Inbox when the Archive is empty).
     let mut flags_changed = Vec::new();
-    for round in 0..2 {
+    let rounds = if opts.only_deliver.is_some() { 0 } else { 2 };
+    for round in 0..rounds {
         let b = if acc.live_in(archive).is_empty() {
             inbox
         } else {
@@ -276,7 +297,7 @@ fn night_for_account(
                 let seen = r.bool("Seen");
                 r.set("Seen", Value::Bool(!seen));
             }
-        });
+        })?;
         flags_changed.extend(ids);
     }
     flags_changed.sort_unstable();
@@ -284,7 +305,12 @@ fn night_for_account(
 
     // One EXPUNGE in Trash, Junk or the Inbox (the first that has mail).
     let mut expunged = Vec::new();
-    for bname in ["Trash", "Junk", "Inbox"] {
+    let expunge_in: &[&str] = if opts.only_deliver.is_some() {
+        &[]
+    } else {
+        &["Trash", "Junk", "Inbox"]
+    };
+    for &bname in expunge_in {
         let Some(b) = acc.mailbox_id(bname) else {
             continue;
         };
@@ -310,7 +336,7 @@ fn night_for_account(
         .into_iter()
         .filter(|id| !delivered.contains(id))
         .collect();
-    if !live.is_empty() {
+    if !live.is_empty() && opts.only_deliver.is_none() {
         let k = (n / 10).max(1).min(live.len());
         let ids = super::pick_n(rng, &live, k);
         let tombs = acc.move_messages(
@@ -318,12 +344,12 @@ fn night_for_account(
             archive,
             &ids,
             crate::mox::bstore_encode::GoTime::utc(now + 9 * 3600, 0),
-        );
+        )?;
         moved = ids.into_iter().zip(tombs).collect();
     }
 
     acc.finish()?;
-    let after = acc.report();
+    let after = acc.report(opts.detailed_report)?;
     let changed_mailboxes = after
         .mailboxes
         .iter()
@@ -359,7 +385,7 @@ fn night_for_account(
 }
 
 /// Sends the oldest single-recipient queued message: its record and file go away.
-fn deliver_one_queued(data_dir: &Path) -> Result<(Option<i64>, Vec<QueueReport>)> {
+fn deliver_one_queued(data_dir: &Path, send: bool) -> Result<(Option<i64>, Vec<QueueReport>)> {
     let path = data_dir.join("queue").join("index.db");
     if !path.is_file() {
         return Ok((None, Vec::new()));
@@ -369,7 +395,9 @@ fn deliver_one_queued(data_dir: &Path) -> Result<(Option<i64>, Vec<QueueReport>)
     let msgs = queue_records(&store, &path)?;
     let single = msgs
         .iter()
-        .find(|q| msgs.len() > 1 && msgs.iter().filter(|o| o.base_id == q.base_id).count() == 1)
+        .find(|q| {
+            send && msgs.len() > 1 && msgs.iter().filter(|o| o.base_id == q.base_id).count() == 1
+        })
         .map(|q| q.id);
     if let Some(id) = single {
         store.type_mut("Msg")?.remove(&int64_key(id))?;
