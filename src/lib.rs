@@ -51,7 +51,8 @@ pub use find::{
 pub use header::{envelope_of, normalize_message_id};
 pub use id::{BlobId, ID_LEN, IndexId, PackId, ParseIdError, SnapshotId};
 pub use manifest::{
-    AccountManifest, MailboxEntry, ManifestError, MessageChunks, MessageEntry, MessageList, Owner,
+    AccountManifest, ListBody, ListPage, MailboxEntry, ManifestError, MessageChunks, MessageEntry,
+    MessageList, Owner, StoredList,
 };
 pub use progress::{Collect, Event, NoProgress, Progress};
 pub use prune::{PruneOptions, PruneReport, prune};
@@ -65,8 +66,8 @@ pub use repo::{
     RewriteOutcome, S3Backend, S3Url, SnapshotList, TransferStats, Unlock,
 };
 pub use restore::mox::{
-    MoxRestoreSelection, load_list, load_manifest, load_message, message_chunks, message_stored,
-    restore_mox,
+    MoxRestoreSelection, load_list, load_list_lenient, load_list_root, load_manifest, load_message,
+    message_chunks, message_stored, restore_mox,
 };
 pub use restore::{MessageRef, RestoreFailure, RestoreOptions, RestoreStats, restore_tree};
 pub use select::{SnapshotFilter, resolve_snapshot};

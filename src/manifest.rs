@@ -22,10 +22,25 @@ pub const ACCOUNT_MAGIC: [u8; 4] = *b"MVAM";
 pub const LIST_MAGIC: [u8; 4] = *b"MVML";
 /// Magic of an encoded chunk list of one message.
 pub const CHUNKS_MAGIC: [u8; 4] = *b"MVMC";
-/// The manifest format version this build writes and the highest it reads. Version 2 appended
-/// [`MessageEntry::owner`], version 3 [`MessageEntry::chunked`]; version 1 and 2 lists are
-/// still read (owner `None`, `chunked` false).
+/// Magic of one page of a paged message list.
+pub const LIST_PAGE_MAGIC: [u8; 4] = *b"MVMP";
+/// The account manifest format version this build writes and the highest it reads (the body
+/// is the same in versions 1 to 3).
 pub const MANIFEST_VERSION: u32 = 3;
+/// The message list format version this build writes and the highest it reads. Version 2
+/// appended [`MessageEntry::owner`], version 3 [`MessageEntry::chunked`], version 4 made the
+/// list a root that holds its entries or names its pages; versions 1 to 3 are still read
+/// (owner `None`, `chunked` false).
+pub const LIST_VERSION: u32 = 4;
+/// The list page format version this build writes and the highest it reads.
+pub const LIST_PAGE_VERSION: u32 = 1;
+/// A page ends after an entry whose id hashes to 0 modulo this: about 1,024 entries a page.
+pub const LIST_PAGE_AVG: u64 = 1024;
+/// No page holds more entries than this (a run without a boundary is cut here).
+pub const LIST_PAGE_MAX: usize = 4096;
+/// No page but the last holds fewer entries than this (a boundary id sooner is passed over):
+/// a mailbox of fewer messages is never paged.
+pub const LIST_PAGE_MIN: usize = 256;
 /// The chunk list format version this build writes and the highest it reads.
 pub const CHUNKS_VERSION: u32 = 1;
 
@@ -105,6 +120,176 @@ pub struct MessageEntry {
 pub struct MessageChunks {
     pub size: u64,
     pub chunks: Vec<BlobId>,
+}
+
+/// A message list as stored: the root blob of a mailbox's list (version 4), holding the
+/// entries itself when they fit one page, or naming its pages in id order. Versions 1 to 3
+/// decode as `Entries`. Readers assemble it with `restore::mox::load_list`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredList {
+    pub mailbox_id: i64,
+    pub body: ListBody,
+}
+
+/// What a list root holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ListBody {
+    /// Every entry, ordered by message id.
+    Entries(Vec<MessageEntry>),
+    /// Pages in ascending id order, each a [`LIST_PAGE_MAGIC`] blob.
+    Pages(Vec<ListPage>),
+}
+
+/// One page of a paged list, as its root names it: enough to find the page of an id and to
+/// count the mailbox without reading the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListPage {
+    /// The first and last message id on the page.
+    pub first_id: i64,
+    pub last_id: i64,
+    /// Entries on the page (at least 1, at most [`LIST_PAGE_MAX`]).
+    pub messages: u64,
+    /// Sum of the entries' `size`.
+    pub size: u64,
+    /// The page blob.
+    pub blob: BlobId,
+}
+
+/// Whether a page ends after the entry with this id: about one id in [`LIST_PAGE_AVG`], chosen
+/// from the id alone (a mix of its bits), so inserting or removing a message moves no boundary
+/// but its own.
+pub fn list_boundary(id: i64) -> bool {
+    // splitmix64's finalizer: every bit of the id moves every bit of the result.
+    let mut z = (id as u64).wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    z % LIST_PAGE_AVG == 0
+}
+
+/// Whether a page of `len` entries ending with message `last_id` is complete: a boundary id
+/// after at least [`LIST_PAGE_MIN`] entries, or [`LIST_PAGE_MAX`] entries.
+pub fn ends_list_page(last_id: i64, len: usize) -> bool {
+    (len >= LIST_PAGE_MIN && list_boundary(last_id)) || len >= LIST_PAGE_MAX
+}
+
+/// Cuts entries (ordered by id, starting after a page end) into pages, each ending where
+/// [`ends_list_page`] says. The last piece may be incomplete. Returns the end index of each.
+pub fn list_page_ends(entries: &[MessageEntry]) -> Vec<usize> {
+    let mut ends = Vec::new();
+    let mut start = 0;
+    for (i, e) in entries.iter().enumerate() {
+        if ends_list_page(e.id, i + 1 - start) {
+            ends.push(i + 1);
+            start = i + 1;
+        }
+    }
+    if start < entries.len() {
+        ends.push(entries.len());
+    }
+    ends
+}
+
+impl ListPage {
+    /// The page's summary, for its root.
+    pub fn of(entries: &[MessageEntry], blob: BlobId) -> ListPage {
+        ListPage {
+            first_id: entries.first().map_or(0, |e| e.id),
+            last_id: entries.last().map_or(0, |e| e.id),
+            messages: entries.len() as u64,
+            size: entries.iter().map(|e| e.size).sum(),
+            blob,
+        }
+    }
+
+    /// Encodes the entries of one page.
+    pub fn encode_entries(entries: &[MessageEntry]) -> Vec<u8> {
+        encode(LIST_PAGE_MAGIC, LIST_PAGE_VERSION, &entries)
+    }
+
+    /// Decodes a page blob and checks it against this summary: ids strictly ascending, the
+    /// first and last id, the count and the size as the root says.
+    pub fn decode_entries(&self, bytes: &[u8]) -> Result<Vec<MessageEntry>, ManifestError> {
+        let what = "message list page";
+        let (_, rest) = header(LIST_PAGE_MAGIC, LIST_PAGE_VERSION, what, bytes)?;
+        let entries: Vec<MessageEntry> = body(what, rest)?;
+        if !entries.windows(2).all(|w| w[0].id < w[1].id) {
+            return Err(ManifestError::Unordered);
+        }
+        if ListPage::of(&entries, self.blob) != *self || entries.is_empty() {
+            return Err(ManifestError::PageMismatch);
+        }
+        Ok(entries)
+    }
+}
+
+/// Encodes the list of a mailbox (entries ordered by id, each id once) as its root: the entries
+/// themselves when they make one page, else the pages, each given to `put_page` (which stores
+/// it and returns its blob id) in order.
+pub fn encode_list<E>(
+    mailbox_id: i64,
+    entries: &[MessageEntry],
+    mut put_page: impl FnMut(Vec<u8>) -> Result<BlobId, E>,
+) -> Result<Vec<u8>, E> {
+    let ends = list_page_ends(entries);
+    if ends.len() <= 1 {
+        return Ok(StoredList {
+            mailbox_id,
+            body: ListBody::Entries(entries.to_vec()),
+        }
+        .encode());
+    }
+    let mut pages = Vec::with_capacity(ends.len());
+    let mut start = 0;
+    for end in ends {
+        let piece = &entries[start..end];
+        let blob = put_page(ListPage::encode_entries(piece))?;
+        pages.push(ListPage::of(piece, blob));
+        start = end;
+    }
+    Ok(StoredList {
+        mailbox_id,
+        body: ListBody::Pages(pages),
+    }
+    .encode())
+}
+
+impl StoredList {
+    pub fn encode(&self) -> Vec<u8> {
+        encode(LIST_MAGIC, LIST_VERSION, self)
+    }
+
+    /// Decodes versions 1 to 3 (entries) and 4. Entries and pages must be in ascending id
+    /// order, pages neither empty nor above [`LIST_PAGE_MAX`] nor overlapping.
+    pub fn decode(bytes: &[u8]) -> Result<Self, ManifestError> {
+        let what = "message list";
+        let flat = |l: MessageList| StoredList {
+            mailbox_id: l.mailbox_id,
+            body: ListBody::Entries(l.messages),
+        };
+        let list = match header(LIST_MAGIC, LIST_VERSION, what, bytes)? {
+            (1, rest) => flat(body::<OldMessageList<MessageEntryV1>>(what, rest)?.into()),
+            (2, rest) => flat(body::<OldMessageList<MessageEntryV2>>(what, rest)?.into()),
+            (3, rest) => flat(body(what, rest)?),
+            (_, rest) => body(what, rest)?,
+        };
+        match &list.body {
+            // Lists before version 4 did not check their order: kept as they are.
+            ListBody::Entries(_) => {}
+            ListBody::Pages(pages) => {
+                let ok = pages.iter().all(|p| {
+                    p.first_id <= p.last_id
+                        && p.messages >= 1
+                        && p.messages <= LIST_PAGE_MAX as u64
+                        && p.messages as i128 <= p.last_id as i128 - p.first_id as i128 + 1
+                }) && pages.windows(2).all(|w| w[0].last_id < w[1].first_id);
+                if !ok {
+                    return Err(ManifestError::Unordered);
+                }
+            }
+        }
+        Ok(list)
+    }
 }
 
 /// A file's owner.
@@ -204,9 +389,16 @@ pub enum ManifestError {
     },
     #[error("truncated {0}")]
     Truncated(&'static str),
-    /// Mailboxes must be in ascending id order (lookups by id rely on it).
-    #[error("account manifest: mailboxes not in ascending id order")]
+    /// Mailboxes, list pages and page entries must be in ascending id order (lookups by id rely
+    /// on it).
+    #[error("entries not in ascending id order")]
     Unordered,
+    /// A list page that is not what its list root says (ids, count or size).
+    #[error("message list page does not match its list (ids, count or size)")]
+    PageMismatch,
+    /// A paged list where a list holding its entries was expected.
+    #[error("message list is paged (its pages must be read from the repository)")]
+    Paged,
     #[error("malformed {what}: {source}")]
     Decode {
         what: &'static str,
@@ -315,17 +507,26 @@ fn mailbox_names_equal(a: &str, b: &str) -> bool {
 }
 
 impl MessageList {
+    /// Encodes the list as one root holding every entry (a version 4 list of one piece). A list
+    /// of more than one page is stored by `backup::list::store_list`, which writes the pages.
     pub fn encode(&self) -> Vec<u8> {
-        encode(LIST_MAGIC, MANIFEST_VERSION, self)
+        StoredList {
+            mailbox_id: self.mailbox_id,
+            body: ListBody::Entries(self.messages.clone()),
+        }
+        .encode()
     }
 
-    /// Decodes versions 1 (no owners), 2 (nothing chunked) and 3.
+    /// Decodes a list root that holds its entries (any version); a paged root is refused here:
+    /// readers that have the repository use `restore::mox::load_list`.
     pub fn decode(bytes: &[u8]) -> Result<Self, ManifestError> {
-        let what = "message list";
-        match header(LIST_MAGIC, MANIFEST_VERSION, what, bytes)? {
-            (1, rest) => body::<OldMessageList<MessageEntryV1>>(what, rest).map(MessageList::from),
-            (2, rest) => body::<OldMessageList<MessageEntryV2>>(what, rest).map(MessageList::from),
-            (_, rest) => body(what, rest),
+        let list = StoredList::decode(bytes)?;
+        match list.body {
+            ListBody::Entries(messages) => Ok(MessageList {
+                mailbox_id: list.mailbox_id,
+                messages,
+            }),
+            ListBody::Pages(_) => Err(ManifestError::Paged),
         }
     }
 }
@@ -400,11 +601,11 @@ mod tests {
             ..e.clone()
         };
         assert_eq!(list.messages, vec![unchunked]);
-        let mut v4 = list.encode();
-        v4[4] = 4;
+        let mut v5 = list.encode();
+        v5[4] = 5;
         assert!(matches!(
-            MessageList::decode(&v4),
-            Err(ManifestError::UnsupportedVersion { found: 4, .. })
+            MessageList::decode(&v5),
+            Err(ManifestError::UnsupportedVersion { found: 5, .. })
         ));
     }
 
@@ -437,11 +638,15 @@ mod tests {
             }]
         );
         // Version 3 appends the flag: a version 3 list is the version 2 bytes plus one byte
-        // per entry.
-        let v3 = list.encode();
-        assert_eq!(&v3[4..8], &3u32.to_le_bytes());
-        assert_eq!(v3.len(), v2.len() + 1);
+        // per entry. Version 4 puts the entries behind one byte: the variant `Entries`.
+        let mut v3 = v2.clone();
+        v3[4] = 3;
+        v3.push(0);
         assert_eq!(MessageList::decode(&v3).unwrap(), list);
+        let v4 = list.encode();
+        assert_eq!(&v4[4..8], &4u32.to_le_bytes());
+        assert_eq!(v4.len(), v3.len() + 1);
+        assert_eq!(MessageList::decode(&v4).unwrap(), list);
     }
 
     #[test]
@@ -512,6 +717,77 @@ mod tests {
         assert!(AccountManifest::decode(&bytes[..bytes.len() - 1]).is_err());
     }
 
+    #[test]
+    fn paged_lists_round_trip_and_refuse_what_their_root_does_not_say() {
+        let entries: Vec<MessageEntry> = (1..=20_000).map(|id| entry(id, 2)).collect();
+        let mut pages = Vec::new();
+        let root = encode_list(7, &entries, |bytes| {
+            let id = BlobId::hash(&bytes);
+            pages.push((id, bytes));
+            Ok::<_, ()>(id)
+        })
+        .unwrap();
+        let ListBody::Pages(refs) = StoredList::decode(&root).unwrap().body else {
+            panic!("20,000 entries are paged");
+        };
+        assert_eq!(refs.len(), pages.len());
+        assert!(refs.len() > 5 && refs.len() < 60, "{} pages", refs.len());
+        let mut back = Vec::new();
+        for (i, (r, (id, bytes))) in refs.iter().zip(&pages).enumerate() {
+            assert_eq!(r.blob, *id);
+            // Every page but the last ends on a boundary (or is full).
+            let last = i + 1 == refs.len();
+            assert!(last || ends_list_page(r.last_id, r.messages as usize));
+            assert!(last || r.messages >= LIST_PAGE_MIN as u64);
+            back.extend(r.decode_entries(bytes).unwrap());
+        }
+        assert_eq!(back, entries);
+        // A root holding entries refuses to be read as flat when paged, and a page checks its
+        // summary: another page, a count or a size that differs.
+        assert!(matches!(
+            MessageList::decode(&root),
+            Err(ManifestError::Paged)
+        ));
+        assert!(matches!(
+            refs[0].decode_entries(&pages[1].1),
+            Err(ManifestError::PageMismatch)
+        ));
+        let mut wrong = refs[0];
+        wrong.size += 1;
+        assert!(wrong.decode_entries(&pages[0].1).is_err());
+        assert!(matches!(
+            MessageList::decode(&pages[0].1),
+            Err(ManifestError::BadMagic { .. })
+        ));
+        // Overlapping or empty pages in a root are refused.
+        for bad in [
+            vec![refs[1], refs[0]],
+            vec![ListPage {
+                messages: 0,
+                ..refs[0]
+            }],
+            vec![ListPage {
+                messages: 5,
+                last_id: refs[0].first_id + 1,
+                ..refs[0]
+            }],
+        ] {
+            let root = StoredList {
+                mailbox_id: 7,
+                body: ListBody::Pages(bad),
+            }
+            .encode();
+            assert!(matches!(
+                StoredList::decode(&root),
+                Err(ManifestError::Unordered)
+            ));
+        }
+        // A list of one page is stored whole, with no page.
+        let few: Vec<MessageEntry> = entries[..LIST_PAGE_MIN].to_vec();
+        let small = encode_list(7, &few, |_| Err(())).unwrap();
+        assert_eq!(MessageList::decode(&small).unwrap().messages, few);
+    }
+
     proptest! {
         #[test]
         fn list_round_trip(ids in proptest::collection::vec(1i64..1_000_000, 0..50), seed: u8) {
@@ -525,6 +801,15 @@ mod tests {
         #[test]
         fn decode_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
             let _ = MessageList::decode(&bytes);
+            let _ = StoredList::decode(&bytes);
+            let page = ListPage { first_id: 1, last_id: 9, messages: 2, size: 5, blob: BlobId::hash(b"p") };
+            let _ = page.decode_entries(&bytes);
+            for magic in [b"MVML\x04\0\0\0", b"MVMP\x01\0\0\0"] {
+                let mut framed = magic.to_vec();
+                framed.extend_from_slice(&bytes);
+                let _ = StoredList::decode(&framed);
+                let _ = page.decode_entries(&framed);
+            }
             let _ = MessageChunks::decode(&bytes);
             let mut framed = b"MVAM\x01\0\0\0".to_vec();
             framed.extend_from_slice(&bytes);

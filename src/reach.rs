@@ -9,10 +9,12 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use crate::id::{BlobId, SnapshotId};
-use crate::manifest::{AccountManifest, MessageEntry, MessageList};
+use crate::manifest::{AccountManifest, ListBody, ListPage, MessageEntry, StoredList};
 use crate::progress::{Event, Progress};
 use crate::repo::Repository;
-use crate::restore::mox::{decode_chunk_list, load_list, load_manifest, message_chunks};
+use crate::restore::mox::{
+    decode_chunk_list, load_list_lenient, load_list_root, load_manifest, message_chunks,
+};
 use crate::snapshot::Snapshot;
 use crate::tree::Tree;
 
@@ -51,7 +53,8 @@ pub struct BlobUse {
 enum Parsed {
     Tree,
     Manifest(Vec<(String, BlobId)>),
-    List(Vec<MessageEntry>),
+    /// A list or list page: its chunked messages, and the pages a paged list root names.
+    List(Vec<MessageEntry>, Vec<ListPage>),
     Chunks,
     Bad(String),
 }
@@ -97,8 +100,9 @@ pub(crate) fn reach(
                 _ => continue,
             };
             for (mailbox, list) in lists {
-                let chunked = match parse(repo, &mut cache, list, Kind::List, &mut out) {
-                    Parsed::List(chunked) => chunked.clone(),
+                let (mut chunked, pages) = match parse(repo, &mut cache, list, Kind::List, &mut out)
+                {
+                    Parsed::List(chunked, pages) => (chunked.clone(), pages.clone()),
                     Parsed::Bad(e) => {
                         let e = e.clone();
                         bad(
@@ -111,6 +115,24 @@ pub(crate) fn reach(
                     }
                     _ => continue,
                 };
+                for page in pages {
+                    match parse(repo, &mut cache, page.blob, Kind::ListPage(&page), &mut out) {
+                        Parsed::List(more, _) => chunked.extend(more.iter().cloned()),
+                        Parsed::Bad(e) => {
+                            let e = e.clone();
+                            bad(
+                                page.blob,
+                                format!(
+                                    "page (messages {} to {}) of the message list of {}/{}",
+                                    page.first_id, page.last_id, account.name, mailbox
+                                ),
+                                &e,
+                                &mut out,
+                            );
+                        }
+                        _ => {}
+                    }
+                }
                 for m in chunked {
                     if let Parsed::Bad(e) =
                         parse(repo, &mut cache, m.blob, Kind::Chunks(&m), &mut out)
@@ -143,6 +165,8 @@ enum Kind<'m> {
     Tree,
     Manifest,
     List,
+    /// A page of a paged list, as its root names it.
+    ListPage(&'m ListPage),
     /// The chunk list of this chunked message.
     Chunks(&'m MessageEntry),
 }
@@ -178,13 +202,15 @@ fn parse<'a>(
                     )
                 })
                 .map_err(|e| e.to_string()),
-            Kind::List => MessageList::decode(&bytes)
-                .map(|l| {
-                    let (chunked, whole): (Vec<_>, Vec<_>) =
-                        l.messages.into_iter().partition(|m| m.chunked);
-                    out.data.extend(whole.into_iter().map(|m| m.blob));
-                    Parsed::List(chunked)
+            Kind::List => StoredList::decode(&bytes)
+                .map(|l| match l.body {
+                    ListBody::Entries(messages) => Parsed::List(split(messages, out), Vec::new()),
+                    ListBody::Pages(pages) => Parsed::List(Vec::new(), pages),
                 })
+                .map_err(|e| e.to_string()),
+            Kind::ListPage(page) => page
+                .decode_entries(&bytes)
+                .map(|messages| Parsed::List(split(messages, out), Vec::new()))
                 .map_err(|e| e.to_string()),
             Kind::Chunks(entry) => decode_chunk_list(entry, &bytes)
                 .map(|c| {
@@ -198,6 +224,13 @@ fn parse<'a>(
             Parsed::Bad(format!("cannot be decoded: {e}"))
         })
     })
+}
+
+/// Adds the blobs of whole messages to the data reached; returns the chunked ones.
+fn split(messages: Vec<MessageEntry>, out: &mut Reach) -> Vec<MessageEntry> {
+    let (chunked, whole): (Vec<_>, Vec<_>) = messages.into_iter().partition(|m| m.chunked);
+    out.data.extend(whole.into_iter().map(|m| m.blob));
+    chunked
 }
 
 /// Names every use of the blobs in `wanted` by the snapshots: the file path of a tree entry,
@@ -245,7 +278,20 @@ pub(crate) fn name_uses(
                     &mb.list,
                     format!("message list of {}/{}", account.name, mb.name),
                 );
-                let Ok(list) = load_list(repo, &mb.list) else {
+                if let Ok(root) = load_list_root(repo, &mb.list)
+                    && let ListBody::Pages(pages) = root.body
+                {
+                    for page in pages {
+                        used(
+                            &page.blob,
+                            format!(
+                                "page (messages {} to {}) of the message list of {}/{}",
+                                page.first_id, page.last_id, account.name, mb.name
+                            ),
+                        );
+                    }
+                }
+                let Ok((list, _)) = load_list_lenient(repo, &mb.list) else {
                     continue;
                 };
                 for m in &list.messages {

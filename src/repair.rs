@@ -14,10 +14,10 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::id::{BlobId, SnapshotId};
-use crate::manifest::MessageList;
+use crate::manifest::{MessageList, encode_list};
 use crate::progress::{Event, Progress};
 use crate::repo::{BlobKind, Repository};
-use crate::restore::mox::{load_list, load_manifest, message_stored};
+use crate::restore::mox::{load_list_lenient, load_manifest, message_stored};
 use crate::snapshot::{AccountRef, Notice, Snapshot};
 use crate::tree::Tree;
 
@@ -137,10 +137,18 @@ fn salvage(repo: &Repository, snap: &Snapshot, dry_run: bool) -> Result<(Snapsho
         };
         let mut changed = false;
         for mb in &mut manifest.mailboxes {
-            let (list, dropped) = match load_list(repo, &mb.list) {
-                Ok(mut list) => {
+            let (list, dropped) = match load_list_lenient(repo, &mb.list) {
+                Ok((mut list, failed)) => {
                     let before = list.messages.len();
-                    let mut gone = Vec::new();
+                    let mut gone: Vec<String> = failed
+                        .iter()
+                        .map(|(page, e)| {
+                            format!(
+                                "messages {} to {} ({} of them) in {}/{} (their list page: {e})",
+                                page.first_id, page.last_id, page.messages, account.name, mb.name
+                            )
+                        })
+                        .collect();
                     list.messages.retain(|m| {
                         let keep = message_stored(repo, m);
                         if !keep {
@@ -151,7 +159,7 @@ fn salvage(repo: &Repository, snap: &Snapshot, dry_run: bool) -> Result<(Snapsho
                         }
                         keep
                     });
-                    if list.messages.len() == before {
+                    if list.messages.len() == before && failed.is_empty() {
                         continue;
                     }
                     (list, gone)
@@ -171,7 +179,10 @@ fn salvage(repo: &Repository, snap: &Snapshot, dry_run: bool) -> Result<(Snapsho
             mb.messages = list.messages.len() as u64;
             mb.size = list.messages.iter().map(|m| m.size).sum();
             mb.complete = false;
-            mb.list = store(BlobKind::Manifest, list.encode())?;
+            let root = encode_list(list.mailbox_id, &list.messages, |page| {
+                store(BlobKind::Manifest, page)
+            })?;
+            mb.list = store(BlobKind::Manifest, root)?;
             changed = true;
         }
         let manifest_id = if changed {

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::manifest::{AccountManifest, MessageList};
+use crate::manifest::{AccountManifest, ListBody, MessageEntry, StoredList};
 use crate::repo::Repository;
 use crate::restore::mox::decode_chunk_list;
 use crate::snapshot::Snapshot;
@@ -113,36 +113,53 @@ pub fn snapshot_blobs(repo: &Repository, snapshot: &Snapshot) -> SnapshotBlobs {
             let Some(bytes) = read(mb.list, what.clone(), &mut out) else {
                 continue;
             };
-            match MessageList::decode(&bytes) {
-                Ok(list) => {
-                    for m in list.messages {
-                        let what = format!("message {} in {}/{}", m.id, account.name, mb.name);
-                        if !m.chunked {
-                            out.data.push((m.blob, what));
-                            continue;
-                        }
-                        // A chunk list is structure: read (each once), its chunks data.
-                        if !chunk_lists.insert(m.blob) {
-                            continue;
-                        }
-                        let Some(bytes) = read(m.blob, format!("chunk list of {what}"), &mut out)
-                        else {
-                            continue;
-                        };
-                        match decode_chunk_list(&m, &bytes) {
-                            Ok(c) => out
-                                .data
-                                .extend(c.chunks.into_iter().map(|c| (c, what.clone()))),
-                            Err(e) => undecodable(
-                                m.blob,
-                                format!("chunk list of {what}"),
-                                e.to_string(),
-                                &mut out,
-                            ),
-                        }
-                    }
+            let root = match StoredList::decode(&bytes) {
+                Ok(root) => root,
+                Err(e) => {
+                    undecodable(mb.list, what, e.to_string(), &mut out);
+                    continue;
                 }
-                Err(e) => undecodable(mb.list, what, e.to_string(), &mut out),
+            };
+            let pieces: Vec<Vec<MessageEntry>> = match root.body {
+                ListBody::Entries(messages) => vec![messages],
+                ListBody::Pages(pages) => pages
+                    .iter()
+                    .filter_map(|page| {
+                        let what = format!(
+                            "page (messages {} to {}) of the message list of {}/{}",
+                            page.first_id, page.last_id, account.name, mb.name
+                        );
+                        let bytes = read(page.blob, what.clone(), &mut out)?;
+                        page.decode_entries(&bytes)
+                            .map_err(|e| undecodable(page.blob, what, e.to_string(), &mut out))
+                            .ok()
+                    })
+                    .collect(),
+            };
+            for m in pieces.into_iter().flatten() {
+                let what = format!("message {} in {}/{}", m.id, account.name, mb.name);
+                if !m.chunked {
+                    out.data.push((m.blob, what));
+                    continue;
+                }
+                // A chunk list is structure: read (each once), its chunks data.
+                if !chunk_lists.insert(m.blob) {
+                    continue;
+                }
+                let Some(bytes) = read(m.blob, format!("chunk list of {what}"), &mut out) else {
+                    continue;
+                };
+                match decode_chunk_list(&m, &bytes) {
+                    Ok(c) => out
+                        .data
+                        .extend(c.chunks.into_iter().map(|c| (c, what.clone()))),
+                    Err(e) => undecodable(
+                        m.blob,
+                        format!("chunk list of {what}"),
+                        e.to_string(),
+                        &mut out,
+                    ),
+                }
             }
         }
     }

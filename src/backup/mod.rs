@@ -4,6 +4,7 @@
 //! summary type and the helpers here.
 
 pub(crate) mod capture;
+pub(crate) mod list;
 pub mod mox;
 pub mod tree;
 

@@ -18,11 +18,16 @@ use rayon::prelude::*;
 
 use crate::backup::BackupSummary;
 use crate::backup::capture::{capture_entry, open_regular};
+use crate::backup::list::{encode_root, page_of, update_pages};
 use crate::chunk::{Chunking, chunking_for, store_file, store_message};
-use crate::manifest::{AccountManifest, MailboxEntry, MessageEntry, MessageList, Owner};
+use crate::manifest::{
+    AccountManifest, ListBody, ListPage, MailboxEntry, MessageEntry, Owner, encode_list,
+};
 use crate::mox::{self, AccountDb, MoxError, Source};
 use crate::repo::{BlobKind, Repository};
-use crate::restore::mox::message_stored;
+use crate::restore::mox::{
+    load_list, load_list_lenient, load_list_page, load_list_root, message_stored,
+};
 use crate::snapshot::{AccountRef, Notice, Snapshot, SourceKind, normalize_tags};
 use crate::tree::{Entry, Tree, entry_from_metadata};
 use crate::{BlobId, Error, Event, IoContext, Progress, Result, SnapshotId};
@@ -138,6 +143,42 @@ enum DbCopy {
     Failed,
 }
 
+/// What a backup does with one mailbox: planned before anything is read or stored.
+enum MailboxWork {
+    /// Its modseq did not move: the parent's entry and list are kept.
+    Reuse(MailboxEntry),
+    /// A paged parent list: the pages the changed messages fall into are written again.
+    Update {
+        /// The parent's list.
+        list: BlobId,
+        pages: Vec<ListPage>,
+        /// Every message changed since the parent: its old entry, if any, is dropped.
+        replaced: HashSet<i64>,
+        /// The live messages among them, by id.
+        live: BTreeMap<i64, Pending>,
+        /// Pages of the parent's list already read while planning, by blob.
+        loaded: HashMap<BlobId, Vec<MessageEntry>>,
+    },
+    /// Written whole from this state, by id (a new mailbox, a list of one page, a rescan).
+    Whole(BTreeMap<i64, Pending>),
+}
+
+/// The plan of one account, before anything is read or stored.
+struct AccountPlan {
+    /// Nothing changed: the parent's manifest (with its mailbox and message counts) is kept.
+    reuse: Option<(BlobId, u64, u64)>,
+    mailboxes: Vec<(mox::Mailbox, MailboxWork)>,
+    /// Stored messages whose files are not read, by message id.
+    known: HashMap<i64, MessageEntry>,
+    /// Messages whose files are read.
+    to_read: Vec<Pending>,
+    /// The whole account was scanned: files mox does not know are looked for.
+    full_scan: bool,
+    last_modseq: i64,
+    highest_deleted_modseq: i64,
+    sequence: u64,
+}
+
 /// The previous state of one account: its manifest blob and decoded manifest.
 struct PrevAccount {
     blob: BlobId,
@@ -148,8 +189,6 @@ struct PrevAccount {
 /// still there may be reused.
 #[derive(Default)]
 struct PrevLists {
-    /// Mailbox id → the entries of its list, for every list that could be read.
-    lists: HashMap<i64, Vec<MessageEntry>>,
     /// Mailboxes whose list or some message blob is missing or damaged: rescanned in full.
     damaged: HashSet<i64>,
     /// Message blobs the lists name that the repository lacks: their files are read again.
@@ -200,7 +239,8 @@ fn add(counter: &AtomicU64, n: u64) {
     counter.fetch_add(n, Ordering::Relaxed);
 }
 
-/// A message that needs its file read: it has no blob from the parent snapshot.
+/// A live message as the database records it; its file is read when no stored blob is known.
+#[derive(Clone)]
 struct Pending {
     mailbox_id: i64,
     id: i64,
@@ -338,7 +378,7 @@ impl<'a> Run<'a> {
     fn check_prev_lists(&self, name: &str, prev: &PrevAccount) -> PrevLists {
         let mut out = PrevLists::default();
         for m in &prev.manifest.mailboxes {
-            match self.load_list(name, &m.list) {
+            match load_list(self.repo, &m.list) {
                 Ok(list) => {
                     let check = self.repo.blobs_may_be_missing();
                     let missing: Vec<BlobId> = list
@@ -360,7 +400,6 @@ impl<'a> Run<'a> {
                         out.damaged.insert(m.id);
                         out.missing.extend(missing);
                     }
-                    out.lists.insert(m.id, list.messages);
                 }
                 Err(e) => {
                     self.warning(
@@ -956,10 +995,14 @@ impl<'a> Run<'a> {
         };
         let prev_lists = match (prev_lists, self.prev.get(name)) {
             (Some(lists), _) => lists,
-            (None, Some(p)) => self.check_prev_lists(name, p),
-            (None, None) => PrevLists::default(),
+            // Lists are read as the plan needs them: a damaged one is found then.
+            (None, Some(p)) if self.repo.blobs_may_be_missing() => self.check_prev_lists(name, p),
+            (None, _) => PrevLists::default(),
         };
-        match self.plan_account(name, &dir, &db, &prev_lists) {
+        let planned = self
+            .plan_account(name, &dir, &db, &prev_lists)
+            .and_then(|plan| self.execute_account(name, &dir, &db, plan));
+        match planned {
             Ok(account) => Ok(Some(account)),
             Err(Error::Mox(e)) => {
                 self.problem(
@@ -999,19 +1042,20 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// Plans one account against its parent state. `checked` tells which of the parent's lists
-    /// and message blobs are still in the repository: only those are reused.
+    /// Plans one account against its parent state: which mailboxes keep their list, which
+    /// lists are written again (whole, or the pages a change falls into), and which message
+    /// files are read. Nothing is stored. `checked` tells which of the parent's mailboxes lost
+    /// a list or a message blob: those are rescanned.
     fn plan_account(
         &self,
         name: &str,
         dir: &Path,
         db: &AccountDb,
         checked: &PrevLists,
-    ) -> Result<AccountRef> {
+    ) -> Result<AccountPlan> {
         let sync = db.sync_state()?;
         let mailboxes = db.mailboxes()?;
         let sequence = db.message_sequence()?;
-        add(&self.counters.mailboxes_total, mailboxes.len() as u64);
         let prev = self
             .prev
             .get(name)
@@ -1019,6 +1063,16 @@ impl<'a> Run<'a> {
         let prev_boxes: HashMap<i64, &MailboxEntry> = prev
             .map(|p| p.manifest.mailboxes.iter().map(|m| (m.id, m)).collect())
             .unwrap_or_default();
+        let mut plan = AccountPlan {
+            reuse: None,
+            mailboxes: Vec::with_capacity(mailboxes.len()),
+            known: HashMap::new(),
+            to_read: Vec::new(),
+            full_scan: false,
+            last_modseq: sync.last_modseq,
+            highest_deleted_modseq: sync.highest_deleted_modseq,
+            sequence,
+        };
 
         // Nothing IMAP-visible changed: the previous manifest is this account's state.
         if let Some(p) = prev
@@ -1034,13 +1088,12 @@ impl<'a> Run<'a> {
                     .is_some_and(|m| m.modseq == mb.modseq && m.uidvalidity == mb.uidvalidity)
             })
         {
-            add(&self.counters.accounts_skipped, 1);
-            add(&self.counters.mailboxes_skipped, mailboxes.len() as u64);
-            add(&self.counters.messages_total, p.manifest.message_count());
-            return Ok(AccountRef {
-                name: name.to_string(),
-                manifest: p.blob,
-            });
+            plan.reuse = Some((
+                p.blob,
+                p.manifest.mailboxes.len() as u64,
+                p.manifest.message_count(),
+            ));
+            return Ok(plan);
         }
 
         // Incremental only while no tombstone can have been removed since the parent.
@@ -1056,108 +1109,144 @@ impl<'a> Run<'a> {
                         && m.uidvalidity == mb.uidvalidity
                 })
         };
-
-        // Known blobs by message id: message files never change, and a moved message keeps its
-        // id, so a record with a known id needs no file read. Only lists of changed mailboxes are
-        // loaded (a message can only leave a mailbox whose modseq moved).
-        let mut known: HashMap<i64, MessageEntry> = HashMap::new();
-        let mut lists: BTreeMap<i64, Vec<MessageEntry>> = BTreeMap::new();
-        let changed: Vec<&mox::Mailbox> = mailboxes
-            .iter()
-            .filter(|mb| unchanged(mb).is_none())
-            .collect();
-        if let Some(p) = prev {
-            let wanted: HashSet<i64> = if incremental.is_some() {
-                changed.iter().map(|mb| mb.id).collect()
-            } else {
-                p.manifest.mailboxes.iter().map(|m| m.id).collect()
-            };
-            for m in p
-                .manifest
-                .mailboxes
-                .iter()
-                .filter(|m| wanted.contains(&m.id))
+        // A parent entry whose blob is still there and is still the message (a hardlinked
+        // object is the live file: written in place since, what the repository holds is no
+        // longer the message, and the file is read and stored again).
+        let usable = |e: &MessageEntry| -> bool {
+            if checked.missing.contains(&e.blob) {
+                return false;
+            }
+            if self
+                .repo
+                .raw_object_changed(&e.blob, e.file_size, e.mtime_ns)
             {
-                // A damaged list is left out: its mailbox is rebuilt from its records.
-                let Some(list) = checked.lists.get(&m.id) else {
-                    continue;
-                };
-                for e in list {
-                    // A blob no longer in the repository is not known: the file is read again.
-                    if checked.missing.contains(&e.blob) {
-                        continue;
-                    }
-                    // A hardlinked object is the live file: written in place since (its size or
-                    // time moved), what the repository holds is no longer the message. The file
-                    // is read and stored again.
-                    if self
-                        .repo
-                        .raw_object_changed(&e.blob, e.file_size, e.mtime_ns)
-                    {
+                self.warning(
+                    Some(&dir.join("msg").join(mox::message_path(e.id))),
+                    format!(
+                        "message {} of account {name} was changed in place since the backup \
+                         (its linked copy changed with it); stored again",
+                        e.id
+                    ),
+                );
+                return false;
+            }
+            true
+        };
+        // The parent's whole list of a mailbox, for a mailbox written whole: what cannot be
+        // read is read again from the files.
+        let old_list = |m: &MailboxEntry| -> Vec<MessageEntry> {
+            match load_list_lenient(self.repo, &m.list) {
+                Ok((list, failed)) => {
+                    if !failed.is_empty() {
                         self.warning(
-                            Some(&dir.join("msg").join(mox::message_path(e.id))),
+                            None,
                             format!(
-                                "message {} of account {name} was changed in place since the \
-                                 backup (its linked copy changed with it); stored again",
-                                e.id
+                                "mailbox {} of account {name}: {} pages of the parent's message \
+                                 list are damaged; their messages are read again",
+                                m.name,
+                                failed.len()
                             ),
                         );
-                        continue;
                     }
-                    known.insert(e.id, e.clone());
+                    list.messages
                 }
-                lists.insert(m.id, list.clone());
+                Err(e) => {
+                    self.warning(
+                        None,
+                        format!(
+                            "mailbox {} of account {name}: the parent's message list is \
+                             damaged ({e}); rescanned",
+                            m.name
+                        ),
+                    );
+                    Vec::new()
+                }
             }
-        }
+        };
 
-        // The new state of each changed mailbox as (id → record) of its live messages.
-        let mut live: BTreeMap<i64, BTreeMap<i64, Pending>> = BTreeMap::new();
         match incremental {
             Some(p) => {
+                // Every record changed since the parent, over the changed mailboxes: a message
+                // can only enter or leave a mailbox whose modseq moved.
                 let after = p.manifest.last_modseq;
-                let mut records = HashMap::new();
-                for mb in &changed {
+                let mut records: HashMap<i64, mox::Message> = HashMap::new();
+                for mb in mailboxes.iter().filter(|mb| unchanged(mb).is_none()) {
                     for (_, id) in db.changed_since(mb.id, after)? {
                         if let Some(msg) = db.message(id)? {
                             records.insert(id, msg);
                         }
                     }
                 }
-                for mb in &changed {
-                    let mut state: BTreeMap<i64, Pending> = BTreeMap::new();
-                    for e in lists.get(&mb.id).into_iter().flatten() {
-                        if !records.contains_key(&e.id) {
-                            state.insert(e.id, pending_from_entry(mb.id, e));
-                        }
+                let replaced: HashSet<i64> = records.keys().copied().collect();
+                for mb in &mailboxes {
+                    if let Some(prev_entry) = unchanged(mb) {
+                        plan.mailboxes
+                            .push((mb.clone(), MailboxWork::Reuse(prev_entry.clone())));
+                        continue;
                     }
-                    for msg in records.values() {
-                        if msg.mailbox_id == mb.id && !msg.expunged {
-                            state.insert(msg.id, pending_from_record(msg));
-                        }
-                    }
-                    // The counts mox keeps must agree, and a mailbox that missed a file last
-                    // time is rebuilt from all its records.
-                    let was_incomplete = prev_boxes.get(&mb.id).is_some_and(|m| !m.complete)
-                        || checked.damaged.contains(&mb.id);
+                    let live: BTreeMap<i64, Pending> = records
+                        .values()
+                        .filter(|m| m.mailbox_id == mb.id && !m.expunged)
+                        .map(|m| (m.id, pending_from_record(m)))
+                        .collect();
                     // mox's Total leaves out messages flagged \Deleted; those are live too.
-                    if was_incomplete || state.len() as i64 != mb.total + mb.deleted {
-                        state.clear();
-                        for (_, id) in db.changed_since(mb.id, i64::MIN)? {
-                            if let Some(msg) = db.message(id)?
-                                && msg.mailbox_id == mb.id
-                                && !msg.expunged
-                            {
-                                state.insert(msg.id, pending_from_record(&msg));
+                    let expected = mb.total + mb.deleted;
+                    let work = prev_boxes
+                        .get(&mb.id)
+                        .filter(|m| m.complete && !checked.damaged.contains(&m.id))
+                        .and_then(|m| {
+                            self.plan_changed(
+                                name, m, &replaced, live, expected, &usable, &mut plan,
+                            )
+                        });
+                    let work = match work {
+                        Some(work) => work,
+                        None => {
+                            // Rebuilt from all its records, as a first backup would: the
+                            // counts mox keeps disagree, a file was missed last time, or the
+                            // parent's list could not be read.
+                            if let Some(m) = prev_boxes.get(&mb.id) {
+                                for e in old_list(m) {
+                                    if usable(&e) {
+                                        plan.known.insert(e.id, e);
+                                    }
+                                }
                             }
+                            let mut state = BTreeMap::new();
+                            for (_, id) in db.changed_since(mb.id, i64::MIN)? {
+                                if let Some(msg) = db.message(id)?
+                                    && msg.mailbox_id == mb.id
+                                    && !msg.expunged
+                                {
+                                    state.insert(msg.id, pending_from_record(&msg));
+                                }
+                            }
+                            MailboxWork::Whole(state)
                         }
-                    }
-                    live.insert(mb.id, state);
+                    };
+                    plan.mailboxes.push((mb.clone(), work));
                 }
             }
             None => {
-                for mb in &changed {
-                    live.insert(mb.id, BTreeMap::new());
+                plan.full_scan = true;
+                // Message files never change and a moved message keeps its id: every blob of
+                // the parent is known by message id.
+                if let Some(p) = prev {
+                    for m in &p.manifest.mailboxes {
+                        if checked.damaged.contains(&m.id) {
+                            continue;
+                        }
+                        for e in old_list(m) {
+                            if usable(&e) {
+                                plan.known.insert(e.id, e);
+                            }
+                        }
+                    }
                 }
+                let mut live: BTreeMap<i64, BTreeMap<i64, Pending>> = mailboxes
+                    .iter()
+                    .map(|mb| (mb.id, BTreeMap::new()))
+                    .collect();
                 // Streamed: a full scan keeps one record at a time, not the account.
                 for msg in db.messages_iter()? {
                     let msg = msg?;
@@ -1177,15 +1266,147 @@ impl<'a> Run<'a> {
                         ),
                     }
                 }
+                for mb in &mailboxes {
+                    let state = live.remove(&mb.id).unwrap_or_default();
+                    plan.mailboxes.push((mb.clone(), MailboxWork::Whole(state)));
+                }
             }
         }
 
-        // Read the files of messages without a known blob, in parallel.
-        let to_read: Vec<&Pending> = live
-            .values()
-            .flat_map(|s| s.values())
-            .filter(|p| !known.contains_key(&p.id))
-            .collect();
+        // The files of messages without a known blob are read.
+        let mut to_read = Vec::new();
+        for (_, work) in &plan.mailboxes {
+            let live = match work {
+                MailboxWork::Reuse(_) => continue,
+                MailboxWork::Update { live, .. } | MailboxWork::Whole(live) => live,
+            };
+            to_read.extend(
+                live.values()
+                    .filter(|p| !plan.known.contains_key(&p.id))
+                    .cloned(),
+            );
+        }
+        plan.to_read = to_read;
+        Ok(plan)
+    }
+
+    /// The work of a changed mailbox that has a usable parent list, or `None` when it must be
+    /// rebuilt from its records (the list cannot be read, or the counts disagree).
+    ///
+    /// A list of one piece is read whole and written whole. A paged list reads only the pages
+    /// the changed ids fall into: their entries of changed ids become known blobs, and the new
+    /// count is the old one less those entries plus the live changed messages.
+    #[allow(clippy::too_many_arguments)]
+    fn plan_changed(
+        &self,
+        name: &str,
+        m: &MailboxEntry,
+        replaced: &HashSet<i64>,
+        live: BTreeMap<i64, Pending>,
+        expected: i64,
+        usable: &dyn Fn(&MessageEntry) -> bool,
+        plan: &mut AccountPlan,
+    ) -> Option<MailboxWork> {
+        let damaged = |e: &Error| {
+            self.warning(
+                None,
+                format!(
+                    "mailbox {} of account {name}: the parent's message list is damaged ({e}); \
+                     rescanned",
+                    m.name
+                ),
+            )
+        };
+        let root = match load_list_root(self.repo, &m.list) {
+            Ok(root) => root,
+            Err(e) => {
+                damaged(&e);
+                return None;
+            }
+        };
+        match root.body {
+            ListBody::Entries(old) => {
+                let mut state = live;
+                for e in old {
+                    if replaced.contains(&e.id) {
+                        if usable(&e) {
+                            plan.known.insert(e.id, e);
+                        }
+                        continue;
+                    }
+                    state.insert(e.id, pending_from_entry(m.id, &e));
+                    if usable(&e) {
+                        plan.known.insert(e.id, e);
+                    }
+                }
+                (state.len() as i64 == expected).then_some(MailboxWork::Whole(state))
+            }
+            ListBody::Pages(pages) => {
+                let mut touched: Vec<usize> =
+                    replaced.iter().map(|&id| page_of(&pages, id)).collect();
+                touched.sort_unstable();
+                touched.dedup();
+                let mut loaded = HashMap::new();
+                let mut dropped = 0u64;
+                for i in touched {
+                    let page = &pages[i];
+                    let entries = match load_list_page(self.repo, &m.list, page) {
+                        Ok(entries) => entries,
+                        Err(e) => {
+                            damaged(&e);
+                            return None;
+                        }
+                    };
+                    for e in entries.iter().filter(|e| replaced.contains(&e.id)) {
+                        dropped += 1;
+                        if usable(e) {
+                            plan.known.insert(e.id, e.clone());
+                        }
+                    }
+                    loaded.insert(page.blob, entries);
+                }
+                let old: u64 = pages.iter().map(|p| p.messages).sum();
+                let count = old - dropped + live.len() as u64;
+                (count as i64 == expected).then(|| MailboxWork::Update {
+                    list: m.list,
+                    pages,
+                    replaced: replaced.clone(),
+                    live,
+                    loaded,
+                })
+            }
+        }
+    }
+
+    /// Carries out an account's plan: reads the message files it names (in parallel), writes
+    /// the lists of changed mailboxes and the manifest.
+    fn execute_account(
+        &self,
+        name: &str,
+        dir: &Path,
+        db: &AccountDb,
+        plan: AccountPlan,
+    ) -> Result<AccountRef> {
+        if let Some((blob, mailboxes, messages)) = plan.reuse {
+            add(&self.counters.accounts_skipped, 1);
+            add(&self.counters.mailboxes_total, mailboxes);
+            add(&self.counters.mailboxes_skipped, mailboxes);
+            add(&self.counters.messages_total, messages);
+            return Ok(AccountRef {
+                name: name.to_string(),
+                manifest: blob,
+            });
+        }
+        let AccountPlan {
+            mailboxes,
+            mut known,
+            to_read,
+            full_scan,
+            last_modseq,
+            highest_deleted_modseq,
+            sequence,
+            reuse: _,
+        } = plan;
         let phase = format!("account {name}: {} new message files", to_read.len());
         self.progress.event(Event::Phase {
             name: phase.clone(),
@@ -1226,47 +1447,84 @@ impl<'a> Run<'a> {
             }
         }
 
+        let put_page = |bytes: Vec<u8>| -> Result<BlobId> {
+            let put = self.repo.put_blob(BlobKind::Manifest, &bytes)?;
+            add(&self.counters.bytes_added, put.stored_bytes);
+            Ok(put.id)
+        };
+        add(&self.counters.mailboxes_total, mailboxes.len() as u64);
         let mut entries = Vec::with_capacity(mailboxes.len());
-        for mb in &mailboxes {
-            if let Some(prev_entry) = unchanged(mb) {
-                add(&self.counters.mailboxes_skipped, 1);
-                add(&self.counters.messages_total, prev_entry.messages);
-                entries.push(MailboxEntry {
-                    name: mb.name.clone(),
-                    parent_id: mb.parent_id,
-                    expunged: mb.expunged,
-                    uidnext: mb.uidnext,
-                    ..prev_entry.clone()
-                });
-                continue;
-            }
-            let state = live.remove(&mb.id).unwrap_or_default();
-            let mut messages = Vec::with_capacity(state.len());
-            for p in state.values() {
-                if let Some(known) = known.get(&p.id) {
-                    if known.file_size + p.prefix_len != p.size {
-                        self.warning(
-                            Some(&dir.join("msg").join(mox::message_path(p.id))),
-                            format!(
-                                "message {}: database size {} is not prefix {} + file {}",
-                                p.id, p.size, p.prefix_len, known.file_size
-                            ),
-                        );
-                    }
-                    messages.push(MessageEntry {
-                        uid: p.uid,
-                        modseq: p.modseq,
-                        size: p.size,
-                        ..known.clone()
-                    });
+        for (mb, work) in mailboxes {
+            let entry_of = |p: &Pending| -> Option<MessageEntry> {
+                let known = known.get(&p.id)?;
+                if known.file_size + p.prefix_len != p.size {
+                    self.warning(
+                        Some(&dir.join("msg").join(mox::message_path(p.id))),
+                        format!(
+                            "message {}: database size {} is not prefix {} + file {}",
+                            p.id, p.size, p.prefix_len, known.file_size
+                        ),
+                    );
                 }
-            }
-            add(&self.counters.messages_total, messages.len() as u64);
-            let list = MessageList {
-                mailbox_id: mb.id,
-                messages,
+                Some(MessageEntry {
+                    uid: p.uid,
+                    modseq: p.modseq,
+                    size: p.size,
+                    ..known.clone()
+                })
             };
-            let put = self.repo.put_blob(BlobKind::Manifest, &list.encode())?;
+            let (root, messages, size) = match work {
+                MailboxWork::Reuse(prev_entry) => {
+                    add(&self.counters.mailboxes_skipped, 1);
+                    add(&self.counters.messages_total, prev_entry.messages);
+                    entries.push(MailboxEntry {
+                        name: mb.name.clone(),
+                        parent_id: mb.parent_id,
+                        expunged: mb.expunged,
+                        uidnext: mb.uidnext,
+                        ..prev_entry
+                    });
+                    continue;
+                }
+                MailboxWork::Whole(state) => {
+                    let messages: Vec<MessageEntry> = state.values().filter_map(entry_of).collect();
+                    let size = messages.iter().map(|m| m.size).sum();
+                    let root = encode_list(mb.id, &messages, put_page)?;
+                    (root, messages.len() as u64, size)
+                }
+                MailboxWork::Update {
+                    list,
+                    pages,
+                    replaced,
+                    live,
+                    mut loaded,
+                } => {
+                    let upserts: BTreeMap<i64, MessageEntry> = live
+                        .values()
+                        .filter_map(|p| entry_of(p).map(|e| (p.id, e)))
+                        .collect();
+                    let (pages, single) = update_pages(
+                        &pages,
+                        &replaced,
+                        upserts,
+                        |page| match loaded.remove(&page.blob) {
+                            Some(entries) => Ok(entries),
+                            None => load_list_page(self.repo, &list, page),
+                        },
+                        put_page,
+                    )?;
+                    let (messages, size) = match &single {
+                        Some(e) => (e.len() as u64, e.iter().map(|m| m.size).sum()),
+                        None => (
+                            pages.iter().map(|p| p.messages).sum(),
+                            pages.iter().map(|p| p.size).sum(),
+                        ),
+                    };
+                    (encode_root(mb.id, pages, single), messages, size)
+                }
+            };
+            add(&self.counters.messages_total, messages);
+            let put = self.repo.put_blob(BlobKind::Manifest, &root)?;
             add(&self.counters.bytes_added, put.stored_bytes);
             entries.push(MailboxEntry {
                 id: mb.id,
@@ -1276,22 +1534,22 @@ impl<'a> Run<'a> {
                 modseq: mb.modseq,
                 uidvalidity: mb.uidvalidity,
                 uidnext: mb.uidnext,
-                messages: list.messages.len() as u64,
-                size: list.messages.iter().map(|m| m.size).sum(),
+                messages,
+                size,
                 complete: !failed_boxes.contains(&mb.id),
                 list: put.id,
             });
         }
         entries.sort_by_key(|m| m.id);
 
-        if incremental.is_none() {
+        if full_scan {
             self.add_account_strays(name, dir, db, &known, &failed_ids, sequence)?;
         }
 
         let manifest = AccountManifest {
             account: name.to_string(),
-            last_modseq: sync.last_modseq,
-            highest_deleted_modseq: sync.highest_deleted_modseq,
+            last_modseq,
+            highest_deleted_modseq,
             message_sequence: sequence,
             mailboxes: entries,
         };
@@ -1300,16 +1558,6 @@ impl<'a> Run<'a> {
         Ok(AccountRef {
             name: name.to_string(),
             manifest: put.id,
-        })
-    }
-
-    fn load_list(&self, account: &str, id: &BlobId) -> Result<MessageList> {
-        let bytes = self.repo.get_blob(id)?;
-        MessageList::decode(&bytes).map_err(|e| {
-            Error::corrupt(
-                format!("message list {id} of account {account}"),
-                e.to_string(),
-            )
         })
     }
 

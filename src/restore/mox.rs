@@ -5,7 +5,10 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use crate::manifest::{AccountManifest, MessageChunks, MessageEntry, MessageList, Owner};
+use crate::manifest::{
+    AccountManifest, ListBody, ListPage, MessageChunks, MessageEntry, MessageList, Owner,
+    StoredList,
+};
 use crate::mox;
 use crate::repo::Repository;
 use crate::restore::{
@@ -34,11 +37,65 @@ pub fn load_manifest(repo: &Repository, account: &AccountRef) -> Result<AccountM
     })
 }
 
-/// Loads a mailbox's message list.
+/// Loads a mailbox's message list: its root and, for a paged list, every page.
 pub fn load_list(repo: &Repository, id: &BlobId) -> Result<MessageList> {
+    let (list, mut failed) = load_list_lenient(repo, id)?;
+    match failed.pop() {
+        Some((_, e)) => Err(e),
+        None => Ok(list),
+    }
+}
+
+/// Loads what can be read of a mailbox's message list: the entries of every readable page,
+/// and each page that could not be read with its error (the root must be readable).
+pub fn load_list_lenient(
+    repo: &Repository,
+    id: &BlobId,
+) -> Result<(MessageList, Vec<(ListPage, Error)>)> {
+    let root = load_list_root(repo, id)?;
+    let mut failed = Vec::new();
+    let messages = match root.body {
+        ListBody::Entries(messages) => messages,
+        ListBody::Pages(pages) => {
+            let total = pages.iter().map(|p| p.messages).sum::<u64>();
+            // Bounded: each page is checked against its count when read.
+            let mut messages = Vec::with_capacity(total.min(1 << 20) as usize);
+            for page in &pages {
+                match load_list_page(repo, id, page) {
+                    Ok(entries) => messages.extend(entries),
+                    Err(e) => failed.push((*page, e)),
+                }
+            }
+            messages
+        }
+    };
+    let list = MessageList {
+        mailbox_id: root.mailbox_id,
+        messages,
+    };
+    Ok((list, failed))
+}
+
+/// Loads the root of a mailbox's message list (the entries, or the pages' summaries).
+pub fn load_list_root(repo: &Repository, id: &BlobId) -> Result<StoredList> {
     let bytes = repo.get_blob(id)?;
-    MessageList::decode(&bytes)
+    StoredList::decode(&bytes)
         .map_err(|e| Error::corrupt(format!("message list {id}"), e.to_string()))
+}
+
+/// Loads one page of the paged message list `list`, checked against the root's summary.
+pub fn load_list_page(
+    repo: &Repository,
+    list: &BlobId,
+    page: &ListPage,
+) -> Result<Vec<MessageEntry>> {
+    let bytes = repo.get_blob(&page.blob)?;
+    page.decode_entries(&bytes).map_err(|e| {
+        Error::corrupt(
+            format!("page {} of message list {list}", page.blob),
+            e.to_string(),
+        )
+    })
 }
 
 /// The Data blobs whose concatenation is a message file: its one blob, or the chunks its chunk
@@ -212,8 +269,24 @@ pub fn restore_mox(
         let fallback = account_dirs.get(&account.name);
         let (uid, gid) = fallback.map_or((0, 0), |d| (d.uid, d.gid));
         for mailbox in &manifest.mailboxes {
-            let list = match load_list(repo, &mailbox.list) {
-                Ok(l) => l,
+            let list = match load_list_lenient(repo, &mailbox.list) {
+                Ok((l, failed)) => {
+                    // A page that cannot be read loses its messages, not the mailbox.
+                    for (page, e) in failed {
+                        fail(
+                            &mut unreadable,
+                            format!(
+                                "messages {} to {} ({} of them) of mailbox {} of account {}: {e}",
+                                page.first_id,
+                                page.last_id,
+                                page.messages,
+                                mailbox.name,
+                                account.name
+                            ),
+                        );
+                    }
+                    l
+                }
                 Err(e) => {
                     fail(
                         &mut unreadable,
