@@ -29,9 +29,11 @@ mod tags;
 mod tree;
 mod verify;
 
-pub use backup::mox::{DB_CHUNK_SIZE, MoxBackupOptions, backup_mox, is_mox_source};
+pub use backup::mox::{
+    DB_CHUNK_SIZE, MoxBackupOptions, backup_mox, is_mox_source, plan_backup_mox,
+};
 pub use backup::tree::{TreeBackupOptions, backup_tree};
-pub use backup::{BackupSummary, find_parent, host_name};
+pub use backup::{BackupPlan, BackupSummary, find_parent, host_name};
 pub use check::{CheckOptions, CheckReport, Problem, ReadData, check};
 pub use chunk::{
     Chunking, MESSAGE_CDC, MESSAGE_WHOLE_MAX, StoredFile, StoredMessage, chunking_for, split,

@@ -164,7 +164,7 @@ pub fn list_boundary(id: i64) -> bool {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^= z >> 31;
-    z % LIST_PAGE_AVG == 0
+    z.is_multiple_of(LIST_PAGE_AVG)
 }
 
 /// Whether a page of `len` entries ending with message `last_id` is complete: a boundary id

@@ -157,7 +157,38 @@ fn backup_json_summary_first_run_then_incremental_then_unchanged() {
     let untouched = inst.data().join(&untouched_rel);
     let untouched_bytes = fs::read(&untouched).unwrap();
     fs::remove_file(&untouched).unwrap();
+    // A dry run says what the night will do and stores nothing.
+    let stored = |repo: &Repo| {
+        ["packs", "index", "snapshots", "objects"]
+            .iter()
+            .map(|d| common::file_contents(&repo.path.join(d)))
+            .collect::<Vec<_>>()
+    };
+    let before = stored(&repo);
+    let plan = repo
+        .json(&["backup", "--dry-run", inst.root.to_str().unwrap()], 0)
+        .pop()
+        .unwrap();
+    assert_eq!(plan["type"], "plan");
+    assert_eq!(plan["parent"], first["snapshot"]);
+    assert_eq!(stored(&repo), before, "a dry run stores nothing");
+    let o = repo.run(&["backup", "--dry-run", inst.root.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.starts_with("dry run: nothing stored"), "{text}");
+    assert!(text.contains("files to read: 12 "), "{text}");
     let second = repo.backup(&inst.root, 0);
+    // The plan's counts are the night's.
+    for key in [
+        "messages_read",
+        "messages_total",
+        "mailboxes_total",
+        "mailboxes_skipped",
+        "accounts_skipped",
+        "databases_copied",
+        "databases_unchanged",
+    ] {
+        assert_eq!(plan[key], second[key], "{key}");
+    }
     assert_eq!(second["complete"], true);
     let diff = small_diff();
     let new_files = diff["files_added"]

@@ -12,7 +12,7 @@ use std::path::Path;
 use mailvault::mox::generator::{GenOptions, MutateOptions, generate, mutate};
 use mailvault::{
     BlobId, CheckOptions, ListBody, MoxBackupOptions, NoProgress, ReadData, Repository, SnapshotId,
-    backup_mox, check, load_list_root, load_manifest,
+    backup_mox, check, load_list_root, load_manifest, plan_backup_mox,
 };
 
 fn model(root: &Path) -> BTreeMap<String, blake3::Hash> {
@@ -93,7 +93,21 @@ fn a_night_writes_only_the_pages_its_changes_fall_into() {
         )
         .unwrap();
         let prev = lists(&repo, &nights.last().unwrap().0);
+        let plan = plan_backup_mox(&repo, &inst, &copy_mode(), &NoProgress).unwrap();
         let s = backup_mox(&repo, &inst, &copy_mode(), &NoProgress).unwrap();
+        // The plan counted what the night did.
+        for key in [
+            "messages_read",
+            "messages_total",
+            "mailboxes_skipped",
+            "mailboxes_paged",
+        ] {
+            assert_eq!(plan.stats[key], s.stats[key], "night {night}: {key}");
+        }
+        if night == 2 {
+            assert_eq!(s.stats["messages_read"], 5);
+            assert!(s.stats["mailboxes_paged"] >= 1, "{:?}", s.stats);
+        }
         assert!(s.complete, "{:?}", s.problems);
         let after = lists(&repo, &s.snapshot);
         // A paged list keeps the pages no change falls into: new mail goes to the last one.

@@ -28,6 +28,24 @@ pub struct BackupSummary {
     pub warnings: Vec<Notice>,
 }
 
+/// What a backup would do (a dry run): counted against the parent snapshot, nothing stored.
+///
+/// `stats` has the keys a snapshot's statistics have, as what the backup would do: `files_read`
+/// and `bytes_read` (databases to copy and other files to read), `databases_copied` and
+/// `databases_unchanged`, `accounts_total` and `accounts_skipped`, `mailboxes_total`,
+/// `mailboxes_skipped` (kept as they are) and `mailboxes_paged` (written again page by page;
+/// the rest whole), `messages_total`, `messages_read` and `message_bytes_read` (message files to
+/// read, from the sizes the database records). `bytes_added` is 0: what would be new is only
+/// known by reading.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BackupPlan {
+    /// The snapshot the backup would compare against.
+    pub parent: Option<SnapshotId>,
+    pub stats: BTreeMap<String, u64>,
+    pub problems: Vec<Notice>,
+    pub warnings: Vec<Notice>,
+}
+
 /// This machine's host name (snapshots record it; parents are looked up by host and source).
 pub fn host_name() -> String {
     rustix::system::uname()

@@ -16,9 +16,9 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::backup::BackupSummary;
 use crate::backup::capture::{capture_entry, open_regular};
 use crate::backup::list::{encode_root, page_of, update_pages};
+use crate::backup::{BackupPlan, BackupSummary};
 use crate::chunk::{Chunking, chunking_for, store_file, store_message};
 use crate::manifest::{
     AccountManifest, ListBody, ListPage, MailboxEntry, MessageEntry, Owner, encode_list,
@@ -53,6 +53,8 @@ pub struct MoxBackupOptions {
     pub force_read: bool,
     /// Tags of the snapshot (each checked by [`crate::check_tag`]; repeats are dropped).
     pub tags: Vec<String>,
+    /// Plan only ([`plan_backup_mox`]): count what a backup would read and write, store nothing.
+    pub dry_run: bool,
 }
 
 impl Default for MoxBackupOptions {
@@ -63,6 +65,7 @@ impl Default for MoxBackupOptions {
             parent: None,
             force_read: false,
             tags: Vec::new(),
+            dry_run: false,
         }
     }
 }
@@ -89,6 +92,11 @@ pub fn backup_mox(
     opts: &MoxBackupOptions,
     progress: &dyn Progress,
 ) -> Result<BackupSummary> {
+    if opts.dry_run {
+        return Err(Error::Invalid(
+            "a dry run is planned by plan_backup_mox, not backup_mox".into(),
+        ));
+    }
     repo.ensure_writable()?;
     normalize_tags(&opts.tags)?;
     let located = Source::locate(source)?;
@@ -100,6 +108,45 @@ pub fn backup_mox(
     if !opts.via_ctl {
         return Run::new(repo, &located, label, opts, progress)?.execute();
     }
+    with_server_copy(&located, progress, |staged| {
+        Run::new(repo, staged, label, opts, progress)?.execute()
+    })
+}
+
+/// What a backup of `source` would do, counted against its parent snapshot, with nothing
+/// stored: mailboxes kept or written again, message files to read, databases to copy, other
+/// files to read. Databases are copied (to a private temporary directory, not the repository)
+/// because the plan reads them, as a backup does. The repository is only read.
+pub fn plan_backup_mox(
+    repo: &Repository,
+    source: &Path,
+    opts: &MoxBackupOptions,
+    progress: &dyn Progress,
+) -> Result<BackupPlan> {
+    let opts = MoxBackupOptions {
+        dry_run: true,
+        ..opts.clone()
+    };
+    let located = Source::locate(source)?;
+    let label = fs::canonicalize(&located.data_dir)
+        .unwrap_or_else(|_| located.data_dir.clone())
+        .display()
+        .to_string();
+    if !opts.via_ctl {
+        return Run::new(repo, &located, label, &opts, progress)?.plan();
+    }
+    with_server_copy(&located, progress, |staged| {
+        Run::new(repo, staged, label, &opts, progress)?.plan()
+    })
+}
+
+/// Asks the running server for a consistent copy (through its control socket), runs `work` on
+/// it and removes it.
+fn with_server_copy<T>(
+    located: &Source,
+    progress: &dyn Progress,
+    work: impl FnOnce(&Source) -> Result<T>,
+) -> Result<T> {
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
@@ -120,7 +167,7 @@ pub fn backup_mox(
         // absolute DataDir would point back at the live directory).
         let mut staged = Source::locate(&staging)?;
         staged.data_dir = staging.join("data");
-        Run::new(repo, &staged, label, opts, progress)?.execute()
+        work(&staged)
     });
     if staging.exists()
         && let Err(e) = fs::remove_dir_all(&staging)
@@ -158,6 +205,8 @@ enum MailboxWork {
         live: BTreeMap<i64, Pending>,
         /// Pages of the parent's list already read while planning, by blob.
         loaded: HashMap<BlobId, Vec<MessageEntry>>,
+        /// Live messages after the update.
+        messages: u64,
     },
     /// Written whole from this state, by id (a new mailbox, a list of one page, a rescan).
     Whole(BTreeMap<i64, Pending>),
@@ -210,6 +259,8 @@ struct Run<'a> {
     /// inode and mode did not change reuse their chunks without being copied or read.
     prev_entries: HashMap<String, Entry>,
     staging: tempfile::TempDir,
+    /// Planning only: nothing is stored.
+    dry: bool,
     entries: Mutex<Vec<Entry>>,
     dirs_seen: Mutex<HashSet<String>>,
     problems: Mutex<Vec<Notice>>,
@@ -232,7 +283,12 @@ struct Counters {
     mailboxes_skipped: AtomicU64,
     messages_total: AtomicU64,
     messages_read: AtomicU64,
+    /// Bytes of the message files read (or, planning, to read: from the database's sizes).
+    message_bytes_read: AtomicU64,
+    /// Mailboxes whose paged list is updated page by page.
+    mailboxes_paged: AtomicU64,
     databases: AtomicU64,
+    databases_unchanged: AtomicU64,
 }
 
 fn add(counter: &AtomicU64, n: u64) {
@@ -258,12 +314,17 @@ impl<'a> Run<'a> {
         opts: &'a MoxBackupOptions,
         progress: &'a dyn Progress,
     ) -> Result<Self> {
-        // Database copies are as secret as the databases: readable by us alone.
+        // Database copies are as secret as the databases: readable by us alone. A dry run
+        // writes nothing into the repository: its copies go to the system's temporary directory.
+        let tmp = match opts.dry_run {
+            true => std::env::temp_dir(),
+            false => repo.tmp_dir().to_path_buf(),
+        };
         let staging = tempfile::Builder::new()
             .prefix("mox-dbcopy-")
             .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
-            .tempdir_in(repo.tmp_dir())
-            .at(repo.tmp_dir())?;
+            .tempdir_in(&tmp)
+            .at(&tmp)?;
         let mut run = Run {
             repo,
             source,
@@ -276,6 +337,7 @@ impl<'a> Run<'a> {
             prev: HashMap::new(),
             prev_entries: HashMap::new(),
             staging,
+            dry: opts.dry_run,
             entries: Mutex::new(Vec::new()),
             dirs_seen: Mutex::new(HashSet::new()),
             problems: Mutex::new(Vec::new()),
@@ -531,7 +593,11 @@ impl<'a> Run<'a> {
             Ok(entry) => entry,
             Err(message) => return self.problem(Some(abs), message),
         };
-        if meta.is_file() {
+        if meta.is_file() && self.dry {
+            add(&self.counters.files_total, 1);
+            add(&self.counters.files_read, 1);
+            add(&self.counters.bytes_read, meta.len());
+        } else if meta.is_file() {
             add(&self.counters.files_total, 1);
             let chunking = chunking.unwrap_or_else(|| chunking_for(abs, meta.len()));
             match store_file(self.repo, abs, chunking) {
@@ -624,6 +690,7 @@ impl<'a> Run<'a> {
         }
         if reuse && let Some(entry) = self.unchanged_entry(rel, &live_meta) {
             add(&self.counters.files_total, 1);
+            add(&self.counters.databases_unchanged, 1);
             self.push_entry(entry);
             return Ok(DbCopy::Unchanged);
         }
@@ -638,6 +705,15 @@ impl<'a> Run<'a> {
             }
         }
         add(&self.counters.files_total, 1);
+        if self.dry {
+            add(&self.counters.files_read, 1);
+            add(
+                &self.counters.bytes_read,
+                fs::metadata(&copy).map_or(0, |m| m.len()),
+            );
+            self.push_entry(entry_from_metadata(rel, &live_meta));
+            return Ok(DbCopy::Copied(copy));
+        }
         match store_file(self.repo, &copy, db_chunking(self.repo, &copy)) {
             Ok(stored) => {
                 add(&self.counters.files_read, 1);
@@ -736,7 +812,42 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
-    fn execute(self) -> Result<BackupSummary> {
+    /// Counts what an account's plan would do (a dry run).
+    fn count_plan(&self, plan: &AccountPlan) {
+        let c = &self.counters;
+        if let Some((_, mailboxes, messages)) = plan.reuse {
+            add(&c.accounts_skipped, 1);
+            add(&c.mailboxes_total, mailboxes);
+            add(&c.mailboxes_skipped, mailboxes);
+            add(&c.messages_total, messages);
+            return;
+        }
+        add(&c.mailboxes_total, plan.mailboxes.len() as u64);
+        for (_, work) in &plan.mailboxes {
+            match work {
+                MailboxWork::Reuse(e) => {
+                    add(&c.mailboxes_skipped, 1);
+                    add(&c.messages_total, e.messages);
+                }
+                MailboxWork::Update { messages, .. } => {
+                    add(&c.mailboxes_paged, 1);
+                    add(&c.messages_total, *messages);
+                }
+                MailboxWork::Whole(state) => add(&c.messages_total, state.len() as u64),
+            }
+        }
+        add(&c.messages_read, plan.to_read.len() as u64);
+        add(
+            &c.message_bytes_read,
+            plan.to_read
+                .iter()
+                .map(|p| p.size.saturating_sub(p.prefix_len))
+                .sum(),
+        );
+    }
+
+    /// Everything of the installation, gathered (or, planning, counted).
+    fn gather(&self) -> Result<Vec<AccountRef>> {
         self.check_locks()?;
         self.progress.event(Event::Phase {
             name: FILES_PHASE.into(),
@@ -765,7 +876,51 @@ impl<'a> Run<'a> {
         global?;
         let accounts = accounts?;
         self.add_rest()?;
+        Ok(accounts)
+    }
+
+    fn execute(self) -> Result<BackupSummary> {
+        let accounts = self.gather()?;
         self.commit(accounts)
+    }
+
+    /// A dry run: gathers with nothing stored and returns the counts.
+    fn plan(self) -> Result<BackupPlan> {
+        self.gather()?;
+        let stats = self.stats();
+        Ok(BackupPlan {
+            parent: self.parent,
+            stats,
+            problems: self.problems.into_inner().expect("poisoned"),
+            warnings: self.warnings.into_inner().expect("poisoned"),
+        })
+    }
+
+    /// The counters as the snapshot's statistics.
+    fn stats(&self) -> BTreeMap<String, u64> {
+        let c = &self.counters;
+        let mut stats = BTreeMap::new();
+        for (key, counter) in [
+            ("files_total", &c.files_total),
+            ("files_read", &c.files_read),
+            ("bytes_read", &c.bytes_read),
+            ("bytes_added", &c.bytes_added),
+            ("accounts_total", &c.accounts_total),
+            ("accounts_skipped", &c.accounts_skipped),
+            ("mailboxes_total", &c.mailboxes_total),
+            ("mailboxes_skipped", &c.mailboxes_skipped),
+            ("mailboxes_paged", &c.mailboxes_paged),
+            ("messages_total", &c.messages_total),
+            ("messages_read", &c.messages_read),
+            ("message_bytes_read", &c.message_bytes_read),
+            ("databases_copied", &c.databases),
+            ("databases_unchanged", &c.databases_unchanged),
+        ] {
+            stats.insert(key.to_string(), counter.load(Ordering::Relaxed));
+        }
+        // Message files count as files of the snapshot, read or not.
+        *stats.get_mut("files_total").expect("set above") += stats["messages_total"];
+        stats
     }
 
     /// The global databases, `receivedid.key` and `acme/`.
@@ -823,6 +978,14 @@ impl<'a> Run<'a> {
                 continue;
             }
             add(&self.counters.files_total, 1);
+            if self.dry {
+                add(&self.counters.files_read, 1);
+                add(
+                    &self.counters.bytes_read,
+                    fs::symlink_metadata(&abs).map_or(0, |m| m.len()),
+                );
+                continue;
+            }
             match self.store_immutable(&abs, FILES_PHASE, false) {
                 Ok((id, _, meta)) => {
                     let mut entry = entry_from_metadata(&tree_rel, &meta);
@@ -1001,7 +1164,16 @@ impl<'a> Run<'a> {
         };
         let planned = self
             .plan_account(name, &dir, &db, &prev_lists)
-            .and_then(|plan| self.execute_account(name, &dir, &db, plan));
+            .and_then(|plan| match self.dry {
+                true => {
+                    self.count_plan(&plan);
+                    Ok(AccountRef {
+                        name: name.to_string(),
+                        manifest: BlobId::hash(b""),
+                    })
+                }
+                false => self.execute_account(name, &dir, &db, plan),
+            });
         match planned {
             Ok(account) => Ok(Some(account)),
             Err(Error::Mox(e)) => {
@@ -1373,6 +1545,7 @@ impl<'a> Run<'a> {
                     replaced: replaced.clone(),
                     live,
                     loaded,
+                    messages: count,
                 })
             }
         }
@@ -1429,6 +1602,12 @@ impl<'a> Run<'a> {
             })
             .collect();
         add(&self.counters.messages_read, read.len() as u64);
+        add(
+            &self.counters.message_bytes_read,
+            read.iter()
+                .filter_map(|(_, _, o)| o.as_ref().ok().map(|e| e.file_size))
+                .sum(),
+        );
         let mut failed_boxes = HashSet::new();
         let mut failed_ids = HashSet::new();
         for (id, mailbox_id, outcome) in read {
@@ -1498,7 +1677,9 @@ impl<'a> Run<'a> {
                     replaced,
                     live,
                     mut loaded,
+                    ..
                 } => {
+                    add(&self.counters.mailboxes_paged, 1);
                     let upserts: BTreeMap<i64, MessageEntry> = live
                         .values()
                         .filter_map(|p| entry_of(p).map(|e| (p.id, e)))
@@ -1661,33 +1842,16 @@ impl<'a> Run<'a> {
     }
 
     fn commit(self, accounts: Vec<AccountRef>) -> Result<BackupSummary> {
+        let mut stats = self.stats();
         let mut entries = self.entries.into_inner().expect("poisoned");
         entries.sort_by(|a, b| a.path.cmp(&b.path));
         entries.dedup_by(|a, b| a.path == b.path);
         let tree = Tree { entries }.store(self.repo)?;
         let problems = self.problems.into_inner().expect("poisoned");
         let warnings = self.warnings.into_inner().expect("poisoned");
-        let c = &self.counters;
-        let mut stats = BTreeMap::new();
-        for (key, counter) in [
-            ("files_total", &c.files_total),
-            ("files_read", &c.files_read),
-            ("bytes_read", &c.bytes_read),
-            ("bytes_added", &c.bytes_added),
-            ("accounts_total", &c.accounts_total),
-            ("accounts_skipped", &c.accounts_skipped),
-            ("mailboxes_total", &c.mailboxes_total),
-            ("mailboxes_skipped", &c.mailboxes_skipped),
-            ("messages_total", &c.messages_total),
-            ("messages_read", &c.messages_read),
-        ] {
-            stats.insert(key.to_string(), counter.load(Ordering::Relaxed));
-        }
         let links = self.repo.link_counts();
         stats.insert("objects_reflinked".to_string(), links.reflinked);
         stats.insert("objects_hardlinked".to_string(), links.hardlinked);
-        // Message files count as files of the snapshot, read or not.
-        *stats.get_mut("files_total").expect("set above") += stats["messages_total"];
         stats.insert(
             "duration_ms".to_string(),
             self.started.elapsed().as_millis() as u64,

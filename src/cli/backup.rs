@@ -33,11 +33,19 @@ pub struct BackupArgs {
     /// Tag the snapshot (repeatable): `forget --keep-tag` keeps tagged snapshots.
     #[arg(long = "tag", value_name = "TAG")]
     pub tags: Vec<String>,
+    /// Plan only (a mox installation): print what the backup would do against its parent
+    /// (mailboxes kept or written again, message files to read, databases to copy) and store
+    /// nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Backs up `args.dir`. This is the one entry point of `backup`: source-specific backups (a mox
 /// data directory) are dispatched from here.
 pub fn run(global: &Global, args: BackupArgs) -> anyhow::Result<ExitCode> {
+    if args.dry_run {
+        return dry_run(global, args);
+    }
     let started = std::time::Instant::now();
     let source = args.dir.display().to_string();
     let result = backup(global, args);
@@ -88,6 +96,7 @@ fn backup(
             parent,
             force_read: args.force_read,
             tags: args.tags.clone(),
+            dry_run: false,
         };
         mailvault::backup_mox(&repo, &args.dir, &opts, &out)
     } else {
@@ -117,4 +126,42 @@ fn backup(
         EXIT_INCOMPLETE
     });
     Ok((code, summary))
+}
+
+/// `backup --dry-run`: the plan's counts, nothing stored. Exit 0, or 3 when something could
+/// not be planned (the backup would be incomplete).
+fn dry_run(global: &Global, args: BackupArgs) -> anyhow::Result<ExitCode> {
+    if args.plain || !mailvault::is_mox_source(&args.dir) {
+        anyhow::bail!(
+            "{}: --dry-run plans the backup of a mox installation, and this is not one",
+            args.dir.display()
+        );
+    }
+    let repo = super::open_repo(global)?;
+    let out = Renderer::new(global.json);
+    let parent = match &args.parent {
+        Some(spec) => Some(repo.resolve_snapshot(spec)?),
+        None => None,
+    };
+    let opts = mailvault::MoxBackupOptions {
+        link: !args.no_link,
+        via_ctl: args.via_ctl,
+        parent,
+        force_read: args.force_read,
+        tags: args.tags.clone(),
+        dry_run: true,
+    };
+    let result = mailvault::plan_backup_mox(&repo, &args.dir, &opts, &out);
+    out.finish();
+    let plan = result?;
+    if global.json {
+        out.json_line(&render::backup_plan_json(&plan));
+    } else {
+        outln!("{}", render::backup_plan_text(&plan));
+    }
+    Ok(ExitCode::from(if plan.problems.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_INCOMPLETE
+    }))
 }

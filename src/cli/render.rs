@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use mailvault::{BackupSummary, Event, Progress, Snapshot, SnapshotId};
+use mailvault::{BackupPlan, BackupSummary, Event, Progress, Snapshot, SnapshotId};
 use serde_json::{Value, json};
 
 /// The shortest interval between two JSON `advance` lines of one phase.
@@ -384,6 +384,61 @@ pub fn backup_summary_text(summary: &BackupSummary) -> String {
         out.push_str(&format!("\n  warnings: {}", summary.warnings.len()));
     }
     for p in &summary.problems {
+        out.push_str(&format!(
+            "\n  problem: {}{}",
+            p.path
+                .as_deref()
+                .map(|p| format!("{p}: "))
+                .unwrap_or_default(),
+            p.message
+        ));
+    }
+    out
+}
+
+/// A backup's plan (`backup --dry-run --json`).
+pub fn backup_plan_json(plan: &BackupPlan) -> Value {
+    let mut v = json!({
+        "type": "plan",
+        "dry_run": true,
+        "parent": plan.parent.map(|p| p.to_hex()),
+        "warnings": plan.warnings,
+        "problems": plan.problems,
+    });
+    for (k, n) in &plan.stats {
+        v[k.as_str()] = json!(n);
+    }
+    v
+}
+
+/// Human text for a backup's plan (`backup --dry-run`).
+pub fn backup_plan_text(plan: &BackupPlan) -> String {
+    let s = |k: &str| plan.stats.get(k).copied().unwrap_or(0);
+    let mailboxes_changed = s("mailboxes_total") - s("mailboxes_skipped");
+    let mut out = format!(
+        "dry run: nothing stored; compared with {}\n  accounts: {} ({} unchanged)\n  mailboxes: {} ({} unchanged, {} written again: {} page by page, {} whole)\n  messages: {}, files to read: {} ({})\n  databases: {} to copy, {} unchanged; databases and other files to read: {} ({})",
+        plan.parent
+            .map(|p| format!("snapshot {}", p.short()))
+            .unwrap_or_else(|| "no snapshot (everything is read)".into()),
+        s("accounts_total"),
+        s("accounts_skipped"),
+        s("mailboxes_total"),
+        s("mailboxes_skipped"),
+        mailboxes_changed,
+        s("mailboxes_paged"),
+        mailboxes_changed - s("mailboxes_paged"),
+        s("messages_total"),
+        s("messages_read"),
+        bytes(s("message_bytes_read")),
+        s("databases_copied"),
+        s("databases_unchanged"),
+        s("files_read"),
+        bytes(s("bytes_read")),
+    );
+    if !plan.warnings.is_empty() {
+        out.push_str(&format!("\n  warnings: {}", plan.warnings.len()));
+    }
+    for p in &plan.problems {
         out.push_str(&format!(
             "\n  problem: {}{}",
             p.path
