@@ -1,7 +1,8 @@
 //! What snapshots reference: the walk behind `prune`, `check` and `stats`.
 //!
-//! Reads each snapshot's tree, account manifests, message lists and the chunk lists of chunked
-//! messages (each distinct one once: unchanged mailboxes share their list across nights) and
+//! Reads each snapshot's tree (its root, entry pages and chunk pages), account manifests,
+//! message lists and the chunk lists of chunked messages (each distinct one once: unchanged
+//! mailboxes share their list, unchanged parts of a tree their pages, across nights) and
 //! collects every blob they name.
 //! Structure blobs are read (and so verified); data blobs are only named.
 
@@ -16,7 +17,7 @@ use crate::restore::mox::{
     decode_chunk_list, load_list_lenient, load_list_root, load_manifest, message_chunks,
 };
 use crate::snapshot::Snapshot;
-use crate::tree::Tree;
+use crate::tree::{TreeLevel, tree_blob_children, walk_tree};
 
 /// A structure blob of a snapshot that cannot be read or decoded.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -51,7 +52,6 @@ pub struct BlobUse {
 /// added to the reach when it is first read; only a manifest's lists and a list's chunked
 /// messages are kept (to walk them per snapshot).
 enum Parsed {
-    Tree,
     Manifest(Vec<(String, BlobId)>),
     /// A list or list page: its chunked messages, and the pages a paged list root names.
     List(Vec<MessageEntry>, Vec<ListPage>),
@@ -67,6 +67,7 @@ pub(crate) fn reach(
 ) -> Reach {
     let mut out = Reach::default();
     let mut cache: HashMap<BlobId, Parsed> = HashMap::new();
+    let mut trees = TreeCache::default();
     progress.event(Event::Phase {
         name: "reading snapshots".into(),
         total: Some(snapshots.len() as u64),
@@ -80,9 +81,8 @@ pub(crate) fn reach(
                 error: error.to_string(),
             })
         };
-        if let Parsed::Bad(e) = parse(repo, &mut cache, snap.tree, Kind::Tree, &mut out) {
-            let e = e.clone();
-            bad(snap.tree, "tree".into(), &e, &mut out);
+        for (blob, level, e) in trees.walk(repo, snap.tree, &mut out) {
+            bad(blob, level.name().into(), &e, &mut out);
         }
         for account in &snap.accounts {
             let lists = match parse(repo, &mut cache, account.manifest, Kind::Manifest, &mut out) {
@@ -160,9 +160,72 @@ pub(crate) fn reach(
     out
 }
 
+/// The tree blobs met while walking: what each names (read once), and for each root the tree
+/// blobs below it that cannot be read.
+#[derive(Default)]
+struct TreeCache {
+    /// A tree blob at a level: the tree blobs it names, or why it cannot be read.
+    blobs: HashMap<(BlobId, TreeLevel), Result<Vec<BlobId>, String>>,
+    /// A root: the blobs of its tree that cannot be read (itself included).
+    roots: HashMap<BlobId, Vec<(BlobId, TreeLevel, String)>>,
+}
+
+impl TreeCache {
+    /// Walks the tree `root` (root, entry pages, chunk pages; each blob read once across all
+    /// trees) and returns the blobs of it that cannot be read.
+    fn walk(
+        &mut self,
+        repo: &Repository,
+        root: BlobId,
+        out: &mut Reach,
+    ) -> Vec<(BlobId, TreeLevel, String)> {
+        if let Some(bad) = self.roots.get(&root) {
+            return bad.clone();
+        }
+        let mut bad = Vec::new();
+        let mut seen = HashSet::new();
+        let mut todo = vec![(root, TreeLevel::Root)];
+        while let Some((id, level)) = todo.pop() {
+            if !seen.insert((id, level)) {
+                continue;
+            }
+            let parsed = self
+                .blobs
+                .entry((id, level))
+                .or_insert_with(|| parse_tree_blob(repo, id, level, out));
+            match parsed {
+                Ok(children) => {
+                    // In reverse, so that pages are visited in order.
+                    todo.extend(children.iter().rev().map(|c| (*c, level.child())));
+                }
+                Err(e) => bad.push((id, level, e.clone())),
+            }
+        }
+        self.roots.insert(root, bad.clone());
+        bad
+    }
+}
+
+/// Reads one tree blob: its data blobs go into the reach, the tree blobs it names are returned.
+fn parse_tree_blob(
+    repo: &Repository,
+    id: BlobId,
+    level: TreeLevel,
+    out: &mut Reach,
+) -> Result<Vec<BlobId>, String> {
+    let bytes = repo.get_blob(&id).map_err(|e| e.to_string())?;
+    match tree_blob_children(&bytes, Path::new(level.name()), level) {
+        Ok(children) => {
+            out.structure.insert(id);
+            out.data.extend(children.data);
+            Ok(children.structure)
+        }
+        Err(e) => Err(format!("cannot be decoded: {e}")),
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Kind<'m> {
-    Tree,
     Manifest,
     List,
     /// A page of a paged list, as its root names it.
@@ -185,13 +248,6 @@ fn parse<'a>(
         };
         out.structure.insert(id);
         let parsed = match kind {
-            Kind::Tree => Tree::decode(&bytes, Path::new("tree"))
-                .map(|t| {
-                    out.data
-                        .extend(t.entries.into_iter().flat_map(|e| e.chunks));
-                    Parsed::Tree
-                })
-                .map_err(|e| e.to_string()),
             Kind::Manifest => AccountManifest::decode(&bytes)
                 .map(|m| {
                     Parsed::Manifest(
@@ -254,15 +310,17 @@ pub(crate) fn name_uses(
                 });
             }
         };
-        used(&snap.tree, "tree".into());
-        if let Ok(tree) = repo
-            .get_blob(&snap.tree)
-            .and_then(|b| Tree::decode(&b, Path::new("tree")))
-        {
-            for e in &tree.entries {
-                for c in &e.chunks {
-                    used(c, format!("file {}", e.path));
-                }
+        // The tree's blobs (root, pages, chunk pages), then the chunks of its files.
+        let tree = walk_tree(repo, &snap.tree);
+        for b in &tree.blobs {
+            used(&b.id, b.what.clone());
+        }
+        for f in &tree.failed {
+            used(&f.id, f.what.clone());
+        }
+        for e in &tree.tree.entries {
+            for c in &e.chunks {
+                used(c, format!("file {}", e.path));
             }
         }
         for account in &snap.accounts {

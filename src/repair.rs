@@ -19,7 +19,7 @@ use crate::progress::{Event, Progress};
 use crate::repo::{BlobKind, Repository};
 use crate::restore::mox::{load_list_lenient, load_manifest, message_stored};
 use crate::snapshot::{AccountRef, Notice, Snapshot};
-use crate::tree::Tree;
+use crate::tree::{Tree, walk_tree};
 
 /// What `repair snapshots` did to one snapshot.
 #[derive(Debug, Clone, Serialize)]
@@ -95,35 +95,37 @@ fn salvage(repo: &Repository, snap: &Snapshot, dry_run: bool) -> Result<(Snapsho
             Ok(repo.put_blob(kind, &bytes)?.id)
         }
     };
-    match repo
-        .get_blob(&snap.tree)
-        .and_then(|b| Tree::decode(&b, std::path::Path::new("tree")))
-    {
-        Ok(tree) => {
-            let entries = tree.entries;
-            let before = entries.len();
-            let mut kept = Tree {
-                entries: Vec::with_capacity(before),
-            };
-            for e in entries {
-                if e.chunks.iter().all(|c| repo.has_blob(c)) {
-                    kept.entries.push(e);
-                } else {
-                    lost.push(format!("file {}", e.path));
-                }
-            }
-            if kept.entries.len() != before {
-                new.tree = store(BlobKind::Tree, kept.encode())?;
+    let walk = walk_tree(repo, &snap.tree);
+    let mut put_tree = |bytes: &[u8]| store(BlobKind::Tree, bytes.to_vec());
+    if walk.blobs.is_empty() {
+        // The root itself cannot be read.
+        let e = walk
+            .failed
+            .first()
+            .map_or(String::new(), |f| f.error.to_string());
+        lost.push(format!(
+            "the tree (every file outside the message files): {e}"
+        ));
+        new.tree = Tree::default().store_with(&mut put_tree)?;
+    } else {
+        // A page that cannot be read loses the entries it lists (a chunk page, its file).
+        for f in &walk.failed {
+            lost.push(format!("the {} ({})", f.what, f.error));
+        }
+        let entries = walk.tree.entries;
+        let before = entries.len();
+        let mut kept = Tree {
+            entries: Vec::with_capacity(before),
+        };
+        for e in entries {
+            if e.chunks.iter().all(|c| repo.has_blob(c)) {
+                kept.entries.push(e);
+            } else {
+                lost.push(format!("file {}", e.path));
             }
         }
-        Err(e) => {
-            lost.push(format!(
-                "the tree (every file outside the message files): {e}"
-            ));
-            let empty = Tree {
-                entries: Vec::new(),
-            };
-            new.tree = store(BlobKind::Tree, empty.encode())?;
+        if kept.entries.len() != before || !walk.failed.is_empty() {
+            new.tree = kept.store_with(&mut put_tree)?;
         }
     }
     let mut accounts = Vec::new();

@@ -140,10 +140,7 @@ fn snapshot_stats(
         bytes_added: snap.stat("bytes_added"),
         ..SnapshotStats::default()
     };
-    if let Ok(tree) = repo
-        .get_blob(&snap.tree)
-        .and_then(|b| Tree::decode(&b, std::path::Path::new("tree")))
-    {
+    if let Ok(tree) = Tree::load(repo, &snap.tree) {
         s.logical_bytes += tree.entries.iter().map(|e| e.size).sum::<u64>();
     }
     for account in &snap.accounts {
@@ -167,10 +164,7 @@ fn snapshot_stats(
 }
 
 fn account_stats(repo: &Repository, snap: &Snapshot) -> Vec<AccountStats> {
-    let tree = repo
-        .get_blob(&snap.tree)
-        .and_then(|b| Tree::decode(&b, std::path::Path::new("tree")))
-        .ok();
+    let tree = Tree::load(repo, &snap.tree).ok();
     let mut out = Vec::new();
     for account in &snap.accounts {
         let mut a = AccountStats {

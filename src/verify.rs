@@ -1,7 +1,7 @@
 //! Verifying a snapshot: every blob it needs exists and hashes to its name.
 //!
-//! Reads the tree, the account manifests and message lists, then every data blob they name
-//! (each once, in parallel). Nothing is written, except that the repository moves an object it
+//! Reads the tree (root, entry pages, chunk pages), the account manifests and message lists,
+//! then every data blob they name (each once, in parallel). Nothing is written, except that the repository moves an object it
 //! finds damaged aside (`<name>.damaged`) so that a later backup stores that content again.
 
 use std::collections::BTreeSet;
@@ -14,9 +14,8 @@ use crate::manifest::{AccountManifest, ListBody, MessageEntry, StoredList};
 use crate::repo::Repository;
 use crate::restore::mox::decode_chunk_list;
 use crate::snapshot::Snapshot;
-use crate::tree::Tree;
+use crate::tree::walk_tree;
 use crate::{BlobId, Event, Progress, Result};
-use std::path::Path;
 
 /// What verification found.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -83,16 +82,23 @@ pub fn snapshot_blobs(repo: &Repository, snapshot: &Snapshot) -> SnapshotBlobs {
             error,
         });
     };
-    if let Some(bytes) = read(snapshot.tree, "tree".into(), &mut out) {
-        match Tree::decode(&bytes, Path::new("tree")) {
-            Ok(tree) => {
-                for entry in tree.entries {
-                    for chunk in entry.chunks {
-                        out.data.push((chunk, entry.path.clone()));
-                    }
-                }
-            }
-            Err(e) => undecodable(snapshot.tree, "tree".into(), e.to_string(), &mut out),
+    // The tree: its root, entry pages and chunk pages are structure; what cannot be read of it
+    // is damaged, and the entries it lists are left out.
+    let tree = walk_tree(repo, &snapshot.tree);
+    for blob in tree.blobs {
+        out.structure_bytes += blob.bytes;
+        out.structure.push((blob.id, blob.what));
+    }
+    for f in tree.failed {
+        out.damaged.push(DamagedBlob {
+            id: f.id.to_hex(),
+            used_by: f.what,
+            error: f.error.to_string(),
+        });
+    }
+    for entry in tree.tree.entries {
+        for chunk in entry.chunks {
+            out.data.push((chunk, entry.path.clone()));
         }
     }
     let mut chunk_lists = BTreeSet::new();

@@ -90,19 +90,27 @@ fn identical_content_is_stored_once() {
     let root = repo_dir.path().join("r");
     let repo = Repository::init(&root).unwrap();
     backup(&repo, src.path());
-    // two distinct contents + one tree
-    assert_eq!(check::object_files(&root), 3);
+    // two distinct contents + the tree (a root and one entry page)
+    assert_eq!(check::object_files(&root), 4);
 
     // A new snapshot holding the same content under new names adds only its tree.
     std::fs::write(src.path().join("copy-later"), &payload).unwrap();
     let s = backup(&repo, src.path());
-    assert_eq!(check::object_files(&root), 4);
+    assert_eq!(check::object_files(&root), 6);
     assert_eq!(s.stats["files_read"], 1);
     assert_eq!(repo.snapshots().unwrap().len(), 2);
     assert_eq!(
         repo.catalog_blob_count().unwrap(),
         check::object_files(&root) as u64
     );
+}
+
+/// The tree blobs (root, entry pages, chunk pages) of a snapshot.
+fn tree_blobs(repo: &Repository, id: &mailvault::SnapshotId) -> Vec<(mailvault::BlobId, String)> {
+    let snap = repo.load_snapshot(id).unwrap();
+    let walked = mailvault::snapshot_blobs(repo, &snap);
+    assert!(walked.damaged.is_empty(), "{:?}", walked.damaged);
+    walked.structure
 }
 
 #[test]
@@ -113,21 +121,180 @@ fn chunked_files_deduplicate_unchanged_pages() {
     let repo_dir = tempfile::tempdir().unwrap();
     let root = repo_dir.path().join("r");
     let repo = Repository::init(&root).unwrap();
-    backup(&repo, src.path());
+    let first = backup(&repo, src.path());
     let before = check::object_files(&root);
-    assert_eq!(before, 256 + 1, "256 page-sized chunks and a tree");
+    let first_tree = tree_blobs(&repo, &first.snapshot);
+    // The root, one entry page, the chunk pages of the file's 256 chunk ids.
+    assert!(first_tree.len() >= 3, "{first_tree:?}");
+    assert_eq!(
+        before,
+        256 + first_tree.len(),
+        "256 page-sized chunks and the tree"
+    );
     db[5 * 4096 + 17] ^= 0xff; // one page changes
     std::fs::write(src.path().join("index.db"), &db).unwrap();
     let s = backup(&repo, src.path());
+    let new_tree = tree_blobs(&repo, &s.snapshot)
+        .into_iter()
+        .filter(|b| !first_tree.contains(b))
+        .count();
+    // The root, the entry page, and the chunk page holding the changed id (two when a
+    // boundary moved).
+    assert!((3..=4).contains(&new_tree), "{new_tree}");
     assert_eq!(
         check::object_files(&root),
-        before + 2,
-        "one chunk and a tree"
+        before + 1 + new_tree,
+        "one chunk and the tree's changed pages"
     );
-    // One 4 KiB page, and the new tree (which lists the file's 256 chunk ids).
+    // One 4 KiB page, and the changed pages of the tree.
     assert!(s.stats["bytes_added"] < 16_000, "{:?}", s.stats);
     let out = check::restore(&repo, &s.snapshot);
     assert_eq!(std::fs::read(out.path().join("index.db")).unwrap(), db);
+}
+
+/// Trees of many pages: a night stores only the pages that changed; forgetting, pruning and
+/// checking keep every page a snapshot needs; each kept snapshot restores byte-identical; a
+/// damaged page is named by check with its snapshot.
+#[test]
+fn paged_trees_survive_forget_prune_check_and_restore() {
+    use mailvault::{CheckOptions, PruneOptions, ReadData, check, prune};
+    let src = tempfile::tempdir().unwrap();
+    let write = |rel: &str, data: &[u8]| {
+        let p = src.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, data).unwrap();
+    };
+    for i in 0..600u64 {
+        write(
+            &format!("d{:02}/file{i:04}.txt", i % 20),
+            format!("file {i}\n").as_bytes(),
+        );
+    }
+    // 3 MiB in 4 KiB chunks: 768 chunk ids, several chunk pages.
+    let mut db = check::bytes(3 << 20, 11);
+    write("d05/index.db", &db);
+    let repo_dir = tempfile::tempdir().unwrap();
+    let root = repo_dir.path().join("r");
+    let repo = Repository::init(&root).unwrap();
+    let s1 = backup(&repo, src.path());
+    let want1 = check::model(src.path());
+    let tree1 = tree_blobs(&repo, &s1.snapshot);
+    let pages = tree1
+        .iter()
+        .filter(|(_, w)| w.starts_with("tree page"))
+        .count();
+    let chunk_pages = tree1
+        .iter()
+        .filter(|(_, w)| w.starts_with("chunk page"))
+        .count();
+    assert!(pages >= 8, "{tree1:?}");
+    assert!(chunk_pages >= 3, "{tree1:?}");
+    let tree1_bytes: u64 = {
+        let snap = repo.load_snapshot(&s1.snapshot).unwrap();
+        mailvault::snapshot_blobs(&repo, &snap).structure_bytes
+    };
+
+    // A night: one page of the database changes, one file arrives.
+    db[(3 << 19) + 100] ^= 0xff;
+    write("d05/index.db", &db);
+    write("d11/new.txt", b"a new file\n");
+    let s2 = backup(&repo, src.path());
+    let want2 = check::model(src.path());
+    let tree2 = tree_blobs(&repo, &s2.snapshot);
+    let new = tree2.iter().filter(|b| !tree1.contains(b)).count();
+    assert!(new <= 8, "{new} of {} tree blobs are new", tree2.len());
+    println!(
+        "tree of {} blobs ({tree1_bytes} bytes); a night stored {new} new tree blobs, {} bytes in all",
+        tree1.len(),
+        s2.stats["bytes_added"]
+    );
+    assert!(s2.stats["bytes_added"] * 3 < tree1_bytes, "{:?}", s2.stats);
+
+    // Another night: files go.
+    for i in (0..600u64).step_by(7) {
+        std::fs::remove_file(src.path().join(format!("d{:02}/file{i:04}.txt", i % 20))).unwrap();
+    }
+    let s3 = backup(&repo, src.path());
+    let want3 = check::model(src.path());
+    check::assert_same(
+        &want1,
+        &check::model(check::restore(&repo, &s1.snapshot).path()),
+    );
+    drop(repo);
+
+    // Forget the first night, prune, check.
+    std::fs::remove_file(root.join("snapshots").join(s1.snapshot.to_hex())).unwrap();
+    let mut repo = Repository::open_exclusive(&root).unwrap();
+    let report = prune(
+        &mut repo,
+        &PruneOptions {
+            max_unused_percent: 0.0,
+            ..PruneOptions::default()
+        },
+        &NoProgress,
+    )
+    .unwrap();
+    assert_eq!(report.snapshots, 2);
+    assert!(
+        report.packs_removed + report.packs_repacked > 0,
+        "{report:?}"
+    );
+    drop(repo);
+    let repo = Repository::open(&root).unwrap();
+    let all = CheckOptions {
+        read_data: ReadData::All,
+    };
+    let report = check(&repo, &all, &NoProgress).unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    // Only the first night's own pages went.
+    let kept: std::collections::HashSet<_> = repo
+        .list_blobs()
+        .unwrap()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    for (id, what) in tree_blobs(&repo, &s2.snapshot)
+        .iter()
+        .chain(&tree_blobs(&repo, &s3.snapshot))
+    {
+        assert!(kept.contains(id), "{what} of a kept snapshot was pruned");
+    }
+    assert!(tree1.iter().any(|(id, _)| !kept.contains(id)));
+    check::assert_same(
+        &want2,
+        &check::model(check::restore(&repo, &s2.snapshot).path()),
+    );
+    check::assert_same(
+        &want3,
+        &check::model(check::restore(&repo, &s3.snapshot).path()),
+    );
+
+    // A damaged entry page of the last night: check names it and the snapshot.
+    let page = tree_blobs(&repo, &s3.snapshot)
+        .into_iter()
+        .find(|(id, what)| {
+            what.starts_with("tree page")
+                && !tree_blobs(&repo, &s2.snapshot).iter().any(|(b, _)| b == id)
+        })
+        .unwrap()
+        .0;
+    check::damage_blob(&repo, &page);
+    drop(repo);
+    let repo = Repository::open(&root).unwrap();
+    let report = check(&repo, &all, &NoProgress).unwrap();
+    assert!(
+        report.problems.iter().any(|p| p.snapshot.as_deref()
+            == Some(s3.snapshot.to_hex().as_str())
+            && p.blob.as_deref() == Some(page.to_hex().as_str())
+            && p.message.contains("tree page")),
+        "{:?}",
+        report.problems
+    );
+    // The other snapshot still restores.
+    check::assert_same(
+        &want2,
+        &check::model(check::restore(&repo, &s2.snapshot).path()),
+    );
 }
 
 /// Names that are not UTF-8 (a file, a directory and what is below it, a symlink and its

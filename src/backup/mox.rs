@@ -1846,7 +1846,9 @@ impl<'a> Run<'a> {
         let mut entries = self.entries.into_inner().expect("poisoned");
         entries.sort_by(|a, b| a.path.cmp(&b.path));
         entries.dedup_by(|a, b| a.path == b.path);
-        let tree = Tree { entries }.store(self.repo)?;
+        let stored = Tree { entries }.store_counted(self.repo)?;
+        let tree = stored.id;
+        add(&self.counters.bytes_added, stored.stored_bytes);
         let problems = self.problems.into_inner().expect("poisoned");
         let warnings = self.warnings.into_inner().expect("poisoned");
         let links = self.repo.link_counts();

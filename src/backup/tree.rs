@@ -331,7 +331,7 @@ pub fn backup_tree(
     };
     tree.sort();
 
-    let tree_outcome = repo.put_blob(crate::repo::BlobKind::Tree, &tree.encode())?;
+    let tree_outcome = tree.store_counted(repo)?;
     let problems = log.problems.into_inner().expect("poisoned");
     let warnings = log.warnings.into_inner().expect("poisoned");
     let count = |k: EntryKind| tree.entries.iter().filter(|e| e.kind == k).count() as u64;

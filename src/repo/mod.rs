@@ -1906,6 +1906,7 @@ fn clean_tmp(tmp: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tree::TreeLevel;
     use proptest::prelude::*;
 
     #[test]
@@ -1917,7 +1918,7 @@ mod tests {
     proptest! {
         /// Decoders of anything read from disk return errors on garbage, never panic.
         #[test]
-        fn decoders_survive_garbage(bytes in proptest::collection::vec(any::<u8>(), 0..512), magic in 0u8..7) {
+        fn decoders_survive_garbage(bytes in proptest::collection::vec(any::<u8>(), 0..512), magic in 0u8..10) {
             let mut bytes = bytes;
             let prefix: &[u8] = match magic {
                 0 => b"MVOB\x01",
@@ -1926,13 +1927,18 @@ mod tests {
                 3 => b"MVRP\x02\x00\x00\x00",
                 4 => b"MVIX\x01\x00\x00\x00",
                 5 => b"MVLK\x01\x00\x00\x00",
+                6 => b"MVTR\x03",
+                7 => b"MVTP\x01",
+                8 => b"MVTC\x01",
                 _ => b"",
             };
             bytes.splice(0..0, prefix.iter().copied());
             let p = Path::new("x");
             let _ = object::decode(&bytes, p);
             let _ = crate::snapshot::Snapshot::decode(&bytes, p);
-            let _ = crate::tree::Tree::decode(&bytes, p);
+            for level in [TreeLevel::Root, TreeLevel::Page, TreeLevel::ChunkPage] {
+                let _ = crate::tree::tree_blob_children(&bytes, p, level);
+            }
             let _ = RepoConfig::decode(&bytes, p);
             let _ = IndexFile::decode(&bytes, p);
             let _ = LockRecord::decode(&bytes, p);
