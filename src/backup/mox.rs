@@ -1842,13 +1842,13 @@ impl<'a> Run<'a> {
     }
 
     fn commit(self, accounts: Vec<AccountRef>) -> Result<BackupSummary> {
-        let mut stats = self.stats();
-        let mut entries = self.entries.into_inner().expect("poisoned");
+        let mut entries = std::mem::take(&mut *self.entries.lock().expect("poisoned"));
         entries.sort_by(|a, b| a.path.cmp(&b.path));
         entries.dedup_by(|a, b| a.path == b.path);
         let stored = Tree { entries }.store_counted(self.repo)?;
         let tree = stored.id;
         add(&self.counters.bytes_added, stored.stored_bytes);
+        let mut stats = self.stats();
         let problems = self.problems.into_inner().expect("poisoned");
         let warnings = self.warnings.into_inner().expect("poisoned");
         let links = self.repo.link_counts();
