@@ -233,3 +233,146 @@ fn a_damaged_page_loses_its_own_messages_only() {
     let all = msg_files(&inst);
     assert_eq!(msg_files(out.path()), all - page.messages);
 }
+
+fn golden() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/repo-v2-pages")
+}
+
+fn golden_hashes() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/repo-v2-pages.b3")
+}
+
+/// Writes `tests/golden/repo-v2-pages` (once, when paged trees and lists were released): a
+/// repository whose snapshot has a tree of several pages, a database in chunk pages and a
+/// paged message list, with the BLAKE3 of every file of the installation it was made from.
+/// `cargo test --test paging write_golden_pages -- --ignored`
+/// A generated installation (message files cut to a line each) backed up in copy mode.
+fn golden_candidate(seed: u64) -> (tempfile::TempDir, std::path::PathBuf) {
+    let work = tempfile::tempdir().unwrap();
+    let inst = work.path().join("mox");
+    generate(
+        &GenOptions {
+            accounts: 1,
+            messages: 2500,
+            seed,
+            attachment_percent: 0.0,
+            queue: 1,
+            junk_every: 0,
+            ..GenOptions::default()
+        },
+        &inst,
+    )
+    .unwrap();
+    // The format is what is pinned, not the mail: message files are cut to a line each, so
+    // that the golden repository stays small (the backup warns that sizes disagree with the
+    // database).
+    for e in walkdir::WalkDir::new(inst.join("data/accounts")) {
+        let e = e.unwrap();
+        if e.file_type().is_file() && e.path().to_string_lossy().contains("/msg/") {
+            let name = e.file_name().to_string_lossy().into_owned();
+            fs::remove_file(e.path()).unwrap();
+            fs::write(e.path(), format!("Subject: {name}\r\n\r\n{name}\r\n")).unwrap();
+        }
+    }
+    // Enough entries for several tree pages: files mox does not know are kept with a warning.
+    fs::create_dir_all(inst.join("data/extra")).unwrap();
+    for i in 0..80 {
+        fs::write(inst.join(format!("data/extra/f{i:03}")), format!("{i}\n")).unwrap();
+    }
+    let root = work.path().join("repo");
+    let repo = Repository::init(&root).unwrap();
+    let s = backup_mox(&repo, &inst, &copy_mode(), &NoProgress).unwrap();
+    assert!(s.complete);
+    (work, root)
+}
+
+#[test]
+#[ignore]
+fn write_golden_pages() {
+    // A list is paged when a boundary id (about one in 1,024) falls after at least 256 entries
+    // of one mailbox: seeds are tried until the Inbox has one.
+    let (work, root) = (1..50)
+        .find_map(|seed| {
+            let (work, root) = golden_candidate(seed);
+            let repo = Repository::open(&root).unwrap();
+            let (id, _) = repo.snapshots().unwrap().remove(0);
+            let paged = lists(&repo, &id).values().any(|(_, p)| p.len() >= 2);
+            paged.then_some((work, root))
+        })
+        .expect("a seed with a paged list");
+    let inst = work.path().join("mox");
+
+    let out = golden();
+    let _ = fs::remove_dir_all(&out);
+    for e in walkdir::WalkDir::new(&root) {
+        let e = e.unwrap();
+        let rel = e.path().strip_prefix(&root).unwrap();
+        let name = rel.to_string_lossy();
+        if name.starts_with("tmp") || name.starts_with("locks") || name == "catalog.redb" {
+            continue;
+        }
+        let dest = out.join(rel);
+        if e.file_type().is_dir() {
+            fs::create_dir_all(&dest).unwrap();
+        } else {
+            fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+    let lines: String = model(&inst.join("data"))
+        .into_iter()
+        .map(|(p, h)| format!("{h}  {p}\n"))
+        .collect();
+    fs::write(golden_hashes(), lines).unwrap();
+}
+
+/// The golden repository of paged trees and lists still opens, verifies and restores every file
+/// byte-identical; its tree, a database's chunk list and a message list are paged.
+#[test]
+fn golden_paged_repository_still_restores() {
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("repo");
+    for e in walkdir::WalkDir::new(golden()) {
+        let e = e.unwrap();
+        let dest = root.join(e.path().strip_prefix(golden()).unwrap());
+        if e.file_type().is_dir() {
+            fs::create_dir_all(&dest).unwrap();
+        } else {
+            fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+    let repo = Repository::open(&root).unwrap();
+    let (id, snap) = repo.snapshots().unwrap().remove(0);
+    // The formats this golden repository pins: a tree of pages, a paged list.
+    let tree = repo.get_blob(&snap.tree).unwrap();
+    assert_eq!(&tree[..5], b"MVTR\x03");
+    let paged = lists(&repo, &id)
+        .values()
+        .filter(|(_, pages)| pages.len() >= 2)
+        .count();
+    assert!(paged >= 1);
+    let want: BTreeMap<String, String> = fs::read_to_string(golden_hashes())
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (h, p) = l.split_once("  ").unwrap();
+            (p.to_string(), h.to_string())
+        })
+        .collect();
+    assert!(want.len() > 2500);
+    let out = common::restore_whole(&repo, &id);
+    let got: BTreeMap<String, String> = model(&out.path().join("data"))
+        .into_iter()
+        .map(|(p, h)| (p, h.to_hex().to_string()))
+        .collect();
+    assert_eq!(got, want);
+    assert!(mailvault::verify(&repo, &snap, &NoProgress).unwrap().ok());
+    let report = check(
+        &repo,
+        &CheckOptions {
+            read_data: ReadData::All,
+        },
+        &NoProgress,
+    )
+    .unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+}

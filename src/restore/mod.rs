@@ -230,180 +230,269 @@ pub(crate) fn restore_items(
     opts: &RestoreOptions,
     progress: &dyn Progress,
 ) -> Result<RestoreStats> {
-    // Plan: validate every path and find conflicts before touching anything.
+    let mut engine = Engine::new(repo, target, opts, progress)?;
     for item in &items {
-        safe_rel(item.entry.fs_path())?;
+        engine.check(item.entry.fs_path(), item.entry.kind)?;
     }
-    let fresh = match fs::read_dir(target) {
-        Ok(mut rd) => rd.next().is_none(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
-        Err(e) => return Err(Error::io(target, e)),
-    };
-    let mut conflicts: BTreeSet<PathBuf> = BTreeSet::new();
-    if !fresh {
-        for item in &items {
-            let rel = item.entry.fs_path();
-            match probe(target, rel).at(target.join(rel))? {
-                Found::Nothing => {}
-                Found::Dir if item.entry.kind == EntryKind::Dir => {}
-                Found::Dir | Found::NonDir => {
-                    conflicts.insert(rel.to_path_buf());
-                }
-                Found::Blocked(at) => {
-                    conflicts.insert(at);
-                }
-            }
-        }
-    }
-    if let Some(first) = conflicts.first()
-        && !opts.overwrite
-    {
-        return Err(Error::Invalid(format!(
-            "{}: {} path(s) already exist (first: {}); restore into an empty directory or \
-             allow overwriting",
-            target.display(),
-            conflicts.len(),
-            target.join(first).display()
-        )));
-    }
-    fs::create_dir_all(target).at(target)?;
-    // Shallower paths first: removing a directory or symlink removes what was below it.
-    for rel in &conflicts {
-        let abs = target.join(rel);
-        match probe(target, rel).at(&abs)? {
-            Found::Nothing => {}
-            Found::Dir => fs::remove_dir_all(&abs).at(&abs)?,
-            Found::NonDir => fs::remove_file(&abs).at(&abs)?,
-            Found::Blocked(at) => {
-                return Err(Error::Invalid(format!(
-                    "{}: still in the way after removing conflicts",
-                    target.join(at).display()
-                )));
-            }
-        }
-    }
-
-    let run = Run {
-        repo,
-        target,
-        opts,
-        progress,
-        failed: Mutex::new(Vec::new()),
-    };
-    let mut stats = RestoreStats::default();
-
-    // Directories, created 0700 until their own metadata is applied at the end. A directory
-    // that cannot be made fails itself and everything below it.
-    let mut bad_dirs: HashSet<PathBuf> = HashSet::new();
-    let mut made_dirs: Vec<&Item> = Vec::new();
-    for item in items.iter().filter(|i| i.entry.kind == EntryKind::Dir) {
-        let rel = item.entry.fs_path();
-        match ensure_dir(target, rel) {
-            Ok(()) => {
-                stats.dirs += 1;
-                made_dirs.push(item);
-            }
-            Err(e) => {
-                run.fail(item, format!("cannot create directory: {e}"));
-                bad_dirs.insert(rel.to_path_buf());
-            }
-        }
-    }
-    // Trees need not list every directory (a subset of a tree, message files): create missing
-    // parents the same way.
-    let parents: BTreeSet<&Path> = items
+    engine.start(&items)?;
+    let (plain, messages): (Vec<&Item>, Vec<&Item>) = items
         .iter()
-        .filter(|i| i.entry.kind != EntryKind::Dir)
-        .filter_map(|i| i.entry.fs_path().parent())
-        .filter(|p| !p.as_os_str().is_empty())
-        .collect();
-    for p in parents {
-        if under_any(p, &bad_dirs) {
-            continue;
-        }
-        if let Err(e) = ensure_dir(target, p) {
-            run.progress.event(Event::Problem {
-                path: Some(target.join(p)),
-                message: format!("cannot create directory: {e}"),
-            });
-            bad_dirs.insert(p.to_path_buf());
-        }
+        .filter(|i| i.entry.kind != EntryKind::Symlink)
+        .partition(|i| i.message.is_none());
+    let message_files = messages
+        .iter()
+        .filter(|i| i.entry.kind == EntryKind::File)
+        .count();
+    let plain_files = plain
+        .iter()
+        .filter(|i| i.entry.kind == EntryKind::File)
+        .count();
+    engine.phase("restore", plain_files as u64);
+    engine.write(&plain, "restore");
+    if message_files > 0 {
+        let name = format!("{message_files} message files");
+        engine.phase(&name, message_files as u64);
+        engine.write(&messages, &name);
     }
-    let parent_ok = |item: &Item| -> bool {
-        let ok = !under_any(item.entry.fs_path(), &bad_dirs);
-        if !ok {
-            run.fail(item, "its directory could not be created".into());
-        }
-        ok
-    };
+    Ok(engine.finish(&items))
+}
 
-    // Files: one per hardlink group is written, the others linked to it. Plain files first,
-    // then message files, each a phase.
-    let mut leaders: HashMap<u64, usize> = HashMap::new();
-    let mut write: Vec<usize> = Vec::new();
-    let mut twins: Vec<(usize, usize)> = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        if item.entry.kind != EntryKind::File || !parent_ok(item) {
-            continue;
+/// The restore engine, in steps, so that a large restore can hand it its files in batches:
+/// [`Engine::check`] every path (before anything is written), [`Engine::start`] (conflicts,
+/// the target, the directories of the first items), [`Engine::write`] batches of directories
+/// and files (any number of times), [`Engine::finish`] (symlinks, then directory metadata).
+/// Hardlink groups span batches: a file of a group whose first file was written in an earlier
+/// batch is linked to it.
+pub(crate) struct Engine<'a> {
+    run: Run<'a>,
+    fresh: bool,
+    conflicts: BTreeSet<PathBuf>,
+    stats: RestoreStats,
+    bad_dirs: HashSet<PathBuf>,
+    /// Directories created from items: their metadata is applied at the end.
+    made_dirs: Vec<Entry>,
+    /// Parents created for files, so each is checked once.
+    ensured: HashSet<PathBuf>,
+    /// Hardlink group → the path of its first file and whether it was written.
+    leaders: HashMap<u64, (PathBuf, String, bool)>,
+    /// A repository object may be hardlinked into the target once: two unrelated files with
+    /// the same content must not become one inode.
+    linked_blobs: Mutex<HashSet<BlobId>>,
+}
+
+impl<'a> Engine<'a> {
+    pub(crate) fn new(
+        repo: &'a Repository,
+        target: &'a Path,
+        opts: &'a RestoreOptions,
+        progress: &'a dyn Progress,
+    ) -> Result<Engine<'a>> {
+        let fresh = match fs::read_dir(target) {
+            Ok(mut rd) => rd.next().is_none(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+            Err(e) => return Err(Error::io(target, e)),
+        };
+        Ok(Engine {
+            run: Run {
+                repo,
+                target,
+                opts,
+                progress,
+                failed: Mutex::new(Vec::new()),
+            },
+            fresh,
+            conflicts: BTreeSet::new(),
+            stats: RestoreStats::default(),
+            bad_dirs: HashSet::new(),
+            made_dirs: Vec::new(),
+            ensured: HashSet::new(),
+            leaders: HashMap::new(),
+            linked_blobs: Mutex::new(HashSet::new()),
+        })
+    }
+
+    /// Checks a path to be restored (relative, inside the target) and, in a target that is not
+    /// empty, whether something is in its way. Every path is checked before [`Engine::start`].
+    pub(crate) fn check(&mut self, rel: &Path, kind: EntryKind) -> Result<()> {
+        safe_rel(rel)?;
+        if self.fresh {
+            return Ok(());
         }
-        if item.entry.link_group != 0 {
-            if let Some(&l) = leaders.get(&item.entry.link_group) {
-                twins.push((i, l));
+        let target = self.run.target;
+        match probe(target, rel).at(target.join(rel))? {
+            Found::Nothing => {}
+            Found::Dir if kind == EntryKind::Dir => {}
+            Found::Dir | Found::NonDir => {
+                self.conflicts.insert(rel.to_path_buf());
+            }
+            Found::Blocked(at) => {
+                self.conflicts.insert(at);
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuses conflicts (or, overwriting, removes them), creates the target and the
+    /// directories among `items`.
+    pub(crate) fn start(&mut self, items: &[Item]) -> Result<()> {
+        let target = self.run.target;
+        if let Some(first) = self.conflicts.first()
+            && !self.run.opts.overwrite
+        {
+            return Err(Error::Invalid(format!(
+                "{}: {} path(s) already exist (first: {}); restore into an empty directory or \
+                 allow overwriting",
+                target.display(),
+                self.conflicts.len(),
+                target.join(first).display()
+            )));
+        }
+        fs::create_dir_all(target).at(target)?;
+        // Shallower paths first: removing a directory or symlink removes what was below it.
+        for rel in &self.conflicts {
+            let abs = target.join(rel);
+            match probe(target, rel).at(&abs)? {
+                Found::Nothing => {}
+                Found::Dir => fs::remove_dir_all(&abs).at(&abs)?,
+                Found::NonDir => fs::remove_file(&abs).at(&abs)?,
+                Found::Blocked(at) => {
+                    return Err(Error::Invalid(format!(
+                        "{}: still in the way after removing conflicts",
+                        target.join(at).display()
+                    )));
+                }
+            }
+        }
+        self.conflicts.clear();
+        self.make_dirs(items.iter().filter(|i| i.entry.kind == EntryKind::Dir));
+        Ok(())
+    }
+
+    /// Directories, created 0700 until their own metadata is applied at the end. A directory
+    /// that cannot be made fails itself and everything below it.
+    fn make_dirs<'i>(&mut self, dirs: impl Iterator<Item = &'i Item>) {
+        for item in dirs {
+            let rel = item.entry.fs_path();
+            if under_any(rel, &self.bad_dirs) {
+                self.run
+                    .fail(item, "its directory could not be created".into());
                 continue;
             }
-            leaders.insert(item.entry.link_group, i);
+            match ensure_dir(self.run.target, rel) {
+                Ok(()) => {
+                    self.stats.dirs += 1;
+                    self.ensured.insert(rel.to_path_buf());
+                    self.made_dirs.push(item.entry.clone());
+                }
+                Err(e) => {
+                    self.run.fail(item, format!("cannot create directory: {e}"));
+                    self.bad_dirs.insert(rel.to_path_buf());
+                }
+            }
         }
-        write.push(i);
     }
-    let (plain, messages): (Vec<usize>, Vec<usize>) =
-        write.iter().partition(|&&i| items[i].message.is_none());
-    // A repository object may be hardlinked into the target once: two unrelated files with
-    // the same content must not become one inode.
-    let linked_blobs: Mutex<HashSet<BlobId>> = Mutex::new(HashSet::new());
-    let mut written: HashSet<usize> = HashSet::new();
-    let message_files = items
-        .iter()
-        .filter(|i| i.message.is_some() && i.entry.kind == EntryKind::File)
-        .count();
-    for (name, group) in [
-        ("restore".to_string(), plain),
-        (format!("{message_files} message files"), messages),
-    ] {
-        if group.is_empty() && message_files == 0 && name != "restore" {
-            continue;
-        }
-        progress.event(Event::Phase {
-            name: name.clone(),
-            total: Some(group.len() as u64),
+
+    /// Starts a progress phase of `total` items.
+    pub(crate) fn phase(&self, name: &str, total: u64) {
+        self.run.progress.event(Event::Phase {
+            name: name.to_string(),
+            total: Some(total),
         });
+    }
+
+    /// Writes a batch: its directories (not made by [`Engine::start`]), then its files, one
+    /// per hardlink group written and the others linked to it, advancing `phase`. Symlinks
+    /// are left to [`Engine::finish`].
+    pub(crate) fn write(&mut self, items: &[&Item], phase: &str) {
+        let new_dirs: Vec<&Item> = items
+            .iter()
+            .copied()
+            .filter(|i| i.entry.kind == EntryKind::Dir && !self.ensured.contains(i.entry.fs_path()))
+            .collect();
+        self.make_dirs(new_dirs.into_iter());
+        // Trees need not list every directory (a subset of a tree, message files): create
+        // missing parents the same way.
+        let parents: BTreeSet<&Path> = items
+            .iter()
+            .filter(|i| i.entry.kind == EntryKind::File)
+            .filter_map(|i| i.entry.fs_path().parent())
+            .filter(|p| !p.as_os_str().is_empty())
+            .collect();
+        for p in parents {
+            if under_any(p, &self.bad_dirs) || self.ensured.contains(p) {
+                continue;
+            }
+            match ensure_dir(self.run.target, p) {
+                Ok(()) => {
+                    self.ensured.insert(p.to_path_buf());
+                }
+                Err(e) => {
+                    self.run.progress.event(Event::Problem {
+                        path: Some(self.run.target.join(p)),
+                        message: format!("cannot create directory: {e}"),
+                    });
+                    self.bad_dirs.insert(p.to_path_buf());
+                }
+            }
+        }
+        let run = &self.run;
+        let bad_dirs = &self.bad_dirs;
+        let parent_ok = |item: &Item| -> bool {
+            let ok = !under_any(item.entry.fs_path(), bad_dirs);
+            if !ok {
+                run.fail(item, "its directory could not be created".into());
+            }
+            ok
+        };
+
+        // One file per hardlink group is written, the others linked to it.
+        let mut write: Vec<&Item> = Vec::new();
+        let mut twins: Vec<&Item> = Vec::new();
+        let mut leading: Vec<(u64, &Item)> = Vec::new();
+        for &item in items {
+            if item.entry.kind != EntryKind::File || !parent_ok(item) {
+                continue;
+            }
+            let group = item.entry.link_group;
+            if group != 0 {
+                if self.leaders.contains_key(&group) || leading.iter().any(|(g, _)| *g == group) {
+                    twins.push(item);
+                    continue;
+                }
+                leading.push((group, item));
+            }
+            write.push(item);
+        }
+        let repo = run.repo;
+        let linked_blobs = &self.linked_blobs;
         let advance = |r: &Written| {
             if let Ok((bytes, _)) = r {
-                progress.event(Event::Advance {
-                    phase: name.clone(),
+                run.progress.event(Event::Advance {
+                    phase: phase.to_string(),
                     items: 1,
                     bytes: *bytes,
                 });
             }
         };
-        let outcomes: Vec<(usize, Written)> = if repo.is_local() {
-            group
+        let outcomes: Vec<(&Item, Written)> = if repo.is_local() {
+            write
                 .par_iter()
-                .map(|&i| {
-                    let r = run.write_file(&items[i].entry, &linked_blobs, None);
+                .map(|&item| {
+                    let r = run.write_file(&item.entry, linked_blobs, None);
                     advance(&r);
-                    (i, r)
+                    (item, r)
                 })
                 .collect()
         } else {
             // From a remote store, files of one chunk (messages) are read in batches in pack
             // order, so that neighbours in a pack come in one ranged read.
-            let batches = remote_batches(repo, &items, &group);
+            let batches = remote_batches(repo, &write);
             batches
                 .par_iter()
                 .flat_map_iter(|batch| {
                     let ids: Vec<BlobId> = batch
                         .iter()
-                        .filter_map(|&i| match items[i].entry.chunks.as_slice() {
+                        .filter_map(|item| match item.entry.chunks.as_slice() {
                             [one] => Some(*one),
                             _ => None,
                         })
@@ -411,75 +500,104 @@ pub(crate) fn restore_items(
                     let mut data = repo.get_blobs(&ids).into_iter();
                     batch
                         .iter()
-                        .map(|&i| {
-                            let e = &items[i].entry;
+                        .map(|&item| {
+                            let e = &item.entry;
                             let pre = match e.chunks.as_slice() {
                                 [_] => data.next(),
                                 _ => None,
                             };
-                            let r = run.write_file(e, &linked_blobs, pre);
+                            let r = run.write_file(e, linked_blobs, pre);
                             advance(&r);
-                            (i, r)
+                            (item, r)
                         })
                         .collect::<Vec<_>>()
                 })
                 .collect()
         };
-        for (i, outcome) in outcomes {
+        let mut written: HashSet<*const Item> = HashSet::new();
+        for (item, outcome) in outcomes {
             match outcome {
                 Ok((bytes, linked)) => {
-                    written.insert(i);
-                    stats.files += 1;
-                    stats.bytes_written += if linked { 0 } else { bytes };
-                    stats.linked += u64::from(linked);
+                    written.insert(item as *const Item);
+                    self.stats.files += 1;
+                    self.stats.bytes_written += if linked { 0 } else { bytes };
+                    self.stats.linked += u64::from(linked);
                 }
-                Err(e) => run.fail(&items[i], e),
+                Err(e) => self.run.fail(item, e),
             }
         }
-    }
-    for (i, leader) in twins {
-        let (item, lead) = (&items[i], &items[leader]);
-        if !written.contains(&leader) {
-            run.fail(
-                item,
-                format!(
-                    "not restored: its hardlinked twin {} could not be restored",
-                    lead.entry.path
+        for (group, item) in leading {
+            let ok = written.contains(&(item as *const Item));
+            self.leaders.insert(
+                group,
+                (
+                    item.entry.fs_path().to_path_buf(),
+                    item.entry.path.clone(),
+                    ok,
                 ),
             );
-            continue;
         }
-        let dest = target.join(item.entry.fs_path());
-        match fs::hard_link(target.join(lead.entry.fs_path()), &dest) {
-            Ok(()) => {
-                stats.files += 1;
-                stats.hardlinks += 1;
+        for item in twins {
+            let (lead_rel, lead_name, ok) = &self.leaders[&item.entry.link_group];
+            if !ok {
+                self.run.fail(
+                    item,
+                    format!("not restored: its hardlinked twin {lead_name} could not be restored"),
+                );
+                continue;
             }
-            Err(e) => run.fail(item, format!("cannot link to {}: {e}", lead.entry.path)),
+            let target = self.run.target;
+            let dest = target.join(item.entry.fs_path());
+            match fs::hard_link(target.join(lead_rel), &dest) {
+                Ok(()) => {
+                    self.stats.files += 1;
+                    self.stats.hardlinks += 1;
+                    self.run.progress.event(Event::Advance {
+                        phase: phase.to_string(),
+                        items: 1,
+                        bytes: 0,
+                    });
+                }
+                Err(e) => self
+                    .run
+                    .fail(item, format!("cannot link to {lead_name}: {e}")),
+            }
         }
     }
 
-    // Symlinks last: no file or directory is ever created through one.
-    for item in items.iter().filter(|i| i.entry.kind == EntryKind::Symlink) {
-        if !parent_ok(item) {
-            continue;
+    /// Creates the symlinks among `items` (after every file: no file or directory is ever
+    /// created through one), then applies directory metadata, children before parents
+    /// (writing inside changes the mtime).
+    pub(crate) fn finish(mut self, items: &[Item]) -> RestoreStats {
+        for item in items.iter().filter(|i| i.entry.kind == EntryKind::Symlink) {
+            if under_any(item.entry.fs_path(), &self.bad_dirs) {
+                self.run
+                    .fail(item, "its directory could not be created".into());
+                continue;
+            }
+            match self.run.make_symlink(&item.entry) {
+                Ok(()) => self.stats.symlinks += 1,
+                Err(e) => self.run.fail(item, e),
+            }
         }
-        match run.make_symlink(&item.entry) {
-            Ok(()) => stats.symlinks += 1,
-            Err(e) => run.fail(item, e),
+        self.made_dirs
+            .sort_by(|a, b| a.fs_path().as_os_str().cmp(b.fs_path().as_os_str()));
+        for entry in self.made_dirs.iter().rev() {
+            if let Err(e) = self.run.dir_metadata(entry) {
+                self.run.fail(
+                    &Item {
+                        entry: entry.clone(),
+                        message: None,
+                    },
+                    e,
+                );
+            }
         }
+        let mut failed = self.run.failed.into_inner().expect("poisoned");
+        failed.sort_by(|a, b| a.path.cmp(&b.path));
+        self.stats.failed = failed;
+        self.stats
     }
-
-    // Directory metadata last, children before parents (writing inside changes the mtime).
-    for item in made_dirs.iter().rev() {
-        if let Err(e) = run.dir_metadata(&item.entry) {
-            run.fail(item, e);
-        }
-    }
-    let mut failed = run.failed.into_inner().expect("poisoned");
-    failed.sort_by(|a, b| a.path.cmp(&b.path));
-    stats.failed = failed;
-    Ok(stats)
 }
 
 /// A file written (bytes, hardlinked from the repository), or why not.
@@ -677,31 +795,32 @@ impl Run<'_> {
             .map_err(|err| format!("cannot set times: {err}"))
     }
 }
-/// The files of `group` in batches for a remote store: in the order of their first chunk's
-/// place (pack, offset), each batch up to 128 files or 2 MiB stored (memory: a batch per thread).
-fn remote_batches(repo: &Repository, items: &[Item], group: &[usize]) -> Vec<Vec<usize>> {
-    // (place of the first chunk: pack and offset, its stored length, the item)
+/// The files in batches for a remote store: in the order of their first chunk's place (pack,
+/// offset), each batch up to 128 files or 2 MiB stored (memory: a batch per thread).
+fn remote_batches<'i>(repo: &Repository, items: &[&'i Item]) -> Vec<Vec<&'i Item>> {
+    // (place of the first chunk: pack and offset, its stored length, the item's index)
     type Keyed = (Option<(PathBuf, u64)>, u64, usize);
-    let mut keyed: Vec<Keyed> = group
+    let mut keyed: Vec<Keyed> = items
         .iter()
-        .map(|&i| {
-            let first = items[i].entry.chunks.first();
+        .enumerate()
+        .map(|(i, item)| {
+            let first = item.entry.chunks.first();
             let place = first.and_then(|c| repo.blob_entry(c));
             let len = place.as_ref().map_or(0, |(_, _, l)| *l);
             (place.map(|(p, o, _)| (p, o)), len, i)
         })
         .collect();
     keyed.sort();
-    let mut out: Vec<Vec<usize>> = Vec::new();
+    let mut out: Vec<Vec<&Item>> = Vec::new();
     let mut bytes = 0u64;
     for (_, len, i) in keyed {
         match out.last_mut() {
             Some(batch) if batch.len() < 128 && bytes + len <= 2 << 20 => {
-                batch.push(i);
+                batch.push(items[i]);
                 bytes += len;
             }
             _ => {
-                out.push(vec![i]);
+                out.push(vec![items[i]]);
                 bytes = len;
             }
         }

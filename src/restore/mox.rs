@@ -11,9 +11,7 @@ use crate::manifest::{
 };
 use crate::mox;
 use crate::repo::Repository;
-use crate::restore::{
-    Item, MessageRef, RestoreFailure, RestoreOptions, RestoreStats, restore_items,
-};
+use crate::restore::{Engine, Item, MessageRef, RestoreFailure, RestoreOptions, RestoreStats};
 use crate::snapshot::{AccountRef, Snapshot, SourceKind};
 use crate::tree::{Entry, EntryKind, Tree};
 use crate::{BlobId, Error, Event, Progress, Result};
@@ -234,16 +232,104 @@ pub fn restore_mox(
         .filter(|e| e.kind == EntryKind::Dir)
         .map(|e| e.path.clone())
         .collect();
-    let mut next_group = entries.iter().map(|e| e.link_group).max().unwrap_or(0) + 1;
-    let mut group_of: HashMap<BlobId, u64> = HashMap::new();
-    let mut messages: Vec<Item> = Vec::new();
-    let mut unreadable: Vec<RestoreFailure> = Vec::new();
-    for account in accounts {
-        let account_rel = match &selection.account {
-            Some(_) => String::new(),
-            None => format!("data/accounts/{}/", account.name),
+    let mut tree_items: Vec<Item> = entries
+        .into_iter()
+        .map(|entry| Item {
+            entry,
+            message: None,
+        })
+        .collect();
+    tree_items.sort_by(|a, b| {
+        a.entry
+            .fs_path()
+            .as_os_str()
+            .cmp(b.entry.fs_path().as_os_str())
+    });
+    let mut engine = Engine::new(repo, target, opts, progress)?;
+    for item in &tree_items {
+        engine.check(item.entry.fs_path(), item.entry.kind)?;
+    }
+
+    // First pass over the lists: every message path is checked before anything is written,
+    // and the contents held by more than one message are found (their files are hardlinked to
+    // each other, as mox delivers them). Only the ids are kept, not the messages.
+    let sources: Vec<AccountSource> = accounts
+        .iter()
+        .map(|account| AccountSource {
+            account,
+            rel: match &selection.account {
+                Some(_) => String::new(),
+                None => format!("data/accounts/{}/", account.name),
+            },
+        })
+        .collect();
+    let mut blobs: Vec<BlobId> = Vec::new();
+    for src in &sources {
+        let Ok(manifest) = load_manifest(repo, src.account) else {
+            continue;
         };
-        let msg_rel = format!("{account_rel}msg");
+        for mailbox in &manifest.mailboxes {
+            let Ok((list, _)) = load_list_lenient(repo, &mailbox.list) else {
+                continue;
+            };
+            for msg in &list.messages {
+                let path = format!("{}msg/{}", src.rel, mox::message_path(msg.id));
+                engine.check(Path::new(&path), EntryKind::File)?;
+                blobs.push(msg.blob);
+            }
+        }
+    }
+    let message_files = blobs.len() as u64;
+    blobs.sort_unstable();
+    let mut next_group = tree_items
+        .iter()
+        .map(|i| i.entry.link_group)
+        .max()
+        .unwrap_or(0)
+        + 1;
+    let mut group_of: HashMap<BlobId, u64> = HashMap::new();
+    for pair in blobs.windows(2) {
+        if pair[0] == pair[1] && !group_of.contains_key(&pair[0]) {
+            group_of.insert(pair[0], next_group);
+            next_group += 1;
+        }
+    }
+    drop(blobs);
+
+    engine.start(&tree_items)?;
+    let plain: Vec<&Item> = tree_items
+        .iter()
+        .filter(|i| i.entry.kind != EntryKind::Symlink)
+        .collect();
+    let plain_files = plain
+        .iter()
+        .filter(|i| i.entry.kind == EntryKind::File)
+        .count();
+    engine.phase("restore", plain_files as u64);
+    engine.write(&plain, "restore");
+    drop(plain);
+
+    // Second pass: the message files, in batches of bounded size.
+    let phase = format!("{message_files} message files");
+    if message_files > 0 {
+        engine.phase(&phase, message_files);
+    }
+    let mut batch: Vec<Item> = Vec::new();
+    let flush = |batch: &mut Vec<Item>, engine: &mut Engine| {
+        batch.sort_by(|a, b| {
+            a.entry
+                .fs_path()
+                .as_os_str()
+                .cmp(b.entry.fs_path().as_os_str())
+        });
+        let refs: Vec<&Item> = batch.iter().collect();
+        engine.write(&refs, &phase);
+        batch.clear();
+    };
+    let mut unreadable: Vec<RestoreFailure> = Vec::new();
+    for src in &sources {
+        let account = src.account;
+        let msg_rel = format!("{}msg", src.rel);
         let fail = |failed: &mut Vec<RestoreFailure>, error: String| {
             progress.event(Event::Problem {
                 path: Some(target.join(&msg_rel)),
@@ -325,7 +411,7 @@ pub fn restore_mox(
                             mode: 0o700,
                             ..Default::default()
                         });
-                        messages.push(Item {
+                        batch.push(Item {
                             entry: Entry {
                                 path: dir,
                                 kind: EntryKind::Dir,
@@ -338,12 +424,8 @@ pub fn restore_mox(
                         });
                     }
                 }
-                let group = *group_of.entry(msg.blob).or_insert_with(|| {
-                    next_group += 1;
-                    next_group - 1
-                });
                 let owner = msg.owner.unwrap_or(Owner { uid, gid });
-                messages.push(Item {
+                batch.push(Item {
                     entry: Entry {
                         path,
                         kind: EntryKind::File,
@@ -352,7 +434,7 @@ pub fn restore_mox(
                         uid: owner.uid,
                         gid: owner.gid,
                         size: msg.file_size,
-                        link_group: group,
+                        link_group: group_of.get(&msg.blob).copied().unwrap_or(0),
                         chunks,
                         ..Default::default()
                     },
@@ -362,27 +444,28 @@ pub fn restore_mox(
                         id: msg.id,
                     }),
                 });
+                if batch.len() >= RESTORE_BATCH {
+                    flush(&mut batch, &mut engine);
+                }
             }
         }
     }
-    let mut items: Vec<Item> = entries
-        .into_iter()
-        .map(|entry| Item {
-            entry,
-            message: None,
-        })
-        .chain(messages)
-        .collect();
-    items.sort_by(|a, b| {
-        a.entry
-            .fs_path()
-            .as_os_str()
-            .cmp(b.entry.fs_path().as_os_str())
-    });
-    let mut stats = restore_items(repo, items, target, opts, progress)?;
+    flush(&mut batch, &mut engine);
+    let mut stats = engine.finish(&tree_items);
     stats.failed.extend(unreadable);
     stats.failed.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(stats)
+}
+
+/// Message files handed to the restore engine at a time: the memory a restore holds for its
+/// messages, whatever their number.
+const RESTORE_BATCH: usize = 16_384;
+
+/// An account to restore, and where its directory is under the target.
+struct AccountSource<'a> {
+    account: &'a AccountRef,
+    /// `data/accounts/<name>/`, or empty when the account alone is restored.
+    rel: String,
 }
 
 fn parent_of(path: &str) -> &str {
