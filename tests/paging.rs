@@ -3,6 +3,7 @@
 //! write of the same state gives, every night restores byte-identical, and a damaged page loses
 //! its own messages only.
 
+mod check;
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -375,4 +376,53 @@ fn golden_paged_repository_still_restores() {
     )
     .unwrap();
     assert!(report.ok(), "{:?}", report.problems);
+}
+
+/// A restore hands the engine message files in batches of 16,384: two accounts of 9,000
+/// messages, a tenth of them one delivery to both (one file, hardlinked), are restored in two
+/// batches, and the files of one delivery are hardlinked to each other across the batches as
+/// in the source, every file byte-identical with its mode and time.
+#[test]
+fn a_restore_in_batches_keeps_hardlinks_across_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let inst = dir.path().join("mox");
+    generate(
+        &GenOptions {
+            accounts: 2,
+            messages: 9000,
+            seed: 4,
+            shared_percent: 10.0,
+            attachment_percent: 0.0,
+            queue: 0,
+            junk_every: 0,
+            detailed_report: false,
+            ..GenOptions::default()
+        },
+        &inst,
+    )
+    .unwrap();
+    let repo = Repository::init(&dir.path().join("repo")).unwrap();
+    let s = backup_mox(&repo, &inst, &copy_mode(), &NoProgress).unwrap();
+    assert!(s.complete);
+    let out = common::restore_whole(&repo, &s.snapshot);
+    let want = check::model(&inst.join("data/accounts"));
+    let got = check::model(&out.path().join("data/accounts"));
+    check::assert_same(&want, &got);
+    assert_eq!(want.nodes.len(), got.nodes.len());
+    // Deliveries to both accounts: user02's files past the first batch link to user01's.
+    let across = want
+        .link_sets
+        .iter()
+        .filter(|set| {
+            set.iter().any(|p| p.starts_with("user01/"))
+                && set.iter().any(|p| {
+                    p.starts_with("user02/")
+                        && p.rsplit('/').next().unwrap().parse::<u64>().unwrap() > 8000
+                })
+        })
+        .count();
+    assert!(
+        across > 10,
+        "{across} deliveries to both accounts in the second batch"
+    );
 }
