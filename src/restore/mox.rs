@@ -74,6 +74,29 @@ pub fn load_list_lenient(
     Ok((list, failed))
 }
 
+/// Hands `piece` the entries of a mailbox's message list a page at a time (a list of one piece
+/// at once), in id order, and `lost` each page that cannot be read: memory holds one page, not
+/// the mailbox. The root must be readable.
+pub fn for_each_list_piece(
+    repo: &Repository,
+    id: &BlobId,
+    mut piece: impl FnMut(Vec<MessageEntry>) -> Result<()>,
+    mut lost: impl FnMut(&ListPage, Error),
+) -> Result<()> {
+    match load_list_root(repo, id)?.body {
+        ListBody::Entries(messages) => piece(messages),
+        ListBody::Pages(pages) => {
+            for page in &pages {
+                match load_list_page(repo, id, page) {
+                    Ok(entries) => piece(entries)?,
+                    Err(e) => lost(page, e),
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
 /// Loads the root of a mailbox's message list (the entries, or the pages' summaries).
 pub fn load_list_root(repo: &Repository, id: &BlobId) -> Result<StoredList> {
     let bytes = repo.get_blob(id)?;
@@ -269,14 +292,20 @@ pub fn restore_mox(
             continue;
         };
         for mailbox in &manifest.mailboxes {
-            let Ok((list, _)) = load_list_lenient(repo, &mailbox.list) else {
-                continue;
-            };
-            for msg in &list.messages {
-                let path = format!("{}msg/{}", src.rel, mox::message_path(msg.id));
-                engine.check(Path::new(&path), EntryKind::File)?;
-                blobs.push(msg.blob);
-            }
+            // What cannot be read is reported by the second pass.
+            let _ = for_each_list_piece(
+                repo,
+                &mailbox.list,
+                |messages| {
+                    for msg in &messages {
+                        let path = format!("{}msg/{}", src.rel, mox::message_path(msg.id));
+                        engine.check(Path::new(&path), EntryKind::File)?;
+                        blobs.push(msg.blob);
+                    }
+                    Ok(())
+                },
+                |_, _| {},
+            );
         }
     }
     let message_files = blobs.len() as u64;
@@ -355,98 +384,95 @@ pub fn restore_mox(
         let fallback = account_dirs.get(&account.name);
         let (uid, gid) = fallback.map_or((0, 0), |d| (d.uid, d.gid));
         for mailbox in &manifest.mailboxes {
-            let list = match load_list_lenient(repo, &mailbox.list) {
-                Ok((l, failed)) => {
-                    // A page that cannot be read loses its messages, not the mailbox.
-                    for (page, e) in failed {
-                        fail(
-                            &mut unreadable,
-                            format!(
-                                "messages {} to {} ({} of them) of mailbox {} of account {}: {e}",
-                                page.first_id,
-                                page.last_id,
-                                page.messages,
-                                mailbox.name,
-                                account.name
-                            ),
-                        );
+            let mut lost_pages = Vec::new();
+            let mut messages_of = |messages: Vec<MessageEntry>| -> Result<()> {
+                for msg in messages {
+                    let path = format!("{msg_rel}/{}", mox::message_path(msg.id));
+                    let chunks = match message_chunks(repo, &msg) {
+                        Ok(c) => c,
+                        Err(e) => {
+                            progress.event(Event::Problem {
+                                path: Some(target.join(&path)),
+                                message: format!("not restored: {e}"),
+                            });
+                            unreadable.push(RestoreFailure {
+                                path: path.clone(),
+                                message: Some(MessageRef {
+                                    account: account.name.clone(),
+                                    mailbox: mailbox.name.clone(),
+                                    id: msg.id,
+                                }),
+                                error: e.to_string(),
+                            });
+                            continue;
+                        }
+                    };
+                    for dir in [msg_rel.clone(), parent_of(&path).to_string()] {
+                        if dirs.insert(dir.clone()) {
+                            let like = fallback.cloned().unwrap_or(Entry {
+                                mode: 0o700,
+                                ..Default::default()
+                            });
+                            batch.push(Item {
+                                entry: Entry {
+                                    path: dir,
+                                    kind: EntryKind::Dir,
+                                    chunks: Vec::new(),
+                                    link_group: 0,
+                                    raw_path: None,
+                                    ..like
+                                },
+                                message: None,
+                            });
+                        }
                     }
-                    l
-                }
-                Err(e) => {
-                    fail(
-                        &mut unreadable,
-                        format!(
-                            "messages of mailbox {} of account {}: {e}",
-                            mailbox.name, account.name
-                        ),
-                    );
-                    continue;
-                }
-            };
-            for msg in list.messages {
-                let path = format!("{msg_rel}/{}", mox::message_path(msg.id));
-                let chunks = match message_chunks(repo, &msg) {
-                    Ok(c) => c,
-                    Err(e) => {
-                        progress.event(Event::Problem {
-                            path: Some(target.join(&path)),
-                            message: format!("not restored: {e}"),
-                        });
-                        unreadable.push(RestoreFailure {
-                            path: path.clone(),
-                            message: Some(MessageRef {
-                                account: account.name.clone(),
-                                mailbox: mailbox.name.clone(),
-                                id: msg.id,
-                            }),
-                            error: e.to_string(),
-                        });
-                        continue;
-                    }
-                };
-                for dir in [msg_rel.clone(), parent_of(&path).to_string()] {
-                    if dirs.insert(dir.clone()) {
-                        let like = fallback.cloned().unwrap_or(Entry {
-                            mode: 0o700,
+                    let owner = msg.owner.unwrap_or(Owner { uid, gid });
+                    batch.push(Item {
+                        entry: Entry {
+                            path,
+                            kind: EntryKind::File,
+                            mode: msg.mode & 0o7777,
+                            mtime_ns: msg.mtime_ns,
+                            uid: owner.uid,
+                            gid: owner.gid,
+                            size: msg.file_size,
+                            link_group: group_of.get(&msg.blob).copied().unwrap_or(0),
+                            chunks,
                             ..Default::default()
-                        });
-                        batch.push(Item {
-                            entry: Entry {
-                                path: dir,
-                                kind: EntryKind::Dir,
-                                chunks: Vec::new(),
-                                link_group: 0,
-                                raw_path: None,
-                                ..like
-                            },
-                            message: None,
-                        });
+                        },
+                        message: Some(MessageRef {
+                            account: account.name.clone(),
+                            mailbox: mailbox.name.clone(),
+                            id: msg.id,
+                        }),
+                    });
+                    if batch.len() >= RESTORE_BATCH {
+                        flush(&mut batch, &mut engine);
                     }
                 }
-                let owner = msg.owner.unwrap_or(Owner { uid, gid });
-                batch.push(Item {
-                    entry: Entry {
-                        path,
-                        kind: EntryKind::File,
-                        mode: msg.mode & 0o7777,
-                        mtime_ns: msg.mtime_ns,
-                        uid: owner.uid,
-                        gid: owner.gid,
-                        size: msg.file_size,
-                        link_group: group_of.get(&msg.blob).copied().unwrap_or(0),
-                        chunks,
-                        ..Default::default()
-                    },
-                    message: Some(MessageRef {
-                        account: account.name.clone(),
-                        mailbox: mailbox.name.clone(),
-                        id: msg.id,
-                    }),
-                });
-                if batch.len() >= RESTORE_BATCH {
-                    flush(&mut batch, &mut engine);
-                }
+                Ok(())
+            };
+            let read = for_each_list_piece(repo, &mailbox.list, &mut messages_of, |page, e| {
+                lost_pages.push((*page, e))
+            });
+            // A page that cannot be read loses its messages, not the mailbox.
+            for (page, e) in lost_pages {
+                fail(
+                    &mut unreadable,
+                    format!(
+                        "messages {} to {} ({} of them) of mailbox {} of account {}: {e}",
+                        page.first_id, page.last_id, page.messages, mailbox.name, account.name
+                    ),
+                );
+            }
+            if let Err(e) = read {
+                fail(
+                    &mut unreadable,
+                    format!(
+                        "messages of mailbox {} of account {}: {e}",
+                        mailbox.name, account.name
+                    ),
+                );
             }
         }
     }
