@@ -16,8 +16,9 @@
 //! changed, a night with 1 % new mail, a night with a single new message (nothing else
 //! changes; mox keeps running), a restore of the latest snapshot. Bytes added per step are
 //! what the tool reports (mailvault's `bytes_added`, restic's `data_added`) and the growth of
-//! the repository's own files (hardlinks of message files not counted). Results are printed as a table and written to
-//! `target/bench-scale.json`.
+//! the repository's own files (hardlinks of message files not counted; mailvault's local
+//! catalog, a rebuildable cache of the index, in a column of its own). Results are printed as a
+//! table and written to `target/bench-scale.json`.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -40,6 +41,9 @@ struct Outcome {
     /// Growth of the repository's own files (apparent size; message files hardlinked from the
     /// source are not the repository's bytes).
     repository_growth: u64,
+    /// Growth of mailvault's local catalog (`catalog.redb`, a rebuildable cache of the index,
+    /// never replicated), left out of `repository_growth`.
+    catalog_growth: u64,
 }
 
 struct Tool {
@@ -66,11 +70,16 @@ impl Tool {
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         let before = own_bytes(&self.repo, source);
+        let catalog = || {
+            std::fs::metadata(self.repo.join("catalog.redb")).map_or(0, |m| m.len())
+        };
+        let catalog_before = catalog();
         let (step, out) = run_output(&format!("{} {step}", self.name), &args, &env, cwd);
         Outcome {
             step,
             reported_bytes_added: reported_added(&out),
             repository_growth: own_bytes(&self.repo, source).saturating_sub(before),
+            catalog_growth: catalog().saturating_sub(catalog_before),
         }
     }
 }
@@ -94,6 +103,7 @@ fn own_bytes(repo: &Path, source: &HashSet<(u64, u64)>) -> u64 {
     walkdir::WalkDir::new(repo)
         .into_iter()
         .flatten()
+        .filter(|e| e.file_name() != "catalog.redb")
         .filter_map(|e| e.metadata().ok())
         .filter(|m| m.is_file() && !source.contains(&(m.dev(), m.ino())))
         .filter(|m| seen.insert((m.dev(), m.ino())))
@@ -271,15 +281,17 @@ fn main() {
         "generated in {gen_seconds:.1} s, peak RSS {}\n",
         gen_peak.map_or("?".into(), |p| format!("{p:.0} MiB"))
     );
-    println!("| tool | step | time | peak RSS | bytes added (reported) | repository growth |");
-    println!("|---|---|---|---|---|---|");
+    println!(
+        "| tool | step | time | peak RSS | bytes added (reported) | repository growth | catalog growth |"
+    );
+    println!("|---|---|---|---|---|---|---|");
     for (tool, by_step) in &results {
         for (step, label) in STEPS {
             let Some(o) = by_step.get(step) else {
                 continue;
             };
             println!(
-                "| {tool} | {label} | {:.2} s | {} | {} | {} |",
+                "| {tool} | {label} | {:.2} s | {} | {} | {} | {} |",
                 o.step.seconds,
                 o.step
                     .peak_rss_mib
@@ -289,6 +301,11 @@ fn main() {
                     String::new()
                 } else {
                     mib(o.repository_growth)
+                },
+                if step == "restore" || o.catalog_growth == 0 {
+                    String::new()
+                } else {
+                    mib(o.catalog_growth)
                 },
             );
         }
