@@ -70,9 +70,7 @@ impl Tool {
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         let before = own_bytes(&self.repo, source);
-        let catalog = || {
-            std::fs::metadata(self.repo.join("catalog.redb")).map_or(0, |m| m.len())
-        };
+        let catalog = || std::fs::metadata(self.repo.join("catalog.redb")).map_or(0, |m| m.len());
         let catalog_before = catalog();
         let (step, out) = run_output(&format!("{} {step}", self.name), &args, &env, cwd);
         Outcome {
