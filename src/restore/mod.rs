@@ -448,18 +448,18 @@ impl<'a> Engine<'a> {
         // One file per hardlink group is written, the others linked to it.
         let mut write: Vec<&Item> = Vec::new();
         let mut twins: Vec<&Item> = Vec::new();
-        let mut leading: Vec<(u64, &Item)> = Vec::new();
+        let mut leading: HashMap<u64, &Item> = HashMap::new();
         for &item in items {
             if item.entry.kind != EntryKind::File || !parent_ok(item) {
                 continue;
             }
             let group = item.entry.link_group;
             if group != 0 {
-                if self.leaders.contains_key(&group) || leading.iter().any(|(g, _)| *g == group) {
+                if self.leaders.contains_key(&group) || leading.contains_key(&group) {
                     twins.push(item);
                     continue;
                 }
-                leading.push((group, item));
+                leading.insert(group, item);
             }
             write.push(item);
         }

@@ -191,15 +191,21 @@ impl Run<'_> {
                     }
                 }
                 let replaced: HashSet<i64> = records.keys().copied().collect();
+                // The live changed records of each mailbox (one pass, not one per mailbox).
+                let mut live_by_mailbox: HashMap<i64, Vec<&mox::Message>> = HashMap::new();
+                for m in records.values().filter(|m| !m.expunged) {
+                    live_by_mailbox.entry(m.mailbox_id).or_default().push(m);
+                }
                 for mb in &mailboxes {
                     if let Some(prev_entry) = unchanged(mb) {
                         plan.mailboxes
                             .push((mb.clone(), MailboxWork::Reuse(prev_entry.clone())));
                         continue;
                     }
-                    let live: BTreeMap<i64, Pending> = records
-                        .values()
-                        .filter(|m| m.mailbox_id == mb.id && !m.expunged)
+                    let live: BTreeMap<i64, Pending> = live_by_mailbox
+                        .remove(&mb.id)
+                        .unwrap_or_default()
+                        .into_iter()
                         .map(|m| (m.id, pending_from_record(m)))
                         .collect();
                     // mox's Total leaves out messages flagged \Deleted; those are live too.
