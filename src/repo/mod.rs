@@ -62,7 +62,7 @@ use crate::snapshot::Snapshot;
 /// Name of the catalog file inside the repository.
 pub const CATALOG_FILE: &str = "catalog.redb";
 /// Blobs written but not yet listed by an index file before one is written mid-run.
-const FLUSH_AT: usize = 25_000;
+const FLUSH_AT: usize = 10_000;
 
 /// Snapshots with their ids, oldest first.
 pub type SnapshotList = Vec<(SnapshotId, Snapshot)>;
