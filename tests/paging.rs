@@ -233,6 +233,12 @@ fn a_damaged_page_loses_its_own_messages_only() {
     };
     let all = msg_files(&inst);
     assert_eq!(msg_files(out.path()), all - page.messages);
+
+    // `repair snapshots` would cut out that page's messages, and nothing else.
+    let repairs = mailvault::repair_snapshots(&repo, &[], true, &NoProgress).unwrap();
+    assert_eq!(repairs.len(), 1, "{repairs:?}");
+    assert_eq!(repairs[0].lost.len(), 1, "{repairs:?}");
+    assert!(repairs[0].lost[0].contains(&format!("({} of them)", page.messages)));
 }
 
 fn golden() -> std::path::PathBuf {
