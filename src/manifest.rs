@@ -34,7 +34,8 @@ pub const MANIFEST_VERSION: u32 = 3;
 pub const LIST_VERSION: u32 = 4;
 /// The list page format version this build writes and the highest it reads.
 pub const LIST_PAGE_VERSION: u32 = 1;
-/// A page ends after an entry whose id hashes to 0 modulo this: about 1,024 entries a page.
+/// An id is a page boundary when it hashes to 0 modulo this (with [`LIST_PAGE_MIN`], pages of
+/// about 1,280 entries).
 pub const LIST_PAGE_AVG: u64 = 1024;
 /// No page holds more entries than this (a run without a boundary is cut here).
 pub const LIST_PAGE_MAX: usize = 4096;
@@ -191,6 +192,15 @@ pub fn list_page_ends(entries: &[MessageEntry]) -> Vec<usize> {
 }
 
 impl ListPage {
+    /// How reports name the page: "page (messages 576 to 2580) of the message list of
+    /// alice/Inbox".
+    pub fn describe(&self, account: &str, mailbox: &str) -> String {
+        format!(
+            "page (messages {} to {}) of the message list of {account}/{mailbox}",
+            self.first_id, self.last_id
+        )
+    }
+
     /// The page's summary, for its root.
     pub fn of(entries: &[MessageEntry], blob: BlobId) -> ListPage {
         ListPage {

@@ -122,10 +122,7 @@ pub(crate) fn reach(
                             let e = e.clone();
                             bad(
                                 page.blob,
-                                format!(
-                                    "page (messages {} to {}) of the message list of {}/{}",
-                                    page.first_id, page.last_id, account.name, mailbox
-                                ),
+                                page.describe(&account.name, &mailbox),
                                 &e,
                                 &mut out,
                             );
@@ -340,13 +337,7 @@ pub(crate) fn name_uses(
                     && let ListBody::Pages(pages) = root.body
                 {
                     for page in pages {
-                        used(
-                            &page.blob,
-                            format!(
-                                "page (messages {} to {}) of the message list of {}/{}",
-                                page.first_id, page.last_id, account.name, mb.name
-                            ),
-                        );
+                        used(&page.blob, page.describe(&account.name, &mb.name));
                     }
                 }
                 let Ok((list, _)) = load_list_lenient(repo, &mb.list) else {

@@ -131,10 +131,7 @@ pub fn snapshot_blobs(repo: &Repository, snapshot: &Snapshot) -> SnapshotBlobs {
                 ListBody::Pages(pages) => pages
                     .iter()
                     .filter_map(|page| {
-                        let what = format!(
-                            "page (messages {} to {}) of the message list of {}/{}",
-                            page.first_id, page.last_id, account.name, mb.name
-                        );
+                        let what = page.describe(&account.name, &mb.name);
                         let bytes = read(page.blob, what.clone(), &mut out)?;
                         page.decode_entries(&bytes)
                             .map_err(|e| undecodable(page.blob, what, e.to_string(), &mut out))

@@ -150,8 +150,13 @@ fn a_night_writes_only_the_pages_its_changes_fall_into() {
         let got = model(&out.path().join("data"));
         assert_eq!(&got, want, "snapshot {id} restores byte-identical");
     }
+    assert_checks_clean(&repo);
+}
+
+/// `check --read-data` finds nothing wrong.
+fn assert_checks_clean(repo: &Repository) {
     let report = check(
-        &repo,
+        repo,
         &CheckOptions {
             read_data: ReadData::All,
         },
@@ -311,20 +316,7 @@ fn write_golden_pages() {
 
     let out = golden();
     let _ = fs::remove_dir_all(&out);
-    for e in walkdir::WalkDir::new(&root) {
-        let e = e.unwrap();
-        let rel = e.path().strip_prefix(&root).unwrap();
-        let name = rel.to_string_lossy();
-        if name.starts_with("tmp") || name.starts_with("locks") || name == "catalog.redb" {
-            continue;
-        }
-        let dest = out.join(rel);
-        if e.file_type().is_dir() {
-            fs::create_dir_all(&dest).unwrap();
-        } else {
-            fs::copy(e.path(), &dest).unwrap();
-        }
-    }
+    check::copy_repository_files(&root, &out);
     let lines: String = model(&inst.join("data"))
         .into_iter()
         .map(|(p, h)| format!("{h}  {p}\n"))
@@ -338,15 +330,7 @@ fn write_golden_pages() {
 fn golden_paged_repository_still_restores() {
     let work = tempfile::tempdir().unwrap();
     let root = work.path().join("repo");
-    for e in walkdir::WalkDir::new(golden()) {
-        let e = e.unwrap();
-        let dest = root.join(e.path().strip_prefix(golden()).unwrap());
-        if e.file_type().is_dir() {
-            fs::create_dir_all(&dest).unwrap();
-        } else {
-            fs::copy(e.path(), &dest).unwrap();
-        }
-    }
+    check::copy_dir(&golden(), &root);
     let repo = Repository::open(&root).unwrap();
     let (id, snap) = repo.snapshots().unwrap().remove(0);
     // The formats this golden repository pins: a tree of pages, a paged list.
@@ -373,15 +357,7 @@ fn golden_paged_repository_still_restores() {
         .collect();
     assert_eq!(got, want);
     assert!(mailvault::verify(&repo, &snap, &NoProgress).unwrap().ok());
-    let report = check(
-        &repo,
-        &CheckOptions {
-            read_data: ReadData::All,
-        },
-        &NoProgress,
-    )
-    .unwrap();
-    assert!(report.ok(), "{:?}", report.problems);
+    assert_checks_clean(&repo);
 }
 
 /// A restore hands the engine message files in batches of 16,384: two accounts of 9,000

@@ -37,20 +37,22 @@ pub fn update_pages(
     mut put: impl FnMut(Vec<u8>) -> Result<BlobId>,
 ) -> Result<(Vec<ListPage>, Option<Vec<MessageEntry>>)> {
     let mut touched = vec![false; old.len()];
-    for &id in replaced {
-        if !old.is_empty() {
+    if !old.is_empty() {
+        for &id in replaced {
             touched[page_of(old, id)] = true;
         }
     }
     let mut out: Vec<ListPage> = Vec::with_capacity(old.len() + 1);
     let mut carry: Vec<MessageEntry> = Vec::new();
-    let mut last_built: Option<Vec<MessageEntry>> = None;
+    // The entries of the first page when it was built here: if it is the only one, the list is
+    // stored whole and needs them.
+    let mut first_built: Option<Vec<MessageEntry>> = None;
     let mut ups = upserts.into_iter().peekable();
     // Cuts `carry` into pages; a last piece that does not end on a boundary stays in `carry`
     // unless `last` (the end of the list).
     let mut flush = |carry: &mut Vec<MessageEntry>,
                      out: &mut Vec<ListPage>,
-                     last_built: &mut Option<Vec<MessageEntry>>,
+                     first_built: &mut Option<Vec<MessageEntry>>,
                      last: bool|
      -> Result<()> {
         let ends = list_page_ends(carry);
@@ -63,7 +65,9 @@ pub fn update_pages(
             }
             let blob = put(ListPage::encode_entries(piece))?;
             out.push(ListPage::of(piece, blob));
-            *last_built = Some(piece.to_vec());
+            if out.len() == 1 {
+                *first_built = Some(piece.to_vec());
+            }
             start = end;
         }
         carry.drain(..start);
@@ -92,15 +96,15 @@ pub fn update_pages(
             merged.push(ups.next().expect("peeked").1);
         }
         carry.extend(merged);
-        flush(&mut carry, &mut out, &mut last_built, false)?;
+        flush(&mut carry, &mut out, &mut first_built, false)?;
     }
     carry.extend(ups.map(|(_, e)| e));
-    flush(&mut carry, &mut out, &mut last_built, true)?;
+    flush(&mut carry, &mut out, &mut first_built, true)?;
     let single = match out.as_slice() {
         [] => Some(Vec::new()),
-        [one] => Some(match last_built {
-            Some(entries) if entries.len() as u64 == one.messages => entries,
-            _ => load(one)?,
+        [one] => Some(match first_built {
+            Some(entries) => entries,
+            None => load(one)?,
         }),
         _ => None,
     };

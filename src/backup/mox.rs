@@ -58,8 +58,6 @@ pub struct MoxBackupOptions {
     pub force_read: bool,
     /// Tags of the snapshot (each checked by [`crate::check_tag`]; repeats are dropped).
     pub tags: Vec<String>,
-    /// Plan only ([`plan_backup_mox`]): count what a backup would read and write, store nothing.
-    pub dry_run: bool,
 }
 
 impl Default for MoxBackupOptions {
@@ -70,7 +68,6 @@ impl Default for MoxBackupOptions {
             parent: None,
             force_read: false,
             tags: Vec::new(),
-            dry_run: false,
         }
     }
 }
@@ -97,25 +94,9 @@ pub fn backup_mox(
     opts: &MoxBackupOptions,
     progress: &dyn Progress,
 ) -> Result<BackupSummary> {
-    if opts.dry_run {
-        return Err(Error::Invalid(
-            "a dry run is planned by plan_backup_mox, not backup_mox".into(),
-        ));
-    }
     repo.ensure_writable()?;
     normalize_tags(&opts.tags)?;
-    let located = Source::locate(source)?;
-    // Snapshots of one installation are found by its data directory, however it was named.
-    let label = fs::canonicalize(&located.data_dir)
-        .unwrap_or_else(|_| located.data_dir.clone())
-        .display()
-        .to_string();
-    if !opts.via_ctl {
-        return Run::new(repo, &located, label, opts, progress)?.execute();
-    }
-    with_server_copy(&located, progress, |staged| {
-        Run::new(repo, staged, label, opts, progress)?.execute()
-    })
+    run(repo, source, opts, false, progress, |r| r.execute())
 }
 
 /// What a backup of `source` would do, counted against its parent snapshot, with nothing
@@ -128,20 +109,30 @@ pub fn plan_backup_mox(
     opts: &MoxBackupOptions,
     progress: &dyn Progress,
 ) -> Result<BackupPlan> {
-    let opts = MoxBackupOptions {
-        dry_run: true,
-        ..opts.clone()
-    };
+    run(repo, source, opts, true, progress, |r| r.plan())
+}
+
+/// Gathers the installation at `source` (through the running server's copy with `via_ctl`)
+/// and hands the run to `finish`: commit, or count (`dry`).
+fn run<T>(
+    repo: &Repository,
+    source: &Path,
+    opts: &MoxBackupOptions,
+    dry: bool,
+    progress: &dyn Progress,
+    finish: fn(Run) -> Result<T>,
+) -> Result<T> {
     let located = Source::locate(source)?;
+    // Snapshots of one installation are found by its data directory, however it was named.
     let label = fs::canonicalize(&located.data_dir)
         .unwrap_or_else(|_| located.data_dir.clone())
         .display()
         .to_string();
     if !opts.via_ctl {
-        return Run::new(repo, &located, label, &opts, progress)?.plan();
+        return finish(Run::new(repo, &located, label, opts, dry, progress)?);
     }
     with_server_copy(&located, progress, |staged| {
-        Run::new(repo, staged, label, &opts, progress)?.plan()
+        finish(Run::new(repo, staged, label, opts, dry, progress)?)
     })
 }
 
@@ -268,11 +259,12 @@ impl<'a> Run<'a> {
         source: &'a Source,
         label: String,
         opts: &'a MoxBackupOptions,
+        dry: bool,
         progress: &'a dyn Progress,
     ) -> Result<Self> {
         // Database copies are as secret as the databases: readable by us alone. A dry run
         // writes nothing into the repository: its copies go to the system's temporary directory.
-        let tmp = match opts.dry_run {
+        let tmp = match dry {
             true => std::env::temp_dir(),
             false => repo.tmp_dir().to_path_buf(),
         };
@@ -293,7 +285,7 @@ impl<'a> Run<'a> {
             prev: HashMap::new(),
             prev_entries: HashMap::new(),
             staging,
-            dry: opts.dry_run,
+            dry,
             entries: Mutex::new(Vec::new()),
             dirs_seen: Mutex::new(HashSet::new()),
             problems: Mutex::new(Vec::new()),
@@ -420,19 +412,23 @@ impl<'a> Run<'a> {
                     }
                 }
                 Err(e) => {
-                    self.warning(
-                        None,
-                        format!(
-                            "mailbox {} of account {name}: the parent's message list is \
-                             damaged ({e}); rescanned",
-                            m.name
-                        ),
-                    );
+                    self.damaged_list(name, &m.name, &e);
                     out.damaged.insert(m.id);
                 }
             }
         }
         out
+    }
+
+    /// The warning for a parent's message list that cannot be read: its mailbox is rescanned.
+    fn damaged_list(&self, account: &str, mailbox: &str, e: &Error) {
+        self.warning(
+            None,
+            format!(
+                "mailbox {mailbox} of account {account}: the parent's message list is damaged \
+                 ({e}); rescanned"
+            ),
+        );
     }
 
     fn problem(&self, path: Option<&Path>, message: impl Into<String>) {
@@ -1058,11 +1054,10 @@ impl<'a> Run<'a> {
         self.add_msg_dirs(&dir, &rel_dir);
         let Some(copy) = copy else {
             let p = reusable.expect("reuse only with a parent manifest");
-            let mailboxes = p.manifest.mailboxes.len() as u64;
-            add(&self.counters.accounts_skipped, 1);
-            add(&self.counters.mailboxes_total, mailboxes);
-            add(&self.counters.mailboxes_skipped, mailboxes);
-            add(&self.counters.messages_total, p.manifest.message_count());
+            self.count_reused_account(
+                p.manifest.mailboxes.len() as u64,
+                p.manifest.message_count(),
+            );
             return Ok(Some(AccountRef {
                 name: name.to_string(),
                 manifest: p.blob,

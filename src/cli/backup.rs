@@ -90,15 +90,7 @@ fn backup(
         None => None,
     };
     let result = if !args.plain && mailvault::is_mox_source(&args.dir) {
-        let opts = mailvault::MoxBackupOptions {
-            link: !args.no_link,
-            via_ctl: args.via_ctl,
-            parent,
-            force_read: args.force_read,
-            tags: args.tags.clone(),
-            dry_run: false,
-        };
-        mailvault::backup_mox(&repo, &args.dir, &opts, &out)
+        mailvault::backup_mox(&repo, &args.dir, &mox_options(&args, parent), &out)
     } else {
         if args.via_ctl {
             anyhow::bail!(
@@ -143,15 +135,7 @@ fn dry_run(global: &Global, args: BackupArgs) -> anyhow::Result<ExitCode> {
         Some(spec) => Some(repo.resolve_snapshot(spec)?),
         None => None,
     };
-    let opts = mailvault::MoxBackupOptions {
-        link: !args.no_link,
-        via_ctl: args.via_ctl,
-        parent,
-        force_read: args.force_read,
-        tags: args.tags.clone(),
-        dry_run: true,
-    };
-    let result = mailvault::plan_backup_mox(&repo, &args.dir, &opts, &out);
+    let result = mailvault::plan_backup_mox(&repo, &args.dir, &mox_options(&args, parent), &out);
     out.finish();
     let plan = result?;
     if global.json {
@@ -164,4 +148,18 @@ fn dry_run(global: &Global, args: BackupArgs) -> anyhow::Result<ExitCode> {
     } else {
         EXIT_INCOMPLETE
     }))
+}
+
+/// The options of a mox backup, from the command line.
+fn mox_options(
+    args: &BackupArgs,
+    parent: Option<mailvault::SnapshotId>,
+) -> mailvault::MoxBackupOptions {
+    mailvault::MoxBackupOptions {
+        link: !args.no_link,
+        via_ctl: args.via_ctl,
+        parent,
+        force_read: args.force_read,
+        tags: args.tags.clone(),
+    }
 }

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use mailvault::{BackupPlan, BackupSummary, Event, Progress, Snapshot, SnapshotId};
+use mailvault::{BackupPlan, BackupSummary, Event, Notice, Progress, Snapshot, SnapshotId};
 use serde_json::{Value, json};
 
 /// The shortest interval between two JSON `advance` lines of one phase.
@@ -380,10 +380,16 @@ pub fn backup_summary_text(summary: &BackupSummary) -> String {
             s("messages_read"),
         ));
     }
-    if !summary.warnings.is_empty() {
-        out.push_str(&format!("\n  warnings: {}", summary.warnings.len()));
+    push_notices(&mut out, &summary.warnings, &summary.problems);
+    out
+}
+
+/// The count of warnings and every problem, one per line, after a backup's (or plan's) text.
+fn push_notices(out: &mut String, warnings: &[Notice], problems: &[Notice]) {
+    if !warnings.is_empty() {
+        out.push_str(&format!("\n  warnings: {}", warnings.len()));
     }
-    for p in &summary.problems {
+    for p in problems {
         out.push_str(&format!(
             "\n  problem: {}{}",
             p.path
@@ -393,7 +399,6 @@ pub fn backup_summary_text(summary: &BackupSummary) -> String {
             p.message
         ));
     }
-    out
 }
 
 /// A backup's plan (`backup --dry-run --json`).
@@ -435,19 +440,7 @@ pub fn backup_plan_text(plan: &BackupPlan) -> String {
         s("files_read"),
         bytes(s("bytes_read")),
     );
-    if !plan.warnings.is_empty() {
-        out.push_str(&format!("\n  warnings: {}", plan.warnings.len()));
-    }
-    for p in &plan.problems {
-        out.push_str(&format!(
-            "\n  problem: {}{}",
-            p.path
-                .as_deref()
-                .map(|p| format!("{p}: "))
-                .unwrap_or_default(),
-            p.message
-        ));
-    }
+    push_notices(&mut out, &plan.warnings, &plan.problems);
     out
 }
 

@@ -235,20 +235,15 @@ pub(crate) fn restore_items(
         engine.check(item.entry.fs_path(), item.entry.kind)?;
     }
     engine.start(&items)?;
-    let (plain, messages): (Vec<&Item>, Vec<&Item>) = items
+    engine.write_plain(&items);
+    let messages: Vec<&Item> = items
         .iter()
-        .filter(|i| i.entry.kind != EntryKind::Symlink)
-        .partition(|i| i.message.is_none());
+        .filter(|i| i.message.is_some() && i.entry.kind != EntryKind::Symlink)
+        .collect();
     let message_files = messages
         .iter()
         .filter(|i| i.entry.kind == EntryKind::File)
         .count();
-    let plain_files = plain
-        .iter()
-        .filter(|i| i.entry.kind == EntryKind::File)
-        .count();
-    engine.phase("restore", plain_files as u64);
-    engine.write(&plain, "restore");
     if message_files > 0 {
         let name = format!("{message_files} message files");
         engine.phase(&name, message_files as u64);
@@ -398,6 +393,21 @@ impl<'a> Engine<'a> {
             name: name.to_string(),
             total: Some(total),
         });
+    }
+
+    /// Writes the directories and files of `items` that are not message files, as the phase
+    /// "restore".
+    pub(crate) fn write_plain(&mut self, items: &[Item]) {
+        let plain: Vec<&Item> = items
+            .iter()
+            .filter(|i| i.message.is_none() && i.entry.kind != EntryKind::Symlink)
+            .collect();
+        let files = plain
+            .iter()
+            .filter(|i| i.entry.kind == EntryKind::File)
+            .count();
+        self.phase("restore", files as u64);
+        self.write(&plain, "restore");
     }
 
     /// Writes a batch: its directories (not made by [`Engine::start`]), then its files, one

@@ -292,20 +292,26 @@ pub fn restore_mox(
             continue;
         };
         for mailbox in &manifest.mailboxes {
-            // What cannot be read is reported by the second pass.
+            // A list or page that cannot be read is reported by the second pass; a path that
+            // cannot be checked stops the restore before anything is written.
+            let mut checked = Ok(());
             let _ = for_each_list_piece(
                 repo,
                 &mailbox.list,
                 |messages| {
                     for msg in &messages {
                         let path = format!("{}msg/{}", src.rel, mox::message_path(msg.id));
-                        engine.check(Path::new(&path), EntryKind::File)?;
+                        if let Err(e) = engine.check(Path::new(&path), EntryKind::File) {
+                            checked = Err(e);
+                            break;
+                        }
                         blobs.push(msg.blob);
                     }
                     Ok(())
                 },
                 |_, _| {},
             );
+            checked?;
         }
     }
     let message_files = blobs.len() as u64;
@@ -326,17 +332,7 @@ pub fn restore_mox(
     drop(blobs);
 
     engine.start(&tree_items)?;
-    let plain: Vec<&Item> = tree_items
-        .iter()
-        .filter(|i| i.entry.kind != EntryKind::Symlink)
-        .collect();
-    let plain_files = plain
-        .iter()
-        .filter(|i| i.entry.kind == EntryKind::File)
-        .count();
-    engine.phase("restore", plain_files as u64);
-    engine.write(&plain, "restore");
-    drop(plain);
+    engine.write_plain(&tree_items);
 
     // Second pass: the message files, in batches of bounded size.
     let phase = format!("{message_files} message files");

@@ -14,10 +14,7 @@ impl Run<'_> {
         plan: AccountPlan,
     ) -> Result<AccountRef> {
         if let Some((blob, mailboxes, messages)) = plan.reuse {
-            add(&self.counters.accounts_skipped, 1);
-            add(&self.counters.mailboxes_total, mailboxes);
-            add(&self.counters.mailboxes_skipped, mailboxes);
-            add(&self.counters.messages_total, messages);
+            self.count_reused_account(mailboxes, messages);
             return Ok(AccountRef {
                 name: name.to_string(),
                 manifest: blob,
@@ -25,6 +22,7 @@ impl Run<'_> {
         }
         let AccountPlan {
             mailboxes,
+            replaced,
             mut known,
             to_read,
             full_scan,
@@ -127,7 +125,6 @@ impl Run<'_> {
                 MailboxWork::Update {
                     list,
                     pages,
-                    replaced,
                     live,
                     mut loaded,
                     ..

@@ -14,9 +14,7 @@ pub(super) enum MailboxWork {
         /// The parent's list.
         list: BlobId,
         pages: Vec<ListPage>,
-        /// Every message changed since the parent: its old entry, if any, is dropped.
-        replaced: HashSet<i64>,
-        /// The live messages among them, by id.
+        /// The live messages among the account's changed ones (`AccountPlan::replaced`), by id.
         live: BTreeMap<i64, Pending>,
         /// Pages of the parent's list already read while planning, by blob.
         loaded: HashMap<BlobId, Vec<MessageEntry>>,
@@ -32,6 +30,9 @@ pub(super) struct AccountPlan {
     /// Nothing changed: the parent's manifest (with its mailbox and message counts) is kept.
     pub(super) reuse: Option<(BlobId, u64, u64)>,
     pub(super) mailboxes: Vec<(mox::Mailbox, MailboxWork)>,
+    /// Every message changed since the parent (incremental plans): its old entry in a list, if
+    /// any, is dropped.
+    pub(super) replaced: HashSet<i64>,
     /// Stored messages whose files are not read, by message id.
     pub(super) known: HashMap<i64, MessageEntry>,
     /// Messages whose files are read.
@@ -41,6 +42,16 @@ pub(super) struct AccountPlan {
     pub(super) last_modseq: i64,
     pub(super) highest_deleted_modseq: i64,
     pub(super) sequence: u64,
+}
+
+/// What planning a changed mailbox gave.
+enum Changed {
+    Work(MailboxWork),
+    /// Rebuild it from its records; `parent_read`: the parent's list was read (its entries are
+    /// known blobs) or found damaged (and named) already, so it is not read again.
+    Rescan {
+        parent_read: bool,
+    },
 }
 
 /// A live message as the database records it; its file is read when no stored blob is known.
@@ -79,6 +90,7 @@ impl Run<'_> {
         let mut plan = AccountPlan {
             reuse: None,
             mailboxes: Vec::with_capacity(mailboxes.len()),
+            replaced: HashSet::new(),
             known: HashMap::new(),
             to_read: Vec::new(),
             full_scan: false,
@@ -164,14 +176,7 @@ impl Run<'_> {
                     list.messages
                 }
                 Err(e) => {
-                    self.warning(
-                        None,
-                        format!(
-                            "mailbox {} of account {name}: the parent's message list is \
-                             damaged ({e}); rescanned",
-                            m.name
-                        ),
-                    );
+                    self.damaged_list(name, &m.name, &e);
                     Vec::new()
                 }
             }
@@ -190,7 +195,7 @@ impl Run<'_> {
                         }
                     }
                 }
-                let replaced: HashSet<i64> = records.keys().copied().collect();
+                plan.replaced = records.keys().copied().collect();
                 // The live changed records of each mailbox (one pass, not one per mailbox).
                 let mut live_by_mailbox: HashMap<i64, Vec<&mox::Message>> = HashMap::new();
                 for m in records.values().filter(|m| !m.expunged) {
@@ -210,21 +215,19 @@ impl Run<'_> {
                         .collect();
                     // mox's Total leaves out messages flagged \Deleted; those are live too.
                     let expected = mb.total + mb.deleted;
-                    let work = prev_boxes
-                        .get(&mb.id)
-                        .filter(|m| m.complete && !checked.damaged.contains(&m.id))
-                        .and_then(|m| {
-                            self.plan_changed(
-                                name, m, &replaced, live, expected, &usable, &mut plan,
-                            )
-                        });
-                    let work = match work {
-                        Some(work) => work,
-                        None => {
+                    let planned = match prev_boxes.get(&mb.id) {
+                        Some(m) if m.complete && !checked.damaged.contains(&m.id) => {
+                            self.plan_changed(name, m, live, expected, &usable, &mut plan)
+                        }
+                        _ => Changed::Rescan { parent_read: false },
+                    };
+                    let work = match planned {
+                        Changed::Work(work) => work,
+                        Changed::Rescan { parent_read } => {
                             // Rebuilt from all its records, as a first backup would: the
                             // counts mox keeps disagree, a file was missed last time, or the
                             // parent's list could not be read.
-                            if let Some(m) = prev_boxes.get(&mb.id) {
+                            if let Some(m) = prev_boxes.get(&mb.id).filter(|_| !parent_read) {
                                 for e in old_list(m) {
                                     if usable(&e) {
                                         plan.known.insert(e.id, e);
@@ -309,56 +312,44 @@ impl Run<'_> {
         Ok(plan)
     }
 
-    /// The work of a changed mailbox that has a usable parent list, or `None` when it must be
+    /// The work of a changed mailbox that has a usable parent list, or a rescan when it must be
     /// rebuilt from its records (the list cannot be read, or the counts disagree).
     ///
     /// A list of one piece is read whole and written whole. A paged list reads only the pages
     /// the changed ids fall into: their entries of changed ids become known blobs, and the new
     /// count is the old one less those entries plus the live changed messages.
-    #[allow(clippy::too_many_arguments)]
     fn plan_changed(
         &self,
         name: &str,
         m: &MailboxEntry,
-        replaced: &HashSet<i64>,
         live: BTreeMap<i64, Pending>,
         expected: i64,
         usable: &dyn Fn(&MessageEntry) -> bool,
         plan: &mut AccountPlan,
-    ) -> Option<MailboxWork> {
-        let damaged = |e: &Error| {
-            self.warning(
-                None,
-                format!(
-                    "mailbox {} of account {name}: the parent's message list is damaged ({e}); \
-                     rescanned",
-                    m.name
-                ),
-            )
-        };
+    ) -> Changed {
         let root = match load_list_root(self.repo, &m.list) {
             Ok(root) => root,
             Err(e) => {
-                damaged(&e);
-                return None;
+                self.damaged_list(name, &m.name, &e);
+                return Changed::Rescan { parent_read: true };
             }
         };
+        let replaced = &plan.replaced;
         match root.body {
             ListBody::Entries(old) => {
                 let mut state = live;
                 for e in old {
-                    if replaced.contains(&e.id) {
-                        if usable(&e) {
-                            plan.known.insert(e.id, e);
-                        }
-                        continue;
+                    if !replaced.contains(&e.id) {
+                        state.insert(e.id, pending_from_entry(m.id, &e));
                     }
-                    state.insert(e.id, pending_from_entry(m.id, &e));
                     if usable(&e) {
                         plan.known.insert(e.id, e);
                     }
                 }
-                (state.len() as i64 == expected).then_some(MailboxWork::Whole(state))
+                match state.len() as i64 == expected {
+                    true => Changed::Work(MailboxWork::Whole(state)),
+                    false => Changed::Rescan { parent_read: true },
+                }
             }
             ListBody::Pages(pages) => {
                 let mut touched: Vec<usize> =
@@ -371,10 +362,9 @@ impl Run<'_> {
                     let page = &pages[i];
                     let entries = match load_list_page(self.repo, &m.list, page) {
                         Ok(entries) => entries,
-                        Err(e) => {
-                            damaged(&e);
-                            return None;
-                        }
+                        // The other pages may be whole: the rescan reads what it can, and names
+                        // the pages it cannot.
+                        Err(_) => return Changed::Rescan { parent_read: false },
                     };
                     for e in entries.iter().filter(|e| replaced.contains(&e.id)) {
                         dropped += 1;
@@ -386,27 +376,34 @@ impl Run<'_> {
                 }
                 let old: u64 = pages.iter().map(|p| p.messages).sum();
                 let count = old - dropped + live.len() as u64;
-                (count as i64 == expected).then(|| MailboxWork::Update {
-                    list: m.list,
-                    pages,
-                    replaced: replaced.clone(),
-                    live,
-                    loaded,
-                    messages: count,
-                })
+                match count as i64 == expected {
+                    true => Changed::Work(MailboxWork::Update {
+                        list: m.list,
+                        pages,
+                        live,
+                        loaded,
+                        messages: count,
+                    }),
+                    false => Changed::Rescan { parent_read: false },
+                }
             }
         }
+    }
+
+    /// Counts an account whose parent manifest is kept as is.
+    pub(super) fn count_reused_account(&self, mailboxes: u64, messages: u64) {
+        let c = &self.counters;
+        add(&c.accounts_skipped, 1);
+        add(&c.mailboxes_total, mailboxes);
+        add(&c.mailboxes_skipped, mailboxes);
+        add(&c.messages_total, messages);
     }
 
     /// Counts what an account's plan would do (a dry run).
     pub(super) fn count_plan(&self, plan: &AccountPlan) {
         let c = &self.counters;
         if let Some((_, mailboxes, messages)) = plan.reuse {
-            add(&c.accounts_skipped, 1);
-            add(&c.mailboxes_total, mailboxes);
-            add(&c.mailboxes_skipped, mailboxes);
-            add(&c.messages_total, messages);
-            return;
+            return self.count_reused_account(mailboxes, messages);
         }
         add(&c.mailboxes_total, plan.mailboxes.len() as u64);
         for (_, work) in &plan.mailboxes {
