@@ -15,6 +15,7 @@ use crate::error::{Error, IoContext, Result};
 use crate::id::BlobId;
 use crate::repo::config::DEFAULT_CHUNK;
 use crate::repo::{BlobKind, Repository};
+use crate::tree::ChunkPager;
 
 /// Files up to this size are stored whole (unless they are databases).
 pub const WHOLE_MAX: u64 = DEFAULT_CHUNK.whole_max;
@@ -65,8 +66,11 @@ pub struct StoredFile {
     /// The size actually read (the content stored).
     pub size: u64,
     pub chunks: Vec<BlobId>,
+    /// With [`store_file_paged`], a file of more than 64 chunks: its chunk pages (already
+    /// stored), and `chunks` is empty.
+    pub pages: Option<Vec<BlobId>>,
     pub bytes_read: u64,
-    /// Bytes written into the repository for new blobs.
+    /// Bytes written into the repository for new blobs (chunk pages included).
     pub bytes_added: u64,
 }
 
@@ -108,11 +112,50 @@ pub fn split(data: &[u8], chunking: Chunking) -> Vec<Range<usize>> {
 /// Reads a file once, splits it, stores each chunk as a Data blob, returns the chunk ids.
 /// A symlink put in the file's place is not followed (an error naming the path).
 pub fn store_file(repo: &Repository, path: &Path, chunking: Chunking) -> Result<StoredFile> {
+    store_file_with(repo, path, chunking, None)
+}
+
+/// [`store_file`] for files that may be large (databases): the chunk list of a file of more
+/// than 64 chunks goes into tree chunk pages as it grows ([`ChunkPager`]), stored at once, so
+/// that neither this call nor the backup holding the entry keeps it in memory.
+pub fn store_file_paged(repo: &Repository, path: &Path, chunking: Chunking) -> Result<StoredFile> {
+    let mut pager = ChunkPager::new();
+    let mut out = store_file_with(repo, path, chunking, Some(&mut pager))?;
+    let mut page_bytes = 0;
+    let (chunks, pages) = pager.finish(&mut |bytes| {
+        let put = repo.put_blob(BlobKind::Tree, bytes)?;
+        page_bytes += put.stored_bytes;
+        Ok(put.id)
+    })?;
+    out.chunks = chunks;
+    out.pages = pages;
+    out.bytes_added += page_bytes;
+    Ok(out)
+}
+
+fn store_file_with(
+    repo: &Repository,
+    path: &Path,
+    chunking: Chunking,
+    mut pager: Option<&mut ChunkPager>,
+) -> Result<StoredFile> {
     let (mut file, _) = crate::backup::capture::open_regular(path).at(path)?;
     let mut out = StoredFile::default();
-    let put = |data: &[u8], out: &mut StoredFile| -> Result<()> {
+    // Each chunk id goes to the list, or to the pager (which stores complete chunk pages).
+    let mut add_chunk = |id: BlobId, out: &mut StoredFile| -> Result<()> {
+        match pager.as_deref_mut() {
+            None => out.chunks.push(id),
+            Some(pager) => pager.push(id, &mut |bytes| {
+                let put = repo.put_blob(BlobKind::Tree, bytes)?;
+                out.bytes_added += put.stored_bytes;
+                Ok(put.id)
+            })?,
+        }
+        Ok(())
+    };
+    let mut put = |data: &[u8], out: &mut StoredFile| -> Result<()> {
         let outcome = repo.put_blob(BlobKind::Data, data)?;
-        out.chunks.push(outcome.id);
+        add_chunk(outcome.id, out)?;
         out.bytes_read += data.len() as u64;
         out.bytes_added += outcome.stored_bytes;
         Ok(())
@@ -138,7 +181,7 @@ pub fn store_file(repo: &Repository, path: &Path, chunking: Chunking) -> Result<
                 }
                 let pages: Vec<&[u8]> = buf[..n].chunks(size).collect();
                 for outcome in repo.put_group(&pages)? {
-                    out.chunks.push(outcome.id);
+                    add_chunk(outcome.id, &mut out)?;
                     out.bytes_added += outcome.stored_bytes;
                 }
                 out.bytes_read += n as u64;
@@ -203,6 +246,53 @@ pub fn store_message(repo: &Repository, data: &[u8]) -> Result<StoredMessage> {
 }
 
 /// Reads until `buf` is full or the end of the file; returns the bytes read.
+/// [`store_message`] of a file read in pieces: a file above [`MESSAGE_WHOLE_MAX`] is cut into
+/// its chunks as it is read (the chunks [`store_message`] cuts from its bytes), so memory holds
+/// one chunk, not the file. Returns what was stored and the bytes read.
+pub fn store_message_file(
+    repo: &Repository,
+    file: &mut File,
+    path: &Path,
+) -> Result<(StoredMessage, u64)> {
+    let mut head = vec![0u8; MESSAGE_WHOLE_MAX + 1];
+    let n = read_full(file, &mut head).at(path)?;
+    if n <= MESSAGE_WHOLE_MAX {
+        head.truncate(n);
+        return Ok((store_message(repo, &head)?, n as u64));
+    }
+    let Chunking::Cdc { min, avg, max } = MESSAGE_CDC else {
+        unreachable!("messages are cut by content")
+    };
+    let mut stored_bytes = 0;
+    let mut size = 0;
+    let mut chunks = Vec::new();
+    for chunk in fastcdc::v2020::StreamCDC::new(head.as_slice().chain(file), min, avg, max) {
+        let chunk = chunk.map_err(|e| match e {
+            fastcdc::v2020::Error::IoError(io) => Error::io(path, io),
+            other => Error::io(path, std::io::Error::other(other.to_string())),
+        })?;
+        let put = repo.put_blob(BlobKind::Data, &chunk.data)?;
+        stored_bytes += put.stored_bytes;
+        size += chunk.data.len() as u64;
+        chunks.push(put.id);
+    }
+    let list = crate::manifest::MessageChunks { size, chunks };
+    let put = repo.put_blob(BlobKind::Manifest, &list.encode())?;
+    let stored = StoredMessage {
+        blob: put.id,
+        chunked: true,
+        stored_bytes: stored_bytes + put.stored_bytes,
+    };
+    Ok((stored, size))
+}
+
+/// The blob id of a file's content, read in pieces, and its length.
+pub fn hash_file(file: &mut File, path: &Path) -> Result<(BlobId, u64)> {
+    let mut hasher = blake3::Hasher::new();
+    let n = std::io::copy(file, &mut hasher).at(path)?;
+    Ok((BlobId::from_hash(hasher.finalize()), n))
+}
+
 fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
@@ -334,6 +424,43 @@ pub(crate) mod tests {
                 pos = r.end;
             }
             prop_assert_eq!(joined, data);
+        }
+    }
+
+    /// A message file stored as it is read gives the blob, chunks and bytes its whole content
+    /// gives [`store_message`], below, at and above the whole-blob limit.
+    #[test]
+    fn a_message_read_in_pieces_is_stored_as_a_whole_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(&dir.path().join("repo")).unwrap();
+        let sizes = [
+            0,
+            1000,
+            MESSAGE_WHOLE_MAX,
+            MESSAGE_WHOLE_MAX + 1,
+            1 << 20,
+            3 << 20 | 12345,
+        ];
+        for (i, size) in sizes.into_iter().enumerate() {
+            let data = pseudo_random(size, 77 + i as u64);
+            let path = dir.path().join(format!("m{i}"));
+            std::fs::write(&path, &data).unwrap();
+            let mut file = File::open(&path).unwrap();
+            let (streamed, read) = store_message_file(&repo, &mut file, &path).unwrap();
+            assert_eq!(read, size as u64);
+            let whole = store_message(&repo, &data).unwrap();
+            assert_eq!(
+                (streamed.blob, streamed.chunked),
+                (whole.blob, whole.chunked),
+                "{size}"
+            );
+            assert_eq!(whole.stored_bytes, 0, "{size}: nothing left to store");
+            assert_eq!(streamed.chunked, size > MESSAGE_WHOLE_MAX);
+            let mut file = File::open(&path).unwrap();
+            assert_eq!(
+                hash_file(&mut file, &path).unwrap(),
+                (BlobId::hash(&data), size as u64)
+            );
         }
     }
 }

@@ -204,52 +204,30 @@ impl Tree {
 
     /// [`Tree::store`], counting what was written.
     pub fn store_counted(&self, repo: &Repository) -> Result<TreeStored> {
-        let mut seen = HashSet::new();
-        let mut blobs_added = 0;
-        let mut stored_bytes = 0;
-        let id = self.store_with(&mut |bytes| {
-            let put = repo.put_blob(BlobKind::Tree, bytes)?;
-            seen.insert(put.id);
-            if put.added {
-                blobs_added += 1;
-                stored_bytes += put.stored_bytes;
-            }
-            Ok(put.id)
-        })?;
-        Ok(TreeStored {
-            id,
-            blobs: seen.len() as u64,
-            blobs_added,
-            stored_bytes,
-        })
+        store_entries_counted(repo, self.entries.iter().map(|e| (e, None)))
     }
 
     /// Encodes the tree as version 3 blobs, handing each (kind Tree) to `put`, which returns
     /// its id: every chunk page and entry page before the root that names it. Returns the
     /// root's id.
     pub fn store_with(&self, put: &mut dyn FnMut(&[u8]) -> Result<BlobId>) -> Result<BlobId> {
+        store_entries_with(self.entries.iter().map(|e| (e, None)), put)
+    }
+
+    /// Loads a tree like [`Tree::load`], but leaves the chunk pages of large files unread:
+    /// such an entry comes with its chunk pages and no chunks. What a backup keeps of its
+    /// parent: the page ids of an unchanged file are all it needs to name its content again.
+    pub fn load_shallow(repo: &Repository, id: &BlobId) -> Result<Vec<PagedEntry>> {
+        let mut walk = TreeWalk::default();
         let mut pages = Vec::new();
-        let mut page: Vec<StoredEntry> = Vec::new();
-        for entry in &self.entries {
-            let content = if entry.chunks.len() > INLINE_CHUNKS_MAX {
-                let mut ids = Vec::new();
-                for chunks in split_chunks(&entry.chunks) {
-                    ids.push(put(&encode_blob(CHUNKS_MAGIC, CHUNKS_VERSION, &chunks))?);
-                }
-                Content::Pages(ids)
-            } else {
-                Content::Chunks(entry.chunks.clone())
-            };
-            page.push(StoredEntry::new(entry, content));
-            if page.len() >= ENTRY_PAGE_MAX || entry_ends_page(entry) {
-                pages.push(put(&encode_blob(PAGE_MAGIC, PAGE_VERSION, &page))?);
-                page.clear();
-            }
-        }
-        if !page.is_empty() {
-            pages.push(put(&encode_blob(PAGE_MAGIC, PAGE_VERSION, &page))?);
-        }
-        put(&encode_blob(TREE_MAGIC, TREE_VERSION, &Root { pages }))
+        read_tree_with(repo, id, &mut walk, true, Some(&mut pages))?;
+        Ok(walk
+            .tree
+            .entries
+            .into_iter()
+            .zip(pages)
+            .map(|(entry, pages)| PagedEntry { entry, pages })
+            .collect())
     }
 
     /// Loads a tree (any version this build reads), reading and verifying every blob of it:
@@ -260,6 +238,160 @@ impl Tree {
         read_tree(repo, id, &mut walk, true)?;
         Ok(walk.tree)
     }
+}
+
+/// An entry as a backup holds it: the chunk list of a large file may already be stored as
+/// chunk pages ([`ChunkPager`]), so that it is not kept in memory; then `entry.chunks` is empty
+/// and `pages` names them, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PagedEntry {
+    pub entry: Entry,
+    pub pages: Option<Vec<BlobId>>,
+}
+
+impl From<Entry> for PagedEntry {
+    fn from(entry: Entry) -> PagedEntry {
+        PagedEntry { entry, pages: None }
+    }
+}
+
+impl PagedEntry {
+    /// Whether the entry names content (chunks or chunk pages).
+    pub fn has_content(&self) -> bool {
+        !self.entry.chunks.is_empty() || self.pages.is_some()
+    }
+
+    /// The chunks of the entry: its own, or those of its chunk pages (read and checked).
+    pub fn chunks(&self, repo: &Repository) -> Result<Vec<BlobId>> {
+        let Some(pages) = &self.pages else {
+            return Ok(self.entry.chunks.clone());
+        };
+        let mut out = Vec::new();
+        for (page, read) in pages.iter().zip(repo.get_blobs(pages)) {
+            out.extend(decode_chunk_page(&read?, &repo.blob_path(page))?);
+        }
+        Ok(out)
+    }
+}
+
+/// Builds the content of a file from its chunk ids as they come, storing each chunk page as
+/// soon as it is complete: a file of a million chunks never has its whole list in memory. The
+/// pages are those [`Tree::store`] cuts from the whole list (same boundaries, same ids).
+#[derive(Debug, Default)]
+pub struct ChunkPager {
+    /// Ids not yet in a stored page (all of them while the file may still be inline).
+    open: Vec<BlobId>,
+    pages: Vec<BlobId>,
+    count: usize,
+}
+
+impl ChunkPager {
+    pub fn new() -> ChunkPager {
+        ChunkPager::default()
+    }
+
+    /// Adds the next chunk; `put` stores a chunk page (kind Tree) and returns its id.
+    pub fn push(&mut self, id: BlobId, put: &mut dyn FnMut(&[u8]) -> Result<BlobId>) -> Result<()> {
+        self.open.push(id);
+        self.count += 1;
+        if self.count == INLINE_CHUNKS_MAX + 1 {
+            // No longer inline: the complete pages of what is held are stored.
+            let mut done = 0;
+            for piece in split_chunks(&self.open) {
+                let last = piece.last().expect("pieces are not empty");
+                if piece.len() < CHUNK_PAGE_MAX && !chunk_ends_page(last) {
+                    break;
+                }
+                self.pages
+                    .push(put(&encode_blob(CHUNKS_MAGIC, CHUNKS_VERSION, piece))?);
+                done += piece.len();
+            }
+            self.open.drain(..done);
+        } else if self.count > INLINE_CHUNKS_MAX
+            && (self.open.len() >= CHUNK_PAGE_MAX || chunk_ends_page(&id))
+        {
+            self.pages
+                .push(put(&encode_blob(CHUNKS_MAGIC, CHUNKS_VERSION, &self.open))?);
+            self.open.clear();
+        }
+        Ok(())
+    }
+
+    /// The file's content: its chunks inline (at most 64), or its chunk pages, the last one
+    /// stored now.
+    pub fn finish(
+        mut self,
+        put: &mut dyn FnMut(&[u8]) -> Result<BlobId>,
+    ) -> Result<(Vec<BlobId>, Option<Vec<BlobId>>)> {
+        if self.count <= INLINE_CHUNKS_MAX {
+            return Ok((self.open, None));
+        }
+        if !self.open.is_empty() {
+            self.pages
+                .push(put(&encode_blob(CHUNKS_MAGIC, CHUNKS_VERSION, &self.open))?);
+        }
+        Ok((Vec::new(), Some(self.pages)))
+    }
+}
+
+/// Stores entries (sorted by path) as a version 3 tree, counting what was written. An entry
+/// with chunk pages names them; one with more than 64 chunks gets them stored.
+pub fn store_entries_counted<'a>(
+    repo: &Repository,
+    entries: impl Iterator<Item = (&'a Entry, Option<&'a [BlobId]>)>,
+) -> Result<TreeStored> {
+    let mut seen = HashSet::new();
+    let mut blobs_added = 0;
+    let mut stored_bytes = 0;
+    let id = store_entries_with(entries, &mut |bytes| {
+        let put = repo.put_blob(BlobKind::Tree, bytes)?;
+        seen.insert(put.id);
+        if put.added {
+            blobs_added += 1;
+            stored_bytes += put.stored_bytes;
+        }
+        Ok(put.id)
+    })?;
+    Ok(TreeStored {
+        id,
+        blobs: seen.len() as u64,
+        blobs_added,
+        stored_bytes,
+    })
+}
+
+/// [`store_entries_counted`] with `put` storing each blob: chunk pages and entry pages before
+/// the root that names them. Returns the root's id.
+pub fn store_entries_with<'a>(
+    entries: impl Iterator<Item = (&'a Entry, Option<&'a [BlobId]>)>,
+    put: &mut dyn FnMut(&[u8]) -> Result<BlobId>,
+) -> Result<BlobId> {
+    let mut pages = Vec::new();
+    let mut page: Vec<StoredEntry> = Vec::new();
+    for (entry, chunk_pages) in entries {
+        let content = match chunk_pages {
+            Some(ids) => Content::Pages(ids.to_vec()),
+            None => {
+                let mut pager = ChunkPager::new();
+                for id in &entry.chunks {
+                    pager.push(*id, put)?;
+                }
+                match pager.finish(put)? {
+                    (_, Some(ids)) => Content::Pages(ids),
+                    (chunks, None) => Content::Chunks(chunks),
+                }
+            }
+        };
+        page.push(StoredEntry::new(entry, content));
+        if page.len() >= ENTRY_PAGE_MAX || entry_ends_page(entry) {
+            pages.push(put(&encode_blob(PAGE_MAGIC, PAGE_VERSION, &page))?);
+            page.clear();
+        }
+    }
+    if !page.is_empty() {
+        pages.push(put(&encode_blob(PAGE_MAGIC, PAGE_VERSION, &page))?);
+    }
+    put(&encode_blob(TREE_MAGIC, TREE_VERSION, &Root { pages }))
 }
 
 /// One tree blob read by [`walk_tree`].
@@ -623,6 +755,18 @@ fn decode_chunk_page(bytes: &[u8], what: &Path) -> Result<Vec<BlobId>> {
 /// Reads the tree `id` into `walk`. `strict`: the first failure is returned; otherwise
 /// failures are recorded and what depends on them left out.
 fn read_tree(repo: &Repository, id: &BlobId, walk: &mut TreeWalk, strict: bool) -> Result<()> {
+    read_tree_with(repo, id, walk, strict, None)
+}
+
+/// [`read_tree`]; with `shallow`, chunk pages are not read: each entry's chunk pages (or
+/// `None`) are pushed to it, in the order of `walk.tree.entries`, and its chunks left empty.
+fn read_tree_with(
+    repo: &Repository,
+    id: &BlobId,
+    walk: &mut TreeWalk,
+    strict: bool,
+    mut shallow: Option<&mut Vec<Option<Vec<BlobId>>>>,
+) -> Result<()> {
     // A failure: returned when strict, else recorded.
     let fail = |walk: &mut TreeWalk, id: BlobId, what: String, error: Error| {
         if strict {
@@ -646,6 +790,9 @@ fn read_tree(repo: &Repository, id: &BlobId, walk: &mut TreeWalk, strict: bool) 
     });
     let pages = match root.1 {
         RootContent::Flat(entries) => {
+            if let Some(pages) = shallow {
+                pages.resize(entries.len(), None);
+            }
             walk.tree.entries = entries;
             return Ok(());
         }
@@ -692,7 +839,7 @@ fn read_tree(repo: &Repository, id: &BlobId, walk: &mut TreeWalk, strict: bool) 
         let Some(Some(entries)) = page_entries.get(page) else {
             continue;
         };
-        for e in entries {
+        for e in entries.iter().filter(|_| shallow.is_none()) {
             if let Content::Pages(ids) = &e.content {
                 for (i, c) in ids.iter().enumerate() {
                     if seen.insert(*c) {
@@ -738,6 +885,20 @@ fn read_tree(repo: &Repository, id: &BlobId, walk: &mut TreeWalk, strict: bool) 
             None => continue,
         };
         'entries: for e in entries {
+            if let Some(out) = shallow.as_deref_mut() {
+                match &e.content {
+                    Content::Pages(ids) => {
+                        out.push(Some(ids.clone()));
+                        walk.tree.entries.push(e.into_entry(Vec::new()));
+                    }
+                    Content::Chunks(c) => {
+                        out.push(None);
+                        let chunks = c.clone();
+                        walk.tree.entries.push(e.into_entry(chunks));
+                    }
+                }
+                continue;
+            }
             let chunks = match &e.content {
                 Content::Chunks(c) => c.clone(),
                 Content::Pages(ids) => {
@@ -1203,5 +1364,76 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The pager cuts a chunk list as it grows into the same pages as the whole list is cut
+    /// into, inline up to 64 chunks, at every length around the limits.
+    #[test]
+    fn the_pager_cuts_what_the_whole_list_cuts() {
+        let mut stored = HashMap::new();
+        for len in [0usize, 1, 63, 64, 65, 66, 200, 1023, 1024, 1025, 5000] {
+            for seed in 0..3u64 {
+                let chunks: Vec<BlobId> = (0..len as u64).map(|c| id(seed << 32 | c)).collect();
+                let mut put = |bytes: &[u8]| {
+                    let id = BlobId::hash(bytes);
+                    stored.insert(id, bytes.to_vec());
+                    Ok(id)
+                };
+                let mut pager = ChunkPager::new();
+                for c in &chunks {
+                    pager.push(*c, &mut put).unwrap();
+                }
+                let (inline, pages) = pager.finish(&mut put).unwrap();
+                if len <= INLINE_CHUNKS_MAX {
+                    assert_eq!((inline, pages), (chunks, None), "{len}");
+                    continue;
+                }
+                assert!(inline.is_empty());
+                let expected: Vec<BlobId> = split_chunks(&chunks)
+                    .into_iter()
+                    .map(|p| BlobId::hash(&encode_blob(CHUNKS_MAGIC, CHUNKS_VERSION, p)))
+                    .collect();
+                assert_eq!(pages.as_ref(), Some(&expected), "{len}");
+                let mut back = Vec::new();
+                for p in pages.unwrap() {
+                    back.extend(decode_chunk_page(&stored[&p], Path::new("t")).unwrap());
+                }
+                assert_eq!(back, chunks, "{len}");
+            }
+        }
+    }
+
+    /// A shallow load names the chunk pages of large files instead of reading them; stored
+    /// again as it is, the tree is the same tree, and its pages give the chunks back.
+    #[test]
+    fn a_shallow_tree_stores_the_same_tree() {
+        let (_d, repo) = repo();
+        let t = big_tree();
+        let id = t.store(&repo).unwrap();
+        let shallow = Tree::load_shallow(&repo, &id).unwrap();
+        assert_eq!(shallow.len(), t.entries.len());
+        let mut paged = 0;
+        for (s, e) in shallow.iter().zip(&t.entries) {
+            assert_eq!(s.entry.path, e.path);
+            assert_eq!(
+                s.pages.is_some(),
+                e.chunks.len() > INLINE_CHUNKS_MAX,
+                "{}",
+                e.path
+            );
+            if s.pages.is_some() {
+                paged += 1;
+                assert!(s.entry.chunks.is_empty());
+            }
+            assert_eq!(s.chunks(&repo).unwrap(), e.chunks, "{}", e.path);
+        }
+        assert!(paged > 1);
+        let again = store_entries_counted(
+            &repo,
+            shallow.iter().map(|e| (&e.entry, e.pages.as_deref())),
+        )
+        .unwrap();
+        assert_eq!(again.id, id);
+        assert_eq!(again.blobs_added, 0);
     }
 }

@@ -131,19 +131,35 @@ fn a_night_writes_only_the_pages_its_changes_fall_into() {
         nights.push((s.snapshot, model(&inst.join("data"))));
 
         // A backup that reads everything writes exactly the same lists: the pages an update
-        // writes are the ones a full write cuts.
+        // writes are the ones a full write cuts. It works on the accounts one after the other
+        // (every account counts as large): the same snapshot again, and the same tree, whose
+        // database chunk pages were stored as the copies were read, where the night kept the
+        // parent's pages of the databases that did not change.
         let full = backup_mox(
             &repo,
             &inst,
             &MoxBackupOptions {
                 force_read: true,
+                large_account_bytes: 0,
                 ..copy_mode()
             },
             &NoProgress,
         )
         .unwrap();
         assert_eq!(lists(&repo, &full.snapshot), after, "night {night}");
+        let tree = |id: &SnapshotId| repo.load_snapshot(id).unwrap().tree;
+        assert_eq!(tree(&full.snapshot), tree(&s.snapshot), "night {night}");
+        let accounts = |id: &SnapshotId| repo.load_snapshot(id).unwrap().accounts;
+        assert_eq!(accounts(&full.snapshot), accounts(&s.snapshot));
     }
+
+    // Nothing changed: every database keeps its entry, large ones their chunk pages unread,
+    // and the tree is the same tree.
+    let again = backup_mox(&repo, &inst, &copy_mode(), &NoProgress).unwrap();
+    assert!(again.stats["databases_unchanged"] >= 5, "{:?}", again.stats);
+    let tree = |id: &SnapshotId| repo.load_snapshot(id).unwrap().tree;
+    assert_eq!(tree(&again.snapshot), tree(&nights.last().unwrap().0));
+    nights.push((again.snapshot, model(&inst.join("data"))));
 
     for (id, want) in &nights {
         let out = common::restore_whole(&repo, id);

@@ -16,10 +16,12 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::backup::capture::{capture_entry, open_regular};
+use crate::backup::capture::{BoundedCache, capture_entry, open_regular};
 use crate::backup::list::{encode_root, page_of, update_pages};
 use crate::backup::{BackupPlan, BackupSummary};
-use crate::chunk::{Chunking, chunking_for, store_file, store_message};
+use crate::chunk::{
+    Chunking, chunking_for, hash_file, store_file, store_file_paged, store_message_file,
+};
 use crate::manifest::{
     AccountManifest, ListBody, ListPage, MailboxEntry, MessageEntry, Owner, encode_list,
 };
@@ -29,7 +31,7 @@ use crate::restore::mox::{
     load_list, load_list_lenient, load_list_page, load_list_root, message_stored,
 };
 use crate::snapshot::{AccountRef, Notice, Snapshot, SourceKind, normalize_tags};
-use crate::tree::{Entry, Tree, entry_from_metadata};
+use crate::tree::{Entry, PagedEntry, Tree, entry_from_metadata, store_entries_counted};
 use crate::{BlobId, Error, Event, IoContext, Progress, Result, SnapshotId};
 
 mod execute;
@@ -44,6 +46,11 @@ pub const DB_CHUNK_SIZE: usize = 4096;
 /// The progress phase of everything but account message files (configuration, databases,
 /// queue, other files); it runs side by side with the accounts' phases.
 const FILES_PHASE: &str = "configuration and databases";
+/// An account whose database is larger than this is worked on when no other large one is
+/// (about 30,000 messages): the plan of an account is held in memory while it is carried out.
+pub const LARGE_ACCOUNT_DB: u64 = 96 << 20;
+/// Source inodes with several links whose blob is kept (in two generations of this many).
+const INODE_CACHE: usize = 65_536;
 
 /// What to do, beyond the defaults.
 #[derive(Debug, Clone)]
@@ -58,6 +65,10 @@ pub struct MoxBackupOptions {
     pub force_read: bool,
     /// Tags of the snapshot (each checked by [`crate::check_tag`]; repeats are dropped).
     pub tags: Vec<String>,
+    /// Accounts whose database is larger than this many bytes are worked on one at a time
+    /// (each one's messages still read in parallel), so that memory holds one large account's
+    /// plan, not several; smaller accounts run in parallel. Default [`LARGE_ACCOUNT_DB`].
+    pub large_account_bytes: u64,
 }
 
 impl Default for MoxBackupOptions {
@@ -68,6 +79,7 @@ impl Default for MoxBackupOptions {
             parent: None,
             force_read: false,
             tags: Vec::new(),
+            large_account_bytes: LARGE_ACCOUNT_DB,
         }
     }
 }
@@ -202,6 +214,20 @@ struct PrevLists {
     missing: HashSet<BlobId>,
 }
 
+/// An account after its first part ([`Run::prepare_account`]).
+enum Prepared {
+    /// Nothing left to do: kept from the parent, or not saved (a problem was reported).
+    Done(Option<AccountRef>),
+    /// Its database copied: to plan and carry out.
+    Copied {
+        name: String,
+        dir: PathBuf,
+        db_path: PathBuf,
+        copy: PathBuf,
+        prev_lists: Option<PrevLists>,
+    },
+}
+
 /// One backup run: shared state for the worker threads.
 struct Run<'a> {
     repo: &'a Repository,
@@ -215,16 +241,19 @@ struct Run<'a> {
     prev: HashMap<String, PrevAccount>,
     /// The parent snapshot's tree entries by path: databases and other files whose size, times,
     /// inode and mode did not change reuse their chunks without being copied or read.
-    prev_entries: HashMap<String, Entry>,
+    /// Large files' chunk lists stay in their chunk pages (named, not read).
+    prev_entries: HashMap<String, PagedEntry>,
     staging: tempfile::TempDir,
     /// Planning only: nothing is stored.
     dry: bool,
-    entries: Mutex<Vec<Entry>>,
+    entries: Mutex<Vec<PagedEntry>>,
     dirs_seen: Mutex<HashSet<String>>,
     problems: Mutex<Vec<Notice>>,
     warnings: Mutex<Vec<Notice>>,
     /// Blob of each source inode already read in this run: hardlinked files are read once.
-    inodes: Mutex<HashMap<(u64, u64), (BlobId, bool)>>,
+    /// Bounded: once every file has several links (all linked into a repository), each one
+    /// would be kept.
+    inodes: Mutex<BoundedCache<(u64, u64), (BlobId, bool)>>,
     link_groups: Mutex<HashMap<(u64, u64), u64>>,
     counters: Counters,
 }
@@ -290,7 +319,7 @@ impl<'a> Run<'a> {
             dirs_seen: Mutex::new(HashSet::new()),
             problems: Mutex::new(Vec::new()),
             warnings: Mutex::new(Vec::new()),
-            inodes: Mutex::new(HashMap::new()),
+            inodes: Mutex::new(BoundedCache::new(INODE_CACHE)),
             link_groups: Mutex::new(HashMap::new()),
             counters: Counters::default(),
         };
@@ -322,7 +351,7 @@ impl<'a> Run<'a> {
         let mut chosen = None;
         let mut damaged = false;
         for (id, snapshot) in candidates {
-            match Tree::load(self.repo, &snapshot.tree) {
+            match Tree::load_shallow(self.repo, &snapshot.tree) {
                 Ok(tree) => {
                     chosen = Some((id, snapshot, tree));
                     break;
@@ -347,9 +376,8 @@ impl<'a> Run<'a> {
         };
         self.parent = Some(id);
         self.prev_entries = tree
-            .entries
             .into_iter()
-            .map(|e| (e.path.clone(), e))
+            .map(|e| (e.entry.path.clone(), e))
             .collect();
         for account in &snapshot.accounts {
             let manifest = self.repo.get_blob(&account.manifest).and_then(|bytes| {
@@ -492,7 +520,7 @@ impl<'a> Run<'a> {
                 self.entries
                     .lock()
                     .expect("poisoned")
-                    .push(entry_from_metadata(&prefix, &meta));
+                    .push(entry_from_metadata(&prefix, &meta).into());
             }
         }
     }
@@ -508,8 +536,9 @@ impl<'a> Run<'a> {
         }
     }
 
-    fn push_entry(&self, entry: Entry) {
-        self.add_parents(&entry.path);
+    fn push_entry(&self, entry: impl Into<PagedEntry>) {
+        let entry = entry.into();
+        self.add_parents(&entry.entry.path);
         self.entries.lock().expect("poisoned").push(entry);
     }
 
@@ -602,8 +631,9 @@ impl<'a> Run<'a> {
 
     /// The parent's entry for a file whose metadata shows it has not been written since (size,
     /// mtime, ctime, inode and mode equal, chunks present), as the entry of this snapshot.
-    fn unchanged_entry(&self, rel: &str, meta: &fs::Metadata) -> Option<Entry> {
-        let prev = self.prev_entries.get(rel)?;
+    fn unchanged_entry(&self, rel: &str, meta: &fs::Metadata) -> Option<PagedEntry> {
+        let paged = self.prev_entries.get(rel)?;
+        let prev = &paged.entry;
         let now = entry_from_metadata(rel, meta);
         let same = prev.kind == now.kind
             && meta.is_file()
@@ -612,13 +642,25 @@ impl<'a> Run<'a> {
             && prev.ctime_ns == now.ctime_ns
             && prev.ino == now.ino
             && prev.mode == now.mode
-            && (prev.size == 0 || !prev.chunks.is_empty())
-            && (!self.repo.blobs_may_be_missing()
-                || prev.chunks.iter().all(|c| self.repo.has_blob(c)));
-        same.then(|| Entry {
-            link_group: self.link_group(meta),
-            ..prev.clone()
+            && (prev.size == 0 || paged.has_content())
+            && (!self.repo.blobs_may_be_missing() || self.content_present(paged));
+        same.then(|| PagedEntry {
+            entry: Entry {
+                link_group: self.link_group(meta),
+                ..prev.clone()
+            },
+            pages: paged.pages.clone(),
         })
+    }
+
+    /// Whether every blob of a parent entry's content is in the repository: its chunk pages,
+    /// and the chunks they (or the entry) name.
+    fn content_present(&self, paged: &PagedEntry) -> bool {
+        let pages = paged.pages.as_deref().unwrap_or_default();
+        pages.iter().all(|p| self.repo.has_blob(p))
+            && paged
+                .chunks(self.repo)
+                .is_ok_and(|chunks| chunks.iter().all(|c| self.repo.has_blob(c)))
     }
 
     /// Copies a database consistently (shared flock, copy, release) and stores the copy in
@@ -666,7 +708,7 @@ impl<'a> Run<'a> {
             self.push_entry(entry_from_metadata(rel, &live_meta));
             return Ok(DbCopy::Copied(copy));
         }
-        match store_file(self.repo, &copy, db_chunking(self.repo, &copy)) {
+        match store_file_paged(self.repo, &copy, db_chunking(self.repo, &copy)) {
             Ok(stored) => {
                 add(&self.counters.files_read, 1);
                 add(&self.counters.bytes_read, stored.bytes_read);
@@ -680,7 +722,10 @@ impl<'a> Run<'a> {
                 entry.size = stored.size;
                 entry.chunks = stored.chunks;
                 entry.link_group = 0;
-                self.push_entry(entry);
+                self.push_entry(PagedEntry {
+                    entry,
+                    pages: stored.pages,
+                });
                 Ok(DbCopy::Copied(copy))
             }
             Err(e) => {
@@ -704,7 +749,7 @@ impl<'a> Run<'a> {
         // Only a file with several links can be met again: the cache holds just those.
         let key = (meta.nlink() > 1).then(|| (meta.dev(), meta.ino()));
         if let Some(key) = key
-            && let Some((id, chunked)) = self.inodes.lock().expect("poisoned").get(&key).copied()
+            && let Some((id, chunked)) = self.inodes.lock().expect("poisoned").get(&key)
         {
             // Done, without reading: one more item of the phase, no bytes.
             self.progress.event(Event::Advance {
@@ -714,24 +759,23 @@ impl<'a> Run<'a> {
             });
             return Ok((id, chunked, meta));
         }
-        let mut data = Vec::with_capacity(meta.len() as usize);
-        file.read_to_end(&mut data).at(abs)?;
-        let read = data.len() as u64;
+        // Read in pieces (a large message is never whole in memory): hashed, then linked;
+        // else cut into chunks as it is read; a file stored as one blob is read whole.
+        let (id, chunked, stored_bytes, read) = if self.opts.link && self.repo.can_link() {
+            let (id, read) = hash_file(&mut file, abs)?;
+            let outcome = self.repo.put_file(abs, id, true, self.progress)?;
+            (outcome.id, false, outcome.stored_bytes, read)
+        } else if chunk {
+            let (stored, read) = store_message_file(self.repo, &mut file, abs)?;
+            (stored.blob, stored.chunked, stored.stored_bytes, read)
+        } else {
+            let mut data = Vec::with_capacity(meta.len() as usize);
+            file.read_to_end(&mut data).at(abs)?;
+            let outcome = self.repo.put_blob(BlobKind::Data, &data)?;
+            (outcome.id, false, outcome.stored_bytes, data.len() as u64)
+        };
         add(&self.counters.files_read, 1);
         add(&self.counters.bytes_read, read);
-        // Linking stores the file itself; elsewhere the bytes in hand are stored, not read again.
-        let (id, chunked, stored_bytes) = if self.opts.link && self.repo.can_link() {
-            let outcome = self
-                .repo
-                .put_file(abs, BlobId::hash(&data), true, self.progress)?;
-            (outcome.id, false, outcome.stored_bytes)
-        } else if chunk {
-            let stored = store_message(self.repo, &data)?;
-            (stored.blob, stored.chunked, stored.stored_bytes)
-        } else {
-            let outcome = self.repo.put_blob(BlobKind::Data, &data)?;
-            (outcome.id, false, outcome.stored_bytes)
-        };
         add(&self.counters.bytes_added, stored_bytes);
         self.progress.event(Event::Advance {
             phase: phase.to_string(),
@@ -765,6 +809,50 @@ impl<'a> Run<'a> {
     }
 
     /// Everything of the installation, gathered (or, planning, counted).
+    /// Works on the accounts, in parallel: small ones each on its own, large ones (a database
+    /// above `large_account_bytes`) one after the other, so that the plans of two of them are
+    /// never in memory at once. A large account's messages are read in parallel anyway, and
+    /// the next one's database is copied and stored while it is read. In the order of names.
+    fn add_accounts(&self) -> Result<Vec<AccountRef>> {
+        type Named<'n> = Vec<(usize, &'n String)>;
+        let (large, small): (Named, Named) =
+            self.source
+                .accounts
+                .iter()
+                .enumerate()
+                .partition(|(_, name)| {
+                    mox::check_account_name(name).is_ok()
+                        && fs::metadata(self.data(&format!("accounts/{name}/index.db")))
+                            .is_ok_and(|m| m.len() > self.opts.large_account_bytes)
+                });
+        let (small, large) = rayon::join(
+            || -> Result<Vec<(usize, Option<AccountRef>)>> {
+                small
+                    .par_iter()
+                    .map(|&(i, name)| Ok((i, self.add_account(name)?)))
+                    .collect()
+            },
+            || -> Result<Vec<(usize, Option<AccountRef>)>> {
+                let mut out = Vec::with_capacity(large.len());
+                let mut next = large.first().map(|(_, name)| self.prepare_account(name));
+                for (k, &(i, _)) in large.iter().enumerate() {
+                    let current = next.take().expect("prepared before its turn")?;
+                    let (done, prepared) = rayon::join(
+                        || self.finish_account(current),
+                        || large.get(k + 1).map(|(_, name)| self.prepare_account(name)),
+                    );
+                    out.push((i, done?));
+                    next = prepared;
+                }
+                Ok(out)
+            },
+        );
+        let mut found = small?;
+        found.extend(large?);
+        found.sort_by_key(|(i, _)| *i);
+        Ok(found.into_iter().filter_map(|(_, a)| a).collect())
+    }
+
     fn gather(&self) -> Result<Vec<AccountRef>> {
         self.check_locks()?;
         self.progress.event(Event::Phase {
@@ -781,15 +869,7 @@ impl<'a> Run<'a> {
                 self.add_global_files()?;
                 self.add_queue()
             },
-            || -> Result<Vec<AccountRef>> {
-                let found: Vec<Option<AccountRef>> = self
-                    .source
-                    .accounts
-                    .par_iter()
-                    .map(|name| self.add_account(name))
-                    .collect::<Result<_>>()?;
-                Ok(found.into_iter().flatten().collect())
-            },
+            || self.add_accounts(),
         );
         global?;
         let accounts = accounts?;
@@ -990,6 +1070,13 @@ impl<'a> Run<'a> {
 
     /// One configured account: its databases, its manifest, and its message files.
     fn add_account(&self, name: &str) -> Result<Option<AccountRef>> {
+        let prepared = self.prepare_account(name)?;
+        self.finish_account(prepared)
+    }
+
+    /// The first part of an account: its databases copied and stored, its other files; what
+    /// is left is planning and carrying out the plan ([`Run::finish_account`]).
+    fn prepare_account(&self, name: &str) -> Result<Prepared> {
         add(&self.counters.accounts_total, 1);
         // A name from domains.conf becomes a path here and at restore: `../x` or `/x` would
         // read (and later write) outside the data directory.
@@ -998,7 +1085,7 @@ impl<'a> Run<'a> {
                 Some(&self.source.data_dir.join("accounts")),
                 format!("account {name:?} not saved: {why}"),
             );
-            return Ok(None);
+            return Ok(Prepared::Done(None));
         }
         let dir = self.data(&format!("accounts/{name}"));
         let rel_dir = format!("data/accounts/{name}");
@@ -1006,7 +1093,7 @@ impl<'a> Run<'a> {
         if !db_path.exists() {
             // mox creates an account's directory on first use.
             self.warning(Some(&dir), "account has no database yet (never used)");
-            return Ok(None);
+            return Ok(Prepared::Done(None));
         }
         // An account database not written since the parent snapshot holds the parent's state:
         // its manifest is reused without copying or reading the database.
@@ -1028,7 +1115,7 @@ impl<'a> Run<'a> {
         });
         let copy =
             match self.add_db(&db_path, &format!("{rel_dir}/index.db"), reusable.is_some())? {
-                DbCopy::Failed => return Ok(None),
+                DbCopy::Failed => return Ok(Prepared::Done(None)),
                 DbCopy::Copied(copy) => Some(copy),
                 DbCopy::Unchanged => None,
             };
@@ -1058,11 +1145,34 @@ impl<'a> Run<'a> {
                 p.manifest.mailboxes.len() as u64,
                 p.manifest.message_count(),
             );
-            return Ok(Some(AccountRef {
+            return Ok(Prepared::Done(Some(AccountRef {
                 name: name.to_string(),
                 manifest: p.blob,
-            }));
+            })));
         };
+        Ok(Prepared::Copied {
+            name: name.to_string(),
+            dir,
+            db_path,
+            copy,
+            prev_lists,
+        })
+    }
+
+    /// Plans an account whose database was copied, and carries the plan out (or, planning
+    /// only, counts it).
+    fn finish_account(&self, prepared: Prepared) -> Result<Option<AccountRef>> {
+        let (name, dir, db_path, copy, prev_lists) = match prepared {
+            Prepared::Done(done) => return Ok(done),
+            Prepared::Copied {
+                name,
+                dir,
+                db_path,
+                copy,
+                prev_lists,
+            } => (name, dir, db_path, copy, prev_lists),
+        };
+        let name = name.as_str();
         let db = match AccountDb::open(&copy) {
             Ok(db) => db,
             Err(e) => {
@@ -1133,9 +1243,12 @@ impl<'a> Run<'a> {
 
     fn commit(self, accounts: Vec<AccountRef>) -> Result<BackupSummary> {
         let mut entries = std::mem::take(&mut *self.entries.lock().expect("poisoned"));
-        entries.sort_by(|a, b| a.path.cmp(&b.path));
-        entries.dedup_by(|a, b| a.path == b.path);
-        let stored = Tree { entries }.store_counted(self.repo)?;
+        entries.sort_by(|a, b| a.entry.path.cmp(&b.entry.path));
+        entries.dedup_by(|a, b| a.entry.path == b.entry.path);
+        let stored = store_entries_counted(
+            self.repo,
+            entries.iter().map(|e| (&e.entry, e.pages.as_deref())),
+        )?;
         let tree = stored.id;
         add(&self.counters.bytes_added, stored.stored_bytes);
         let mut stats = self.stats();

@@ -161,5 +161,6 @@ fn mox_options(
         parent,
         force_read: args.force_read,
         tags: args.tags.clone(),
+        ..mailvault::MoxBackupOptions::default()
     }
 }

@@ -3,6 +3,9 @@
 
 use super::*;
 
+/// Message files read in parallel at a time.
+const READ_BATCH: usize = 4096;
+
 impl Run<'_> {
     /// Carries out an account's plan: reads the message files it names (in parallel), writes
     /// the lists of changed mailboxes and the manifest.
@@ -36,46 +39,46 @@ impl Run<'_> {
             name: phase.clone(),
             total: Some(to_read.len() as u64),
         });
+        // In batches: the outcomes of one batch are held, not those of the whole account.
         type Read = (i64, i64, std::result::Result<MessageEntry, String>);
-        let read: Vec<Read> = to_read
-            .par_iter()
-            .map(|p| {
-                let outcome = self.read_message(dir, p, &phase);
-                if outcome.is_err() {
-                    // Done too (as a problem): the phase still reaches its total.
-                    self.progress.event(Event::Advance {
-                        phase: phase.clone(),
-                        items: 1,
-                        bytes: 0,
-                    });
-                }
-                (p.id, p.mailbox_id, outcome)
-            })
-            .collect();
-        add(&self.counters.messages_read, read.len() as u64);
-        add(
-            &self.counters.message_bytes_read,
-            read.iter()
-                .filter_map(|(_, _, o)| o.as_ref().ok().map(|e| e.file_size))
-                .sum(),
-        );
         let mut failed_boxes = HashSet::new();
         let mut failed_ids = HashSet::new();
-        for (id, mailbox_id, outcome) in read {
-            match outcome {
-                Ok(entry) => {
-                    known.insert(id, entry);
-                }
-                Err(message) => {
-                    failed_boxes.insert(mailbox_id);
-                    failed_ids.insert(id);
-                    self.problem(
-                        Some(&dir.join("msg").join(mox::message_path(id))),
-                        format!("message {id} of account {name} not saved: {message}"),
-                    );
+        add(&self.counters.messages_read, to_read.len() as u64);
+        known.reserve(to_read.len());
+        for batch in to_read.chunks(READ_BATCH) {
+            let read: Vec<Read> = batch
+                .par_iter()
+                .map(|p| {
+                    let outcome = self.read_message(dir, p, &phase);
+                    if outcome.is_err() {
+                        // Done too (as a problem): the phase still reaches its total.
+                        self.progress.event(Event::Advance {
+                            phase: phase.clone(),
+                            items: 1,
+                            bytes: 0,
+                        });
+                    }
+                    (p.id, p.mailbox_id, outcome)
+                })
+                .collect();
+            for (id, mailbox_id, outcome) in read {
+                match outcome {
+                    Ok(entry) => {
+                        add(&self.counters.message_bytes_read, entry.file_size);
+                        known.insert(id, entry);
+                    }
+                    Err(message) => {
+                        failed_boxes.insert(mailbox_id);
+                        failed_ids.insert(id);
+                        self.problem(
+                            Some(&dir.join("msg").join(mox::message_path(id))),
+                            format!("message {id} of account {name} not saved: {message}"),
+                        );
+                    }
                 }
             }
         }
+        drop(to_read);
 
         let put_page = |bytes: Vec<u8>| -> Result<BlobId> {
             let put = self.repo.put_blob(BlobKind::Manifest, &bytes)?;
