@@ -23,6 +23,10 @@ use super::bbolt::{
 };
 use super::{Bolt, Bucket, MoxError, Value};
 
+#[path = "bbolt_patch.rs"]
+mod patch;
+pub use patch::{BucketChanges, patch_file};
+
 /// Page size of every file we write (the size mox uses on the platforms it runs on).
 pub const PAGE_SIZE: usize = 4096;
 
@@ -848,12 +852,12 @@ mod tests {
     use crate::mox::bbolt::fnv1a64;
 
     /// (bucket path, key, value).
-    type Walked = (Vec<Vec<u8>>, Vec<u8>, Vec<u8>);
+    pub(super) type Walked = (Vec<Vec<u8>>, Vec<u8>, Vec<u8>);
 
     /// A minimal independent walker: collects (path, key, value) of every value in the file,
     /// and checks what bbolt's consistency check does about pages: every page below the
     /// high-water mark is a meta page, the freelist, or part of exactly one node.
-    fn walk(file: &[u8]) -> Vec<Walked> {
+    pub(super) fn walk(file: &[u8]) -> Vec<Walked> {
         let m = if u64_at(file, PAGE_HEADER_LEN + 48)
             > u64_at(file, PAGE_SIZE + PAGE_HEADER_LEN + 48)
         {

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use super::super::bbolt_write::{self, BoltBucket, StreamWriter};
+use super::super::bbolt_write::{self, BoltBucket, BucketChanges, StreamWriter};
 use super::super::bstore_encode::{GoTime, Record, StoreData, Value, index_keys, int64_key};
 use super::content::Rng;
 use super::table::MessageTable;
@@ -39,6 +39,7 @@ pub(crate) struct Account {
     pub name: String,
     /// The account directory (`<data>/accounts/<name>`).
     pub dir: PathBuf,
+    /// Every type but the Message records and their indices (those are in `messages`).
     pub store: StoreData,
     /// Mailbox records by id.
     pub mailboxes: BTreeMap<i64, Record>,
@@ -54,6 +55,9 @@ pub(crate) struct Account {
     pub files_removed: Vec<String>,
     /// The bbolt transaction id of the file this account was read from (0 when new).
     pub txid: u64,
+    /// The store as read (a loaded account; its Message type holds no records): what
+    /// `finish` compares the store with.
+    loaded: Option<StoreData>,
 }
 
 impl Account {
@@ -74,6 +78,7 @@ impl Account {
             files_added: Vec::new(),
             files_removed: Vec::new(),
             txid: 0,
+            loaded: None,
         };
         let modseq = a.next_modseq();
         let uidvalidity = a.take_uidvalidity();
@@ -90,12 +95,39 @@ impl Account {
         Ok(a)
     }
 
-    /// Reads an account database written earlier.
+    /// Reads an account database written earlier, without holding it in memory: the Message
+    /// records stream from their bucket into the table (their index buckets are not read; a
+    /// change's index keys are derived from the record before and after), the other types are
+    /// read into the store, and a copy of them is kept to find what changed.
     pub(crate) fn load(name: &str, dir: &Path) -> Result<Account, GenError> {
         let db = dir.join("index.db");
-        let bolt = crate::mox::Bolt::open(&db)?;
+        let bolt = crate::mox::Bolt::open_lazy(&db)?;
         let txid = bolt.txid();
-        let store = StoreData::from_bucket(&BoltBucket::load(&bolt.root())?)?;
+        let root = bolt.root();
+        let mut tree = BoltBucket::new();
+        tree.sequence = root.sequence();
+        let mut records = None;
+        for item in root.iter() {
+            let (name, value) = item?;
+            let crate::mox::Value::Bucket(b) = value else {
+                continue;
+            };
+            if name != b"Message" {
+                *tree.bucket_mut(name) = BoltBucket::load(&b)?;
+                continue;
+            }
+            let mb = tree.bucket_mut(name);
+            mb.sequence = b.sequence();
+            if let Some(t) = b.bucket(b"types")? {
+                *mb.bucket_mut(b"types") = BoltBucket::load(&t)?;
+            }
+            if let Some(r) = b.bucket(b"records")? {
+                mb.bucket_mut(b"records").sequence = r.sequence();
+                records = Some(r);
+            }
+        }
+        let store = StoreData::from_bucket(&tree)?;
+        drop(tree);
         let decode_all = |t: &str| -> Result<BTreeMap<i64, Record>, GenError> {
             let td = store.type_data(t)?;
             let mut out = BTreeMap::new();
@@ -107,15 +139,18 @@ impl Account {
             Ok(out)
         };
         let mailboxes = decode_all("Mailbox")?;
-        let mut messages = MessageTable::new(store.type_data("Message")?.schema.clone(), dir)?;
-        {
-            let td = store.type_data("Message")?;
-            for (pk, v) in &td.records {
-                let r = super::super::bstore_encode::decode_record(&td.schema, pk, v)
-                    .map_err(|e| GenError::corrupt(&db, e.to_string()))?;
-                messages.put(&r)?;
+        let schema = store.type_data("Message")?.schema.clone();
+        let mut messages = MessageTable::new(schema.clone(), dir)?;
+        if let Some(records) = records {
+            let mut stream = records.stream();
+            while let Some(r) = stream.next_with(|_, pk, v| {
+                super::super::bstore_encode::decode_record(&schema, pk, v)
+                    .map_err(|e| GenError::corrupt(&db, e.to_string()))
+            })? {
+                messages.put(&r?)?;
             }
         }
+        messages.track_changes();
         let sync = decode_all("SyncState")?;
         let next = decode_all("NextUIDValidity")?;
         Ok(Account {
@@ -129,6 +164,7 @@ impl Account {
             files_added: Vec::new(),
             files_removed: Vec::new(),
             txid,
+            loaded: Some(store.clone()),
             store,
         })
     }
@@ -456,13 +492,6 @@ impl Account {
     /// Returns the size of the database file.
     pub(crate) fn finish(&mut self) -> Result<u64, GenError> {
         let counts = self.counts();
-        let dirty = std::mem::take(&mut self.dirty);
-        {
-            let td = self.store.type_mut("Message")?;
-            for &id in &dirty {
-                td.insert(&self.messages.must(id)?)?;
-            }
-        }
         let names: Vec<(i64, String)> = self
             .mailboxes
             .iter()
@@ -525,9 +554,97 @@ impl Account {
             self.write_new(&path)
         } else {
             // Over the existing file, as a transaction: unchanged pages stay in place.
+            let changes = self.changes()?;
             self.txid += 1;
-            Ok(bbolt_write::update_file(&path, &self.store.to_bucket())?)
+            Ok(bbolt_write::patch_file(&path, &changes)?)
         }
+    }
+
+    /// What changed in the database of a loaded account: the changed Message records and the
+    /// index keys they drop and gain, and every difference between the store and the store as
+    /// read (the other types).
+    fn changes(&mut self) -> Result<BucketChanges, GenError> {
+        let before = self
+            .loaded
+            .take()
+            .ok_or_else(|| GenError::Invalid("changes of a new account".into()))?;
+        let mut ch = BucketChanges::default();
+        for (name, td) in &self.store.types {
+            let Some(old) = before.types.get(name) else {
+                return Err(GenError::Invalid(format!(
+                    "type {name} not in the database"
+                )));
+            };
+            let tb = ch.bucket_mut(name.as_bytes());
+            let rb = tb.bucket_mut(b"records");
+            for (pk, v) in &td.records {
+                if old.records.get(pk) != Some(v) {
+                    rb.put(pk.clone(), v.clone());
+                }
+            }
+            for pk in old.records.keys() {
+                if !td.records.contains_key(pk) {
+                    rb.delete(pk.clone());
+                }
+            }
+            if td.sequence != old.sequence {
+                rb.sequence = Some(td.sequence);
+            }
+            for (idx, (keys, old_keys)) in td
+                .schema
+                .indices
+                .iter()
+                .zip(td.index_keys.iter().zip(&old.index_keys))
+            {
+                let ib = tb.bucket_mut(format!("index.{}", idx.name).as_bytes());
+                for k in keys.difference(old_keys) {
+                    ib.put(k.clone(), Vec::new());
+                }
+                for k in old_keys.difference(keys) {
+                    ib.delete(k.clone());
+                }
+            }
+        }
+        // The Message records live in the table: only the changed ones are looked at.
+        let tv = self.store.type_data("Message")?.schema.clone();
+        let mb = ch.bucket_mut(b"Message");
+        let dirty = std::mem::take(&mut self.dirty);
+        for &id in &dirty {
+            let pk = int64_key(id);
+            let decode = |v: &[u8]| super::super::bstore_encode::decode_record(&tv, &pk, v);
+            let new = self
+                .messages
+                .encoded(id)?
+                .ok_or_else(|| GenError::Invalid(format!("no message record {id}")))?;
+            let old = self.messages.original(id)?;
+            if old.as_deref() == Some(new.as_slice()) {
+                continue;
+            }
+            let new_r = decode(&new)?;
+            let old_r = old.as_deref().map(decode).transpose()?;
+            for idx in &tv.indices {
+                let keys: BTreeSet<Vec<u8>> =
+                    index_keys(&tv, idx, &new_r, &pk)?.into_iter().collect();
+                let old_keys: BTreeSet<Vec<u8>> = match &old_r {
+                    Some(r) => index_keys(&tv, idx, r, &pk)?.into_iter().collect(),
+                    None => BTreeSet::new(),
+                };
+                let ib = mb.bucket_mut(format!("index.{}", idx.name).as_bytes());
+                for k in keys.difference(&old_keys) {
+                    ib.put(k.clone(), Vec::new());
+                }
+                for k in old_keys.difference(&keys) {
+                    ib.delete(k.clone());
+                }
+            }
+            mb.bucket_mut(b"records").put(pk.to_vec(), new);
+        }
+        let sequence = self.message_seq() as u64;
+        let old_sequence = before.type_data("Message")?.sequence;
+        if sequence != old_sequence {
+            mb.bucket_mut(b"records").sequence = Some(sequence);
+        }
+        Ok(ch)
     }
 
     /// Writes `index.db` of a new account without holding it in memory: the Message records

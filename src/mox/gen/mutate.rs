@@ -1,6 +1,6 @@
 //! A night of mail on a generated (or real, stopped) data directory: deliveries, flag changes,
 //! an expunge and a move per account, and one queued message sent. Each database that changes
-//! is written again as a fresh file with the next transaction id.
+//! gets the next transaction id, written over its file as bbolt writes a transaction.
 
 use std::path::{Path, PathBuf};
 
@@ -228,6 +228,7 @@ fn night_for_account(
     let inbox = acc.mailbox_id("Inbox").unwrap_or(1);
     let archive = acc.mailbox_id("Archive").unwrap_or(2);
 
+    // Ascending: each delivery takes the next id.
     let mut delivered = Vec::new();
     for i in 0..n {
         let time = now + (i as i64 * 8 * 3600) / n.max(1) as i64;
@@ -317,7 +318,7 @@ fn night_for_account(
         let live: Vec<i64> = acc
             .live_in(b)
             .into_iter()
-            .filter(|id| !delivered.contains(id))
+            .filter(|id| delivered.binary_search(id).is_err())
             .collect();
         if live.is_empty() {
             continue;
@@ -334,7 +335,7 @@ fn night_for_account(
     let live: Vec<i64> = acc
         .live_in(inbox)
         .into_iter()
-        .filter(|id| !delivered.contains(id))
+        .filter(|id| delivered.binary_search(id).is_err())
         .collect();
     if !live.is_empty() && opts.only_deliver.is_none() {
         let k = (n / 10).max(1).min(live.len());

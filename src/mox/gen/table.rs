@@ -4,7 +4,7 @@
 //! its live messages in an order-statistics list. A million messages cost tens of megabytes,
 //! not gigabytes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
@@ -135,6 +135,9 @@ pub(crate) struct MessageTable {
     slots: Vec<Option<Slot>>,
     count: usize,
     live: BTreeMap<i64, LiveSet>,
+    /// When tracking changes: per changed id, where its first version was (None: no record
+    /// had that id). The spill file is only appended to, so those bytes are still there.
+    originals: Option<HashMap<i64, Option<Slot>>>,
 }
 
 impl MessageTable {
@@ -149,7 +152,23 @@ impl MessageTable {
             slots: vec![None],
             count: 0,
             live: BTreeMap::new(),
+            originals: None,
         })
+    }
+
+    /// From now on, remembers the version of each record before its first change (see
+    /// [`MessageTable::original`]).
+    pub(crate) fn track_changes(&mut self) {
+        self.originals = Some(HashMap::new());
+    }
+
+    /// The stored bytes of record `id` as they were when [`MessageTable::track_changes`] was
+    /// called (None if there was no such record then).
+    pub(crate) fn original(&self, id: i64) -> Result<Option<Vec<u8>>, GenError> {
+        match self.originals.as_ref().and_then(|o| o.get(&id)) {
+            Some(slot) => slot.map(|s| self.read_slot(&s)).transpose(),
+            None => self.encoded(id),
+        }
     }
 
     /// Number of records (tombstones included).
@@ -206,6 +225,9 @@ impl MessageTable {
         if self.slots.len() <= idx {
             self.slots.resize(idx + 1, None);
         }
+        if let Some(o) = &mut self.originals {
+            o.entry(id).or_insert(self.slots[idx]);
+        }
         if let Some(old) = self.slots[idx] {
             if !old.meta.expunged
                 && let Some(l) = self.live.get_mut(&old.meta.mailbox_id)
@@ -240,15 +262,19 @@ impl MessageTable {
         let Some(s) = self.slot(id) else {
             return Ok(None);
         };
+        self.read_slot(s).map(Some)
+    }
+
+    fn read_slot(&self, s: &Slot) -> Result<Vec<u8>, GenError> {
         if s.off >= self.flushed {
             let start = (s.off - self.flushed) as usize;
-            return Ok(Some(self.pending[start..start + s.len as usize].to_vec()));
+            return Ok(self.pending[start..start + s.len as usize].to_vec());
         }
         let mut buf = vec![0; s.len as usize];
         self.file
             .read_exact_at(&mut buf, s.off)
             .map_err(|e| io_err(Path::new("message spill file"), e))?;
-        Ok(Some(buf))
+        Ok(buf)
     }
 
     /// Record `id`, decoded.
