@@ -7,14 +7,13 @@
 //! MV_BENCH_SCALE_ACCOUNTS=1 MV_BENCH_SCALE_MESSAGES=100000 MV_BENCH_TOOLS=mailvault cargo bench --bench scale
 //! ```
 //!
-//! The nights read each account database into memory (about 1.9 GB per 100,000 messages of
-//! one account): one account of a million needs about 20 GB.
-//!
 //! Generates the installation (small messages: no attachments), then each step is a fresh
 //! process timed from outside, with its peak memory from GNU `/usr/bin/time`: `init`, the first
 //! backup (repository on the same filesystem: message files hardlinked), a run with nothing
 //! changed, a night with 1 % new mail, a night with a single new message (nothing else
-//! changes; mox keeps running), a restore of the latest snapshot. Bytes added per step are
+//! changes; mox keeps running), a restore of the latest snapshot; then, mailvault only, an
+//! export of the first account (every mailbox, mbox) and a replication of the repository into
+//! an empty directory. Bytes added per step are
 //! what the tool reports (mailvault's `bytes_added`, restic's `data_added`) and the growth of
 //! the repository's own files (hardlinks of message files not counted; mailvault's local
 //! catalog, a rebuildable cache of the index, in a column of its own). Results are printed as a
@@ -52,6 +51,8 @@ struct Tool {
     init: Vec<String>,
     backup: Vec<String>,
     restore: Vec<String>,
+    /// Steps only some tools have: (step, arguments, run in this directory, removed after).
+    more: Vec<(&'static str, Vec<String>, PathBuf)>,
     repo: PathBuf,
 }
 
@@ -128,7 +129,7 @@ fn strings(args: &[&str]) -> Vec<String> {
     args.iter().map(|s| s.to_string()).collect()
 }
 
-fn tools(work: &Path, install: &str, wanted: &[String]) -> Vec<Tool> {
+fn tools(work: &Path, install: &str, first_account: &str, wanted: &[String]) -> Vec<Tool> {
     let mv = env!("CARGO_BIN_EXE_mailvault");
     let mut out = Vec::new();
     if wanted.iter().any(|t| t == "mailvault") {
@@ -139,6 +140,28 @@ fn tools(work: &Path, install: &str, wanted: &[String]) -> Vec<Tool> {
             init: strings(&[mv, "init", repo.to_str().unwrap()]),
             backup: strings(&[mv, "--json", "backup", install]),
             restore: strings(&[mv, "restore", "latest", "--target", "."]),
+            more: vec![
+                (
+                    "export",
+                    strings(&[
+                        mv,
+                        "export",
+                        "latest",
+                        "--account",
+                        first_account,
+                        "--format",
+                        "mbox",
+                        "--output",
+                        "export",
+                    ]),
+                    work.join("export-run"),
+                ),
+                (
+                    "replicate",
+                    strings(&[mv, "replicate", "--to", "replica"]),
+                    work.join("replicate-run"),
+                ),
+            ],
             repo,
         });
     }
@@ -157,6 +180,7 @@ fn tools(work: &Path, install: &str, wanted: &[String]) -> Vec<Tool> {
             init: strings(&["restic", "init"]),
             backup: strings(&["restic", "backup", "--json", install]),
             restore: strings(&["restic", "restore", "latest", "-q", "--target", "."]),
+            more: Vec::new(),
             repo,
         });
     }
@@ -175,13 +199,15 @@ fn mib(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / 1048576.0)
 }
 
-const STEPS: [(&str, &str); 6] = [
+const STEPS: [(&str, &str); 8] = [
     ("init", "init"),
     ("first", "first backup"),
     ("unchanged", "unchanged"),
     ("night", "1 % night"),
     ("single", "one new message"),
     ("restore", "restore latest"),
+    ("export", "export one account (mbox)"),
+    ("replicate", "replicate to a directory"),
 ];
 
 fn main() {
@@ -221,7 +247,8 @@ fn main() {
         data_bytes as f64 / 1048576.0
     );
 
-    let tools = tools(&work, install.to_str().unwrap(), &wanted);
+    let first_account = report.accounts[0].name.clone();
+    let tools = tools(&work, install.to_str().unwrap(), &first_account, &wanted);
     let mut results: BTreeMap<&str, BTreeMap<&str, Outcome>> = BTreeMap::new();
     let mut nights: BTreeMap<&str, serde_json::Value> = BTreeMap::new();
     for (step, _) in STEPS {
@@ -264,6 +291,15 @@ fn main() {
                     let _ = std::fs::remove_dir_all(&target);
                     o
                 }
+                "export" | "replicate" => {
+                    let Some((_, args, dir)) = tool.more.iter().find(|(s, _, _)| *s == step) else {
+                        continue;
+                    };
+                    std::fs::create_dir_all(dir).unwrap();
+                    let o = tool.run(step, args, dir, &source);
+                    let _ = std::fs::remove_dir_all(dir);
+                    o
+                }
                 _ => tool.run(step, &tool.backup, &work, &source),
             };
             results.entry(tool.name).or_default().insert(step, outcome);
@@ -295,12 +331,12 @@ fn main() {
                     .peak_rss_mib
                     .map_or(String::new(), |p| format!("{p:.0} MiB")),
                 o.reported_bytes_added.map_or(String::new(), mib),
-                if step == "restore" {
+                if matches!(step, "restore" | "export" | "replicate") {
                     String::new()
                 } else {
                     mib(o.repository_growth)
                 },
-                if step == "restore" || o.catalog_growth == 0 {
+                if matches!(step, "restore" | "export" | "replicate") || o.catalog_growth == 0 {
                     String::new()
                 } else {
                     mib(o.catalog_growth)

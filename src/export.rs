@@ -26,7 +26,7 @@ use crate::mox::{self, AccountDb, Civil};
 use crate::repo::Repository;
 use crate::restore::mox::{load_list, load_manifest, load_message};
 use crate::snapshot::{Snapshot, SourceKind};
-use crate::tree::Tree;
+use crate::tree::{PagedEntry, Tree};
 use crate::{Error, Event, IoContext, Progress, Result};
 
 /// Output format of an export.
@@ -295,12 +295,12 @@ pub(crate) fn open_account_db(
     snapshot: &Snapshot,
     account: &str,
 ) -> Result<AccountDb> {
-    let tree = Tree::load(repo, &snapshot.tree)?;
+    // Large files' chunk pages are read for this one entry only.
+    let tree = Tree::load_shallow(repo, &snapshot.tree)?;
     let path = account_db_path(account);
     let entry = tree
-        .entries
         .iter()
-        .find(|e| e.path == path)
+        .find(|e| e.entry.path == path)
         .ok_or_else(|| Error::Invalid(format!("{path} is not in this snapshot")))?;
     account_db_from_entry(repo, entry)
 }
@@ -310,20 +310,28 @@ pub(crate) fn account_db_path(account: &str) -> String {
     format!("data/accounts/{account}/index.db")
 }
 
-/// Opens the account database that a snapshot's tree entry holds (its chunks, read into
-/// memory).
-pub(crate) fn account_db_from_entry(
-    repo: &Repository,
-    entry: &crate::tree::Entry,
-) -> Result<AccountDb> {
-    let path = entry.path.clone();
-    // The size comes from the snapshot: it sizes nothing beyond a sane start (the bytes
-    // that really come grow the buffer).
-    let mut bytes = Vec::with_capacity(entry.size.min(64 << 20) as usize);
-    for chunk in &entry.chunks {
-        bytes.extend_from_slice(&repo.get_blob(chunk)?);
+/// Opens the account database that a snapshot's tree entry holds: its chunks are written to a
+/// private temporary file (unlinked at once; the open handle keeps it until the database is
+/// dropped), read page by page as lookups visit them. Memory holds what is visited, not the
+/// database.
+pub(crate) fn account_db_from_entry(repo: &Repository, entry: &PagedEntry) -> Result<AccountDb> {
+    let temp_dir = std::env::temp_dir();
+    let mut tmp = tempfile::NamedTempFile::new_in(&temp_dir).at(&temp_dir)?;
+    let tmp_path = tmp.path().to_path_buf();
+    {
+        let mut out = BufWriter::new(tmp.as_file_mut());
+        entry.for_each_chunk_group(repo, &mut |chunks| {
+            for batch in chunks.chunks(256) {
+                for blob in repo.get_blobs(batch) {
+                    out.write_all(&blob?).at(&tmp_path)?;
+                }
+            }
+            Ok(())
+        })?;
+        out.flush().at(&tmp_path)?;
     }
-    let bolt = mox::Bolt::from_bytes(PathBuf::from(path), bytes)?;
+    let bolt = mox::Bolt::open_lazy_named(&tmp_path, PathBuf::from(&entry.entry.path))?;
+    drop(tmp);
     Ok(AccountDb::from_bolt(bolt))
 }
 

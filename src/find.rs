@@ -379,7 +379,7 @@ impl<'r> Finder<'r> {
             self.stats.databases_reused += 1;
             return Ok(records.clone());
         }
-        let db = account_db_from_entry(self.repo, entry)?;
+        let db = account_db_from_entry(self.repo, &entry.clone().into())?;
         let records = Arc::new(read_records(&db)?);
         self.stats.databases_read += 1;
         self.databases

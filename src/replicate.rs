@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::repo::{BlobKind, Repository};
-use crate::verify::{DamagedBlob, snapshot_blobs};
+use crate::verify::{DamagedBlob, walk_snapshot_blobs};
 use crate::{Error, Event, Progress, Result, SnapshotId};
 
 /// What a replication did.
@@ -101,68 +101,62 @@ pub fn replicate(
             summary.snapshots_present += 1;
             continue;
         }
-        let walked = snapshot_blobs(source, &snapshot);
-        if !walked.damaged.is_empty() {
-            summary.skipped.push(SkippedSnapshot {
-                snapshot: id.to_hex(),
-                damaged: walked.damaged,
-            });
-            continue;
-        }
-        let blobs: Vec<_> = walked
-            .structure
-            .iter()
-            .map(|(b, what)| (b, what, true))
-            .chain(walked.data.iter().map(|(b, what)| (b, what, false)))
-            .collect();
         let phase = format!("snapshot {}", id.short());
         progress.event(Event::Phase {
             name: phase.clone(),
-            total: Some(blobs.len() as u64),
+            total: None,
         });
-        let copied = AtomicU64::new(0);
-        let bytes = AtomicU64::new(0);
-        // Outer error: the target failed (the run stops); inner: the source's blob is bad (the
-        // snapshot is skipped, named).
-        let outcomes: Vec<Result<std::result::Result<(), DamagedBlob>>> = blobs
-            .par_iter()
-            .map(|(blob, what, structure)| {
-                if target.has_blob(blob) {
-                    return Ok(Ok(()));
-                }
-                let data = match source.get_blob(blob) {
-                    Ok(d) => d,
-                    Err(e) => {
-                        return Ok(Err(DamagedBlob {
-                            id: blob.to_hex(),
-                            used_by: what.to_string(),
-                            error: e.to_string(),
-                        }));
+        // Blobs are copied batch by batch as the walk finds them: memory holds a batch, not
+        // every blob of the snapshot. Outer error: the target failed (the run stops); inner:
+        // the source's blob is bad (the snapshot is skipped, named).
+        let mut damaged = Vec::new();
+        let walk_damaged = walk_snapshot_blobs(source, &snapshot, &mut |batch| {
+            let copied = AtomicU64::new(0);
+            let bytes = AtomicU64::new(0);
+            let outcomes: Vec<Result<std::result::Result<(), DamagedBlob>>> = batch
+                .par_iter()
+                .map(|found| {
+                    if target.has_blob(&found.id) {
+                        return Ok(Ok(()));
                     }
-                };
-                let kind = match (structure, source.blob_info(blob)) {
-                    (_, Some(info)) => info.kind,
-                    (true, None) => BlobKind::Manifest,
-                    (false, None) => BlobKind::Data,
-                };
-                target.put_blob(kind, &data)?;
-                copied.fetch_add(1, Ordering::Relaxed);
-                bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
-                progress.event(Event::Advance {
-                    phase: phase.clone(),
-                    items: 1,
-                    bytes: data.len() as u64,
-                });
-                Ok(Ok(()))
-            })
-            .collect();
-        let outcomes: Vec<std::result::Result<(), DamagedBlob>> =
-            outcomes.into_iter().collect::<Result<_>>()?;
-        let copied = copied.into_inner();
-        summary.blobs_copied += copied;
-        summary.blobs_present += blobs.len() as u64 - copied;
-        summary.bytes_copied += bytes.into_inner();
-        let damaged: Vec<DamagedBlob> = outcomes.into_iter().filter_map(|o| o.err()).collect();
+                    let data = match source.get_blob(&found.id) {
+                        Ok(d) => d,
+                        Err(e) => {
+                            return Ok(Err(DamagedBlob {
+                                id: found.id.to_hex(),
+                                used_by: found.what.clone(),
+                                error: e.to_string(),
+                            }));
+                        }
+                    };
+                    let kind = match (found.structure, source.blob_info(&found.id)) {
+                        (_, Some(info)) => info.kind,
+                        (true, None) => BlobKind::Manifest,
+                        (false, None) => BlobKind::Data,
+                    };
+                    target.put_blob(kind, &data)?;
+                    copied.fetch_add(1, Ordering::Relaxed);
+                    bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
+                    progress.event(Event::Advance {
+                        phase: phase.clone(),
+                        items: 1,
+                        bytes: data.len() as u64,
+                    });
+                    Ok(Ok(()))
+                })
+                .collect();
+            for outcome in outcomes {
+                if let Err(d) = outcome? {
+                    damaged.push(d);
+                }
+            }
+            let copied = copied.into_inner();
+            summary.blobs_copied += copied;
+            summary.blobs_present += batch.len() as u64 - copied;
+            summary.bytes_copied += bytes.into_inner();
+            Ok(())
+        })?;
+        damaged.extend(walk_damaged);
         if !damaged.is_empty() {
             summary.skipped.push(SkippedSnapshot {
                 snapshot: id.to_hex(),

@@ -267,11 +267,31 @@ impl PagedEntry {
             return Ok(self.entry.chunks.clone());
         };
         let mut out = Vec::new();
-        for (page, read) in pages.iter().zip(repo.get_blobs(pages)) {
-            out.extend(decode_chunk_page(&read?, &repo.blob_path(page))?);
+        for page in pages {
+            out.extend(chunk_page(repo, page)?);
         }
         Ok(out)
     }
+
+    /// Hands the entry's chunks to `f` a group at a time (its own chunks, or one chunk page's):
+    /// a large file's chunk list is never whole in memory.
+    pub fn for_each_chunk_group(
+        &self,
+        repo: &Repository,
+        f: &mut dyn FnMut(&[BlobId]) -> Result<()>,
+    ) -> Result<()> {
+        match &self.pages {
+            None => f(&self.entry.chunks),
+            Some(pages) => pages
+                .iter()
+                .try_for_each(|page| f(&chunk_page(repo, page)?)),
+        }
+    }
+}
+
+/// The chunk ids of one tree chunk page, read and checked.
+pub fn chunk_page(repo: &Repository, id: &BlobId) -> Result<Vec<BlobId>> {
+    decode_chunk_page(&repo.get_blob(id)?, &repo.blob_path(id))
 }
 
 /// Builds the content of a file from its chunk ids as they come, storing each chunk page as

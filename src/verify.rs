@@ -54,121 +54,213 @@ pub struct SnapshotBlobs {
     pub damaged: Vec<DamagedBlob>,
 }
 
-/// Walks a snapshot's structure and lists the blobs it needs.
-pub fn snapshot_blobs(repo: &Repository, snapshot: &Snapshot) -> SnapshotBlobs {
-    let mut out = SnapshotBlobs::default();
-    let read = |id: BlobId, what: String, out: &mut SnapshotBlobs| -> Option<Vec<u8>> {
-        match repo.get_blob(&id) {
-            Ok(bytes) => {
-                out.structure_bytes += bytes.len() as u64;
-                out.structure.push((id, what));
-                Some(bytes)
-            }
-            Err(e) => {
-                out.damaged.push(DamagedBlob {
-                    id: id.to_hex(),
-                    used_by: what,
-                    error: e.to_string(),
-                });
-                None
-            }
-        }
+/// One blob a snapshot needs, as [`walk_snapshot_blobs`] finds it.
+#[derive(Debug, Clone)]
+pub struct FoundBlob {
+    pub id: BlobId,
+    /// Where the snapshot uses it.
+    pub what: String,
+    /// Tree, manifest, message list or chunk list (read and decoded by the walk already);
+    /// else data (file chunks, message files), not read.
+    pub structure: bool,
+    /// The size of a structure blob (0 for data).
+    pub bytes: u64,
+}
+
+/// Blobs handed to the sink of [`walk_snapshot_blobs`] at a time.
+pub const WALK_BATCH: usize = 4096;
+
+/// Walks a snapshot's structure and hands the blobs it needs to `sink`, in batches of at most
+/// [`WALK_BATCH`], as it finds them: memory holds a batch (and the tree), never every blob
+/// of the snapshot. A structure blob is handed on once read and decoded; one that cannot be
+/// is returned as damaged, and what it names is left out. A data blob used twice may be
+/// handed on twice. An error of the sink stops the walk.
+pub fn walk_snapshot_blobs(
+    repo: &Repository,
+    snapshot: &Snapshot,
+    sink: &mut dyn FnMut(Vec<FoundBlob>) -> Result<()>,
+) -> Result<Vec<DamagedBlob>> {
+    let mut w = Walker {
+        repo,
+        sink,
+        batch: Vec::new(),
+        damaged: Vec::new(),
+        chunk_lists: BTreeSet::new(),
     };
-    let undecodable = |id: BlobId, what: String, error: String, out: &mut SnapshotBlobs| {
-        out.structure.retain(|(s, _)| *s != id);
-        out.damaged.push(DamagedBlob {
+    w.walk(snapshot)?;
+    w.flush()?;
+    Ok(w.damaged)
+}
+
+struct Walker<'a> {
+    repo: &'a Repository,
+    sink: &'a mut dyn FnMut(Vec<FoundBlob>) -> Result<()>,
+    batch: Vec<FoundBlob>,
+    damaged: Vec<DamagedBlob>,
+    /// Chunk lists of chunked messages read so far (each is read once).
+    chunk_lists: BTreeSet<BlobId>,
+}
+
+impl Walker<'_> {
+    fn emit(&mut self, id: BlobId, what: String, bytes: Option<u64>) -> Result<()> {
+        self.batch.push(FoundBlob {
+            id,
+            what,
+            structure: bytes.is_some(),
+            bytes: bytes.unwrap_or(0),
+        });
+        match self.batch.len() >= WALK_BATCH {
+            true => self.flush(),
+            false => Ok(()),
+        }
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        (self.sink)(std::mem::take(&mut self.batch))
+    }
+
+    fn damage(&mut self, id: BlobId, what: String, error: String) {
+        self.damaged.push(DamagedBlob {
             id: id.to_hex(),
             used_by: what,
             error,
         });
-    };
-    // The tree: its root, entry pages and chunk pages are structure; what cannot be read of it
-    // is damaged, and the entries it lists are left out.
-    let tree = walk_tree(repo, &snapshot.tree);
-    for blob in tree.blobs {
-        out.structure_bytes += blob.bytes;
-        out.structure.push((blob.id, blob.what));
     }
-    for f in tree.failed {
-        out.damaged.push(DamagedBlob {
-            id: f.id.to_hex(),
-            used_by: f.what,
-            error: f.error.to_string(),
-        });
-    }
-    for entry in tree.tree.entries {
-        for chunk in entry.chunks {
-            out.data.push((chunk, entry.path.clone()));
-        }
-    }
-    let mut chunk_lists = BTreeSet::new();
-    for account in &snapshot.accounts {
-        let what = format!("manifest of account {}", account.name);
-        let Some(bytes) = read(account.manifest, what.clone(), &mut out) else {
-            continue;
-        };
-        let manifest = match AccountManifest::decode(&bytes) {
-            Ok(m) => m,
+
+    /// Reads a structure blob and decodes it; handed on when both work, else named damaged.
+    fn structure<T>(
+        &mut self,
+        id: BlobId,
+        what: String,
+        decode: impl FnOnce(&[u8]) -> std::result::Result<T, String>,
+    ) -> Result<Option<T>> {
+        let bytes = match self.repo.get_blob(&id) {
+            Ok(bytes) => bytes,
             Err(e) => {
-                undecodable(account.manifest, what, e.to_string(), &mut out);
-                continue;
+                self.damage(id, what, e.to_string());
+                return Ok(None);
             }
         };
-        for mb in &manifest.mailboxes {
-            let what = format!("message list of {}/{}", account.name, mb.name);
-            let Some(bytes) = read(mb.list, what.clone(), &mut out) else {
-                continue;
-            };
-            let root = match StoredList::decode(&bytes) {
-                Ok(root) => root,
-                Err(e) => {
-                    undecodable(mb.list, what, e.to_string(), &mut out);
-                    continue;
-                }
-            };
-            let pieces: Vec<Vec<MessageEntry>> = match root.body {
-                ListBody::Entries(messages) => vec![messages],
-                ListBody::Pages(pages) => pages
-                    .iter()
-                    .filter_map(|page| {
-                        let what = page.describe(&account.name, &mb.name);
-                        let bytes = read(page.blob, what.clone(), &mut out)?;
-                        page.decode_entries(&bytes)
-                            .map_err(|e| undecodable(page.blob, what, e.to_string(), &mut out))
-                            .ok()
-                    })
-                    .collect(),
-            };
-            for m in pieces.into_iter().flatten() {
-                let what = format!("message {} in {}/{}", m.id, account.name, mb.name);
-                if !m.chunked {
-                    out.data.push((m.blob, what));
-                    continue;
-                }
-                // A chunk list is structure: read (each once), its chunks data.
-                if !chunk_lists.insert(m.blob) {
-                    continue;
-                }
-                let Some(bytes) = read(m.blob, format!("chunk list of {what}"), &mut out) else {
-                    continue;
-                };
-                match decode_chunk_list(&m, &bytes) {
-                    Ok(c) => out
-                        .data
-                        .extend(c.chunks.into_iter().map(|c| (c, what.clone()))),
-                    Err(e) => undecodable(
-                        m.blob,
-                        format!("chunk list of {what}"),
-                        e.to_string(),
-                        &mut out,
-                    ),
-                }
+        match decode(&bytes) {
+            Ok(value) => {
+                self.emit(id, what, Some(bytes.len() as u64))?;
+                Ok(Some(value))
+            }
+            Err(e) => {
+                self.damage(id, what, e);
+                Ok(None)
             }
         }
     }
-    let mut seen = BTreeSet::new();
-    out.structure.retain(|(id, _)| seen.insert(*id));
-    out.data.retain(|(id, _)| seen.insert(*id));
+
+    fn walk(&mut self, snapshot: &Snapshot) -> Result<()> {
+        // The tree: its root, entry pages and chunk pages are structure; what cannot be read
+        // of it is damaged, and the entries it lists are left out.
+        let tree = walk_tree(self.repo, &snapshot.tree);
+        for f in tree.failed {
+            self.damage(f.id, f.what, f.error.to_string());
+        }
+        for blob in tree.blobs {
+            self.emit(blob.id, blob.what, Some(blob.bytes))?;
+        }
+        for entry in tree.tree.entries {
+            for chunk in entry.chunks {
+                self.emit(chunk, entry.path.clone(), None)?;
+            }
+        }
+        for account in &snapshot.accounts {
+            let what = format!("manifest of account {}", account.name);
+            let Some(manifest) = self.structure(account.manifest, what, |b| {
+                AccountManifest::decode(b).map_err(|e| e.to_string())
+            })?
+            else {
+                continue;
+            };
+            for mb in &manifest.mailboxes {
+                self.mailbox(&account.name, &mb.name, mb.list)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn mailbox(&mut self, account: &str, mailbox: &str, list: BlobId) -> Result<()> {
+        let what = format!("message list of {account}/{mailbox}");
+        let Some(root) = self.structure(list, what, |b| {
+            StoredList::decode(b).map_err(|e| e.to_string())
+        })?
+        else {
+            return Ok(());
+        };
+        match root.body {
+            ListBody::Entries(messages) => self.messages(account, mailbox, messages)?,
+            // One page at a time.
+            ListBody::Pages(pages) => {
+                for page in &pages {
+                    let what = page.describe(account, mailbox);
+                    if let Some(messages) = self.structure(page.blob, what, |b| {
+                        page.decode_entries(b).map_err(|e| e.to_string())
+                    })? {
+                        self.messages(account, mailbox, messages)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn messages(
+        &mut self,
+        account: &str,
+        mailbox: &str,
+        messages: Vec<MessageEntry>,
+    ) -> Result<()> {
+        for m in messages {
+            let what = format!("message {} in {account}/{mailbox}", m.id);
+            if !m.chunked {
+                self.emit(m.blob, what, None)?;
+                continue;
+            }
+            // A chunk list is structure: read (each once), its chunks data.
+            if !self.chunk_lists.insert(m.blob) {
+                continue;
+            }
+            let list_what = format!("chunk list of {what}");
+            if let Some(list) = self.structure(m.blob, list_what, |b| {
+                decode_chunk_list(&m, b).map_err(|e| e.to_string())
+            })? {
+                for c in list.chunks {
+                    self.emit(c, what.clone(), None)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Walks a snapshot's structure and lists the blobs it needs, each once
+/// ([`walk_snapshot_blobs`], collected).
+pub fn snapshot_blobs(repo: &Repository, snapshot: &Snapshot) -> SnapshotBlobs {
+    let mut out = SnapshotBlobs::default();
+    let mut seen = std::collections::HashSet::new();
+    let walked = walk_snapshot_blobs(repo, snapshot, &mut |batch| {
+        for b in batch {
+            if !seen.insert(b.id) {
+                continue;
+            }
+            match b.structure {
+                true => {
+                    out.structure_bytes += b.bytes;
+                    out.structure.push((b.id, b.what));
+                }
+                false => out.data.push((b.id, b.what)),
+            }
+        }
+        Ok(())
+    });
+    out.damaged = walked.expect("collecting never fails");
     out
 }
 

@@ -702,6 +702,34 @@ impl<'a> Node<'a> {
             Ok(self.branch(bolt, i)?.0)
         }
     }
+
+    /// The first index whose key is >= `key`, and whether that key is `key`.
+    fn search(&self, bolt: &Bolt, key: &[u8]) -> Result<(usize, bool), MoxError> {
+        let (mut lo, mut hi) = (0usize, self.count);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.key(bolt, mid)?.cmp(key) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Equal => return Ok((mid, true)),
+                std::cmp::Ordering::Greater => hi = mid,
+            }
+        }
+        Ok((lo, false))
+    }
+
+    /// A leaf's data value at `i` when `exact` (a copy, with the page id); None for a bucket.
+    fn owned_value(
+        &self,
+        bolt: &Bolt,
+        i: usize,
+        exact: bool,
+    ) -> Result<Option<(Vec<u8>, u64)>, MoxError> {
+        if !exact {
+            return Ok(None);
+        }
+        let (flags, _, value) = self.leaf(bolt, i)?;
+        Ok((flags & LEAF_FLAG_BUCKET == 0).then(|| (value.to_vec(), self.id)))
+    }
 }
 
 /// A bucket: a B+tree of keys to values or sub-buckets.
@@ -805,6 +833,34 @@ impl<'a> Bucket<'a> {
             Some((k, Value::Data(v))) if k == key => Ok(Some(v)),
             _ => Ok(None),
         }
+    }
+
+    /// The value of `key` as an owned copy (None if absent or a bucket), with the id of the
+    /// leaf page holding it. Branch pages are kept as by a cursor; the leaf is read without
+    /// being kept, so that looking up every record of a large database one by one keeps the
+    /// branches in memory, not the database.
+    pub fn get_owned(&self, key: &[u8]) -> Result<Option<(Vec<u8>, u64)>, MoxError> {
+        let bolt = self.bolt;
+        let mut node = self.root_node()?;
+        for _ in 0..MAX_DEPTH {
+            let (i, exact) = node.search(bolt, key)?;
+            if node.leaf {
+                return node.owned_value(bolt, i, exact);
+            }
+            let (_, pgid) = node.branch(bolt, if exact { i } else { i.saturating_sub(1) })?;
+            let page = bolt.page_uncached(pgid)?;
+            let child = Node::parse(&page, pgid, bolt)?;
+            if child.leaf {
+                let (i, exact) = child.search(bolt, key)?;
+                return child.owned_value(bolt, i, exact);
+            }
+            // A branch is kept: the next lookup passes it again.
+            node = bolt.node(pgid)?;
+        }
+        Err(bolt.page_error(
+            self.page_id(),
+            format!("tree deeper than {MAX_DEPTH} levels"),
+        ))
     }
 
     /// A walk over the data entries that keeps no pages (see [`Stream`]).
@@ -979,21 +1035,7 @@ impl<'a> Cursor<'a> {
         loop {
             let bolt = self.bolt();
             let (node, _) = *self.stack.last().expect("stack not empty");
-            // First index whose key is >= `key`.
-            let (mut lo, mut hi) = (0usize, node.count);
-            let mut exact = false;
-            while lo < hi {
-                let mid = lo + (hi - lo) / 2;
-                match node.key(bolt, mid)?.cmp(key) {
-                    std::cmp::Ordering::Less => lo = mid + 1,
-                    std::cmp::Ordering::Equal => {
-                        lo = mid;
-                        exact = true;
-                        break;
-                    }
-                    std::cmp::Ordering::Greater => hi = mid,
-                }
-            }
+            let (lo, exact) = node.search(bolt, key)?;
             if node.leaf {
                 self.stack.last_mut().expect("stack not empty").1 = lo;
                 if lo >= node.count {

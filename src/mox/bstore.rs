@@ -353,14 +353,14 @@ impl<'a> Store<'a> {
     pub fn get(&self, type_name: &str, pk: &[u8]) -> Result<Option<Record>, MoxError> {
         let schema = self.schema(type_name)?;
         let bucket = self.sub_bucket(type_name, "records")?;
-        let mut c = bucket.cursor();
-        match c.seek(pk)? {
-            Some((k, Value::Data(v))) if k == pk => {
-                let page = c.page_id().unwrap_or(0);
-                let (_, rec) = decode_entry(&schema, &self.path(), page, k, v, None)?;
+        // The leaf is not kept: every record of a large account looked up one by one (an
+        // export, a restore of its mailboxes) keeps the branches, not the database.
+        match bucket.get_owned(pk)? {
+            Some((v, page)) => {
+                let (_, rec) = decode_entry(&schema, &self.path(), page, pk, &v, None)?;
                 Ok(Some(rec))
             }
-            _ => Ok(None),
+            None => Ok(None),
         }
     }
 

@@ -168,7 +168,7 @@ fn try_open(
 ) -> std::result::Result<redb::Database, Option<redb::DatabaseError>> {
     let mut builder = redb::Builder::new();
     builder
-        .set_cache_size(32 << 20)
+        .set_cache_size(16 << 20)
         .set_check_integrity_on_open(check);
     // redb may panic on a file damaged outside of it; the catalog is a cache, so a panic means
     // "rebuild", never "abort".
