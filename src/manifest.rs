@@ -241,27 +241,125 @@ pub fn encode_list<E>(
     entries: &[MessageEntry],
     mut put_page: impl FnMut(Vec<u8>) -> Result<BlobId, E>,
 ) -> Result<Vec<u8>, E> {
-    let ends = list_page_ends(entries);
-    if ends.len() <= 1 {
-        return Ok(StoredList {
+    let mut pager = ListPager::new(mailbox_id);
+    for e in entries {
+        pager.push(e.clone(), &mut put_page)?;
+    }
+    Ok(pager.finish(&mut put_page)?.root)
+}
+
+/// A list built by [`ListPager::finish`].
+#[derive(Debug)]
+pub struct BuiltList {
+    /// The list root's bytes (to store).
+    pub root: Vec<u8>,
+    pub messages: u64,
+    /// Sum of the messages' sizes.
+    pub size: u64,
+}
+
+/// Builds a mailbox's list from its entries as they come (ordered by id, each id once): each
+/// page is handed to `put_page` as soon as it is complete, so a mailbox of a million messages
+/// never has its list in memory (at most two pages). The result is what [`encode_list`] gives
+/// for all the entries at once.
+#[derive(Debug)]
+pub struct ListPager {
+    mailbox_id: i64,
+    open: Vec<MessageEntry>,
+    /// The first complete page, held while it may be the only one (a list of one page holds
+    /// its entries in the root).
+    first: Option<Vec<MessageEntry>>,
+    pages: Vec<ListPage>,
+    messages: u64,
+    size: u64,
+}
+
+impl ListPager {
+    pub fn new(mailbox_id: i64) -> ListPager {
+        ListPager {
             mailbox_id,
-            body: ListBody::Entries(entries.to_vec()),
+            open: Vec::new(),
+            first: None,
+            pages: Vec::new(),
+            messages: 0,
+            size: 0,
         }
-        .encode());
     }
-    let mut pages = Vec::with_capacity(ends.len());
-    let mut start = 0;
-    for end in ends {
-        let piece = &entries[start..end];
-        let blob = put_page(ListPage::encode_entries(piece))?;
-        pages.push(ListPage::of(piece, blob));
-        start = end;
+
+    /// Adds the next entry (its id above every earlier one).
+    pub fn push<E>(
+        &mut self,
+        entry: MessageEntry,
+        put_page: &mut impl FnMut(Vec<u8>) -> Result<BlobId, E>,
+    ) -> Result<(), E> {
+        self.messages += 1;
+        self.size += entry.size;
+        let id = entry.id;
+        self.open.push(entry);
+        if ends_list_page(id, self.open.len()) {
+            let piece = std::mem::take(&mut self.open);
+            if self.first.is_none() && self.pages.is_empty() {
+                self.first = Some(piece);
+            } else {
+                self.store_first(put_page)?;
+                self.store(piece, put_page)?;
+            }
+        }
+        Ok(())
     }
-    Ok(StoredList {
-        mailbox_id,
-        body: ListBody::Pages(pages),
+
+    fn store<E>(
+        &mut self,
+        piece: Vec<MessageEntry>,
+        put_page: &mut impl FnMut(Vec<u8>) -> Result<BlobId, E>,
+    ) -> Result<(), E> {
+        let blob = put_page(ListPage::encode_entries(&piece))?;
+        self.pages.push(ListPage::of(&piece, blob));
+        Ok(())
     }
-    .encode())
+
+    fn store_first<E>(
+        &mut self,
+        put_page: &mut impl FnMut(Vec<u8>) -> Result<BlobId, E>,
+    ) -> Result<(), E> {
+        match self.first.take() {
+            Some(first) => self.store(first, put_page),
+            None => Ok(()),
+        }
+    }
+
+    /// The list: its root (entries when they make one page, else the pages, the last one
+    /// stored now), with the count and size of its messages.
+    pub fn finish<E>(
+        mut self,
+        put_page: &mut impl FnMut(Vec<u8>) -> Result<BlobId, E>,
+    ) -> Result<BuiltList, E> {
+        let single = match (&self.first, self.pages.is_empty(), self.open.is_empty()) {
+            (None, true, _) => Some(std::mem::take(&mut self.open)),
+            (Some(_), true, true) => self.first.take(),
+            _ => None,
+        };
+        let body = match single {
+            Some(entries) => ListBody::Entries(entries),
+            None => {
+                self.store_first(put_page)?;
+                let open = std::mem::take(&mut self.open);
+                if !open.is_empty() {
+                    self.store(open, put_page)?;
+                }
+                ListBody::Pages(std::mem::take(&mut self.pages))
+            }
+        };
+        Ok(BuiltList {
+            root: StoredList {
+                mailbox_id: self.mailbox_id,
+                body,
+            }
+            .encode(),
+            messages: self.messages,
+            size: self.size,
+        })
+    }
 }
 
 impl StoredList {
@@ -581,6 +679,51 @@ mod tests {
                 gid: 1001,
             }),
             chunked: seed % 2 == 1,
+        }
+    }
+
+    /// The pager stores the pages the whole list is cut into (as [`list_page_ends`] cuts it),
+    /// keeps a list of one page inline, and counts what it was given, at every length around
+    /// the limits.
+    #[test]
+    fn the_list_pager_cuts_what_the_whole_list_cuts() {
+        for n in [0usize, 1, 255, 256, 257, 1500, 4095, 4096, 4097, 9000] {
+            let entries: Vec<MessageEntry> =
+                (0..n as i64).map(|i| entry(i * 3 + 1, i as u8)).collect();
+            let mut stored = Vec::new();
+            let mut put = |bytes: Vec<u8>| -> Result<BlobId, ()> {
+                let id = BlobId::hash(&bytes);
+                stored.push(bytes);
+                Ok(id)
+            };
+            let mut pager = ListPager::new(7);
+            for e in &entries {
+                pager.push(e.clone(), &mut put).unwrap();
+            }
+            let built = pager.finish(&mut put).unwrap();
+            assert_eq!(built.messages, n as u64);
+            assert_eq!(built.size, entries.iter().map(|e| e.size).sum::<u64>());
+            let ends = list_page_ends(&entries);
+            let root = StoredList::decode(&built.root).unwrap();
+            assert_eq!(root.mailbox_id, 7);
+            match root.body {
+                ListBody::Entries(got) => {
+                    assert!(ends.len() <= 1, "{n}: {} pages inline", ends.len());
+                    assert_eq!(got, entries);
+                    assert!(stored.is_empty(), "{n}: a page stored for an inline list");
+                }
+                ListBody::Pages(pages) => {
+                    assert_eq!(pages.len(), ends.len(), "{n}");
+                    assert_eq!(stored.len(), ends.len(), "{n}: each page stored once");
+                    let mut start = 0;
+                    for (page, end) in pages.iter().zip(&ends) {
+                        let piece = &entries[start..*end];
+                        let bytes = ListPage::encode_entries(piece);
+                        assert_eq!(page, &ListPage::of(piece, BlobId::hash(&bytes)), "{n}");
+                        start = *end;
+                    }
+                }
+            }
         }
     }
 

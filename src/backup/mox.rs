@@ -23,7 +23,7 @@ use crate::chunk::{
     Chunking, chunking_for, hash_file, store_file, store_file_paged, store_message_file,
 };
 use crate::manifest::{
-    AccountManifest, ListBody, ListPage, MailboxEntry, MessageEntry, Owner, encode_list,
+    AccountManifest, ListBody, ListPage, ListPager, MailboxEntry, MessageEntry, Owner,
 };
 use crate::mox::{self, AccountDb, MoxError, Source};
 use crate::repo::{BlobKind, Repository};

@@ -6,6 +6,13 @@ use super::*;
 /// Message files read in parallel at a time.
 const READ_BATCH: usize = 4096;
 
+/// Message files that could not be saved, and their mailboxes (incomplete).
+#[derive(Default)]
+struct Reads {
+    failed_boxes: HashSet<i64>,
+    failed_ids: HashSet<i64>,
+}
+
 impl Run<'_> {
     /// Carries out an account's plan: reads the message files it names (in parallel), writes
     /// the lists of changed mailboxes and the manifest.
@@ -23,73 +30,38 @@ impl Run<'_> {
                 manifest: blob,
             });
         }
+        let to_read = plan.to_read().count();
         let AccountPlan {
             mailboxes,
             replaced,
             mut known,
-            to_read,
             full_scan,
             last_modseq,
             highest_deleted_modseq,
             sequence,
             reuse: _,
         } = plan;
-        let phase = format!("account {name}: {} new message files", to_read.len());
+        let phase = format!("account {name}: {to_read} new message files");
         self.progress.event(Event::Phase {
             name: phase.clone(),
-            total: Some(to_read.len() as u64),
+            total: Some(to_read as u64),
         });
-        // In batches: the outcomes of one batch are held, not those of the whole account.
-        type Read = (i64, i64, std::result::Result<MessageEntry, String>);
-        let mut failed_boxes = HashSet::new();
-        let mut failed_ids = HashSet::new();
-        add(&self.counters.messages_read, to_read.len() as u64);
-        known.reserve(to_read.len());
-        for batch in to_read.chunks(READ_BATCH) {
-            let read: Vec<Read> = batch
-                .par_iter()
-                .map(|p| {
-                    let outcome = self.read_message(dir, p, &phase);
-                    if outcome.is_err() {
-                        // Done too (as a problem): the phase still reaches its total.
-                        self.progress.event(Event::Advance {
-                            phase: phase.clone(),
-                            items: 1,
-                            bytes: 0,
-                        });
-                    }
-                    (p.id, p.mailbox_id, outcome)
-                })
-                .collect();
-            for (id, mailbox_id, outcome) in read {
-                match outcome {
-                    Ok(entry) => {
-                        add(&self.counters.message_bytes_read, entry.file_size);
-                        known.insert(id, entry);
-                    }
-                    Err(message) => {
-                        failed_boxes.insert(mailbox_id);
-                        failed_ids.insert(id);
-                        self.problem(
-                            Some(&dir.join("msg").join(mox::message_path(id))),
-                            format!("message {id} of account {name} not saved: {message}"),
-                        );
-                    }
-                }
-            }
-        }
-        drop(to_read);
-
+        let mut reads = Reads::default();
         let put_page = |bytes: Vec<u8>| -> Result<BlobId> {
             let put = self.repo.put_blob(BlobKind::Manifest, &bytes)?;
             add(&self.counters.bytes_added, put.stored_bytes);
             Ok(put.id)
         };
+        // Files mox does not know are looked for among the ids of the live messages and the
+        // known ones (a sorted list: 8 bytes a message).
+        let mut listed: Vec<i64> = match full_scan {
+            true => known.keys().copied().collect(),
+            false => Vec::new(),
+        };
         add(&self.counters.mailboxes_total, mailboxes.len() as u64);
         let mut entries = Vec::with_capacity(mailboxes.len());
         for (mb, work) in mailboxes {
-            let entry_of = |p: &Pending| -> Option<MessageEntry> {
-                let known = known.get(&p.id)?;
+            let entry_of = |p: &Pending, known: &MessageEntry| -> MessageEntry {
                 if known.file_size + p.prefix_len != p.size {
                     self.warning(
                         Some(&dir.join("msg").join(mox::message_path(p.id))),
@@ -99,12 +71,12 @@ impl Run<'_> {
                         ),
                     );
                 }
-                Some(MessageEntry {
+                MessageEntry {
                     uid: p.uid,
                     modseq: p.modseq,
                     size: p.size,
                     ..known.clone()
-                })
+                }
             };
             let (root, messages, size) = match work {
                 MailboxWork::Reuse(prev_entry) => {
@@ -120,10 +92,34 @@ impl Run<'_> {
                     continue;
                 }
                 MailboxWork::Whole(state) => {
-                    let messages: Vec<MessageEntry> = state.values().filter_map(entry_of).collect();
-                    let size = messages.iter().map(|m| m.size).sum();
-                    let root = encode_list(mb.id, &messages, put_page)?;
-                    (root, messages.len() as u64, size)
+                    // A batch at a time: its files read, its entries added to the list (whose
+                    // pages are stored as they complete), then let go.
+                    let mut pager = ListPager::new(mb.id);
+                    let mut put = &put_page;
+                    for batch in state.chunks(READ_BATCH) {
+                        let mut read = self.read_batch(
+                            name,
+                            dir,
+                            batch.iter().filter(|p| !known.contains_key(&p.id)),
+                            &phase,
+                            &mut reads,
+                        );
+                        for p in batch {
+                            if full_scan {
+                                listed.push(p.id);
+                            }
+                            let e = match read.remove(&p.id) {
+                                Some(e) => entry_of(p, &e),
+                                None => match known.get(&p.id) {
+                                    Some(e) => entry_of(p, e),
+                                    None => continue,
+                                },
+                            };
+                            pager.push(e, &mut put)?;
+                        }
+                    }
+                    let built = pager.finish(&mut put)?;
+                    (built.root, built.messages, built.size)
                 }
                 MailboxWork::Update {
                     list,
@@ -133,9 +129,17 @@ impl Run<'_> {
                     ..
                 } => {
                     add(&self.counters.mailboxes_paged, 1);
+                    let read = self.read_batch(
+                        name,
+                        dir,
+                        live.values().filter(|p| !known.contains_key(&p.id)),
+                        &phase,
+                        &mut reads,
+                    );
+                    known.extend(read);
                     let upserts: BTreeMap<i64, MessageEntry> = live
                         .values()
-                        .filter_map(|p| entry_of(p).map(|e| (p.id, e)))
+                        .filter_map(|p| known.get(&p.id).map(|e| (p.id, entry_of(p, e))))
                         .collect();
                     let (pages, single) = update_pages(
                         &pages,
@@ -170,14 +174,16 @@ impl Run<'_> {
                 uidnext: mb.uidnext,
                 messages,
                 size,
-                complete: !failed_boxes.contains(&mb.id),
+                complete: !reads.failed_boxes.contains(&mb.id),
                 list: put.id,
             });
         }
         entries.sort_by_key(|m| m.id);
 
         if full_scan {
-            self.add_account_strays(name, dir, db, &known, &failed_ids, sequence)?;
+            listed.sort_unstable();
+            listed.dedup();
+            self.add_account_strays(name, dir, db, &listed, &reads.failed_ids, sequence)?;
         }
 
         let manifest = AccountManifest {
@@ -193,6 +199,56 @@ impl Run<'_> {
             name: name.to_string(),
             manifest: put.id,
         })
+    }
+
+    /// Reads the files of `pending` in parallel, in batches: their entries by id. A file that
+    /// cannot be saved is a problem, and its mailbox is incomplete (`reads`).
+    fn read_batch<'p>(
+        &self,
+        name: &str,
+        dir: &Path,
+        pending: impl Iterator<Item = &'p Pending>,
+        phase: &str,
+        reads: &mut Reads,
+    ) -> HashMap<i64, MessageEntry> {
+        let pending: Vec<&Pending> = pending.collect();
+        let mut out = HashMap::with_capacity(pending.len());
+        for batch in pending.chunks(READ_BATCH) {
+            type Read = (i64, i64, std::result::Result<MessageEntry, String>);
+            let read: Vec<Read> = batch
+                .par_iter()
+                .map(|p| {
+                    let outcome = self.read_message(dir, p, phase);
+                    if outcome.is_err() {
+                        // Done too (as a problem): the phase still reaches its total.
+                        self.progress.event(Event::Advance {
+                            phase: phase.to_string(),
+                            items: 1,
+                            bytes: 0,
+                        });
+                    }
+                    (p.id, p.mailbox_id, outcome)
+                })
+                .collect();
+            add(&self.counters.messages_read, read.len() as u64);
+            for (id, mailbox_id, outcome) in read {
+                match outcome {
+                    Ok(entry) => {
+                        add(&self.counters.message_bytes_read, entry.file_size);
+                        out.insert(id, entry);
+                    }
+                    Err(message) => {
+                        reads.failed_boxes.insert(mailbox_id);
+                        reads.failed_ids.insert(id);
+                        self.problem(
+                            Some(&dir.join("msg").join(mox::message_path(id))),
+                            format!("message {id} of account {name} not saved: {message}"),
+                        );
+                    }
+                }
+            }
+        }
+        out
     }
 
     fn read_message(
@@ -235,7 +291,7 @@ impl Run<'_> {
         name: &str,
         dir: &Path,
         db: &AccountDb,
-        live: &HashMap<i64, MessageEntry>,
+        listed: &[i64],
         failed: &HashSet<i64>,
         sequence: u64,
     ) -> Result<()> {
@@ -278,7 +334,7 @@ impl Run<'_> {
             if sub.starts_with("msg")
                 && let Ok(id) = item.file_name().to_string_lossy().parse::<i64>()
                 && sub_str == format!("msg/{}", mox::message_path(id))
-                && (live.contains_key(&id)
+                && (listed.binary_search(&id).is_ok()
                     || failed.contains(&id)
                     || erasing.contains(&id)
                     || id as u64 > sequence)

@@ -21,8 +21,9 @@ pub(super) enum MailboxWork {
         /// Live messages after the update.
         messages: u64,
     },
-    /// Written whole from this state, by id (a new mailbox, a list of one page, a rescan).
-    Whole(BTreeMap<i64, Pending>),
+    /// Written whole from its live messages, ascending by id, each once (a new mailbox, a list
+    /// of one page, a rescan): read (those not known) and listed a batch at a time.
+    Whole(Vec<Pending>),
 }
 
 /// The plan of one account, before anything is read or stored.
@@ -35,13 +36,28 @@ pub(super) struct AccountPlan {
     pub(super) replaced: HashSet<i64>,
     /// Stored messages whose files are not read, by message id.
     pub(super) known: HashMap<i64, MessageEntry>,
-    /// Messages whose files are read.
-    pub(super) to_read: Vec<Pending>,
+
     /// The whole account was scanned: files mox does not know are looked for.
     pub(super) full_scan: bool,
     pub(super) last_modseq: i64,
     pub(super) highest_deleted_modseq: i64,
     pub(super) sequence: u64,
+}
+
+impl AccountPlan {
+    /// The messages whose files are read: those of changed mailboxes without a known blob.
+    pub(super) fn to_read(&self) -> impl Iterator<Item = &Pending> + '_ {
+        self.mailboxes
+            .iter()
+            .flat_map(|(_, work)| -> Box<dyn Iterator<Item = &Pending> + '_> {
+                match work {
+                    MailboxWork::Reuse(_) => Box::new(std::iter::empty()),
+                    MailboxWork::Update { live, .. } => Box::new(live.values()),
+                    MailboxWork::Whole(state) => Box::new(state.iter()),
+                }
+            })
+            .filter(|p| !self.known.contains_key(&p.id))
+    }
 }
 
 /// What planning a changed mailbox gave.
@@ -92,7 +108,6 @@ impl Run<'_> {
             mailboxes: Vec::with_capacity(mailboxes.len()),
             replaced: HashSet::new(),
             known: HashMap::new(),
-            to_read: Vec::new(),
             full_scan: false,
             last_modseq: sync.last_modseq,
             highest_deleted_modseq: sync.highest_deleted_modseq,
@@ -243,7 +258,7 @@ impl Run<'_> {
                                     state.insert(msg.id, pending_from_record(&msg));
                                 }
                             }
-                            MailboxWork::Whole(state)
+                            MailboxWork::Whole(state.into_values().collect())
                         }
                     };
                     plan.mailboxes.push((mb.clone(), work));
@@ -265,10 +280,8 @@ impl Run<'_> {
                         }
                     }
                 }
-                let mut live: BTreeMap<i64, BTreeMap<i64, Pending>> = mailboxes
-                    .iter()
-                    .map(|mb| (mb.id, BTreeMap::new()))
-                    .collect();
+                let mut live: HashMap<i64, Vec<Pending>> =
+                    mailboxes.iter().map(|mb| (mb.id, Vec::new())).collect();
                 // Streamed: a full scan keeps one record at a time, not the account.
                 for msg in db.messages_iter()? {
                     let msg = msg?;
@@ -276,9 +289,7 @@ impl Run<'_> {
                         continue;
                     }
                     match live.get_mut(&msg.mailbox_id) {
-                        Some(state) => {
-                            state.insert(msg.id, pending_from_record(&msg));
-                        }
+                        Some(state) => state.push(pending_from_record(&msg)),
                         None => self.warning(
                             Some(&dir.join("index.db")),
                             format!(
@@ -289,26 +300,16 @@ impl Run<'_> {
                     }
                 }
                 for mb in &mailboxes {
-                    let state = live.remove(&mb.id).unwrap_or_default();
+                    // Records come in key order; sorted and made unique all the same.
+                    let mut state = live.remove(&mb.id).unwrap_or_default();
+                    state.sort_unstable_by_key(|p| p.id);
+                    state.dedup_by_key(|p| p.id);
+                    state.shrink_to_fit();
                     plan.mailboxes.push((mb.clone(), MailboxWork::Whole(state)));
                 }
             }
         }
 
-        // The files of messages without a known blob are read.
-        let mut to_read = Vec::new();
-        for (_, work) in &plan.mailboxes {
-            let live = match work {
-                MailboxWork::Reuse(_) => continue,
-                MailboxWork::Update { live, .. } | MailboxWork::Whole(live) => live,
-            };
-            to_read.extend(
-                live.values()
-                    .filter(|p| !plan.known.contains_key(&p.id))
-                    .cloned(),
-            );
-        }
-        plan.to_read = to_read;
         Ok(plan)
     }
 
@@ -347,7 +348,7 @@ impl Run<'_> {
                     }
                 }
                 match state.len() as i64 == expected {
-                    true => Changed::Work(MailboxWork::Whole(state)),
+                    true => Changed::Work(MailboxWork::Whole(state.into_values().collect())),
                     false => Changed::Rescan { parent_read: true },
                 }
             }
@@ -419,14 +420,11 @@ impl Run<'_> {
                 MailboxWork::Whole(state) => add(&c.messages_total, state.len() as u64),
             }
         }
-        add(&c.messages_read, plan.to_read.len() as u64);
-        add(
-            &c.message_bytes_read,
-            plan.to_read
-                .iter()
-                .map(|p| p.size.saturating_sub(p.prefix_len))
-                .sum(),
-        );
+        let (files, bytes) = plan.to_read().fold((0, 0), |(n, b), p| {
+            (n + 1, b + p.size.saturating_sub(p.prefix_len))
+        });
+        add(&c.messages_read, files);
+        add(&c.message_bytes_read, bytes);
     }
 }
 
