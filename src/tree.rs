@@ -854,12 +854,13 @@ fn read_tree_with(
     }
     // Chunk pages of the large files, each distinct one read once; named by the first file.
     let mut wanted: Vec<(BlobId, String)> = Vec::new();
+    // A shallow read leaves them unread.
     let mut seen = HashSet::new();
-    for page in &pages {
+    for page in pages.iter().filter(|_| shallow.is_none()) {
         let Some(Some(entries)) = page_entries.get(page) else {
             continue;
         };
-        for e in entries.iter().filter(|_| shallow.is_none()) {
+        for e in entries {
             if let Content::Pages(ids) = &e.content {
                 for (i, c) in ids.iter().enumerate() {
                     if seen.insert(*c) {

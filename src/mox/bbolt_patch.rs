@@ -220,31 +220,8 @@ impl Tx {
     /// if there is one long enough, else at the end. Returns (first page, overflow).
     fn alloc(&mut self, bytes: usize) -> (u64, u32) {
         let npages = bytes.div_ceil(PAGE_SIZE).max(1) as u64;
-        let mut run = None;
-        if npages == 1 {
-            run = self.free.first().copied();
-        } else {
-            let (mut start, mut len) = (0u64, 0u64);
-            for &p in &self.free {
-                if len > 0 && p == start + len {
-                    len += 1;
-                } else {
-                    start = p;
-                    len = 1;
-                }
-                if len == npages {
-                    run = Some(start);
-                    break;
-                }
-            }
-        }
-        let pgid = match run {
-            Some(start) => {
-                for p in start..start + npages {
-                    self.free.remove(&p);
-                }
-                start
-            }
+        let pgid = match super::take_free_run(&mut self.free, npages) {
+            Some(start) => start,
             None => {
                 let p = self.high_water;
                 self.high_water += npages;

@@ -587,27 +587,8 @@ impl PageWriter {
     /// them is long enough, else at the end; returns the first page id and the overflow.
     fn alloc(&mut self, bytes: usize) -> (u64, u32) {
         let npages = bytes.div_ceil(PAGE_SIZE).max(1) as u64;
-        let mut run: Option<u64> = None;
-        let (mut start, mut len) = (0u64, 0u64);
-        for &p in &self.free {
-            if len > 0 && p == start + len {
-                len += 1;
-            } else {
-                start = p;
-                len = 1;
-            }
-            if len == npages {
-                run = Some(start);
-                break;
-            }
-        }
-        let pgid = match run {
-            Some(start) => {
-                for p in start..start + npages {
-                    self.free.remove(&p);
-                }
-                start
-            }
+        let pgid = match take_free_run(&mut self.free, npages) {
+            Some(start) => start,
             None => {
                 let p = self.next_pgid;
                 self.next_pgid += npages;
@@ -834,6 +815,28 @@ impl PageWriter {
         }
         level[0].1
     }
+}
+
+/// Takes the first run of `npages` consecutive ids out of `free` and returns its first id;
+/// None when no run is that long.
+pub(super) fn take_free_run(free: &mut BTreeSet<u64>, npages: u64) -> Option<u64> {
+    let (mut start, mut len) = (0u64, 0u64);
+    let found = free.iter().any(|&p| {
+        if len > 0 && p == start + len {
+            len += 1;
+        } else {
+            start = p;
+            len = 1;
+        }
+        len == npages
+    });
+    if !found {
+        return None;
+    }
+    for q in start..start + npages {
+        free.remove(&q);
+    }
+    Some(start)
 }
 
 fn write_page_header(buf: &mut [u8], pgid: u64, flags: u16, count: u16, overflow: u32) {
